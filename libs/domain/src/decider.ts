@@ -5,9 +5,11 @@ import type { DomainCommand, DomainEvent } from '@nexus/events';
  * no random ids — time, ids and prices arrive in the command.
  */
 export interface Decider<State, Command extends DomainCommand, Event extends DomainEvent> {
-  readonly decide: (command: Command, state: State) => Event[];
-  readonly evolve: (state: State, event: Event) => State;
-  readonly initialState: () => State;
+  // Method syntax on purpose: it lets a concrete decider be passed where the generic command
+  // handler expects `Decider<unknown, DomainCommand, DomainEvent>` (method parameters are bivariant).
+  decide(command: Command, state: State): Event[];
+  evolve(state: State, event: Event): State;
+  initialState(): State;
 }
 
 /** Folds events into state with a decider's `evolve`. */

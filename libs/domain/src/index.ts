@@ -1,2 +1,6 @@
 export * from './decider';
 export * from './errors';
+export * from './session';
+export * from './budget';
+export * from './run';
+export * from './tool-call';

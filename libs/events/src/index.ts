@@ -1,1 +1,7 @@
 export * from './envelope';
+export * from './args-digest';
+export * from './session.events';
+export * from './budget.events';
+export * from './run.events';
+export * from './tool-call.events';
+export * from './schema-registry';

@@ -1,0 +1,8 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NexusConfig } from '@nexus/config';
+import { createHttpApp } from '@nexus/http';
+import { CommandApiModule } from './command-api.module';
+
+/** Builds the command API (not yet listening): used by `main.ts`, the embedded runner and tests. */
+export const createCommandApi = (config: NexusConfig): Promise<NestFastifyApplication> =>
+  createHttpApp(CommandApiModule.forRoot(config), config);

@@ -1,0 +1,88 @@
+import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import type { Redis } from 'ioredis';
+import type { NexusConfig } from '@nexus/config';
+import { SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
+import { ApiKeyGuard, HealthHttpController, ProblemDetailsFilter, RateLimitGuard } from '@nexus/http';
+import { ConsumeReservationHandler } from './budget/consume-reservation/consume-reservation.handler';
+import { ConsumeReservationHttpController } from './budget/consume-reservation/consume-reservation.http.controller';
+import { ReleaseReservationHandler } from './budget/release-reservation/release-reservation.handler';
+import { ReleaseReservationHttpController } from './budget/release-reservation/release-reservation.http.controller';
+import { ReserveBudgetHandler } from './budget/reserve-budget/reserve-budget.handler';
+import { ReserveBudgetHttpController } from './budget/reserve-budget/reserve-budget.http.controller';
+import { CommandHandlingService } from './command-handling/command-handling.service';
+import { IdempotencyStore } from './idempotency/idempotency.store';
+import { infrastructureProviders, REDIS } from './infrastructure/infrastructure.providers';
+import { ExecuteInternalCommandHandler } from './internal/execute-internal-command/execute-internal-command.handler';
+import { CancelRunHandler } from './runs/cancel-run/cancel-run.handler';
+import { CancelRunHttpController } from './runs/cancel-run/cancel-run.http.controller';
+import { StartRunHandler } from './runs/start-run/start-run.handler';
+import { StartRunHttpController } from './runs/start-run/start-run.http.controller';
+import { CloseSessionHandler } from './sessions/close-session/close-session.handler';
+import { CloseSessionHttpController } from './sessions/close-session/close-session.http.controller';
+import { StartSessionHandler } from './sessions/start-session/start-session.handler';
+import { StartSessionHttpController } from './sessions/start-session/start-session.http.controller';
+import { ApproveToolCallHandler } from './tool-calls/approve-tool-call/approve-tool-call.handler';
+import { ApproveToolCallHttpController } from './tool-calls/approve-tool-call/approve-tool-call.http.controller';
+import { RejectToolCallHandler } from './tool-calls/reject-tool-call/reject-tool-call.handler';
+import { RejectToolCallHttpController } from './tool-calls/reject-tool-call/reject-tool-call.http.controller';
+
+const commandControllers = [
+  StartSessionHttpController,
+  CloseSessionHttpController,
+  ReserveBudgetHttpController,
+  ConsumeReservationHttpController,
+  ReleaseReservationHttpController,
+  StartRunHttpController,
+  CancelRunHttpController,
+  ApproveToolCallHttpController,
+  RejectToolCallHttpController,
+];
+
+const commandHandlers = [
+  StartSessionHandler,
+  CloseSessionHandler,
+  ReserveBudgetHandler,
+  ConsumeReservationHandler,
+  ReleaseReservationHandler,
+  StartRunHandler,
+  CancelRunHandler,
+  ApproveToolCallHandler,
+  RejectToolCallHandler,
+  ExecuteInternalCommandHandler,
+];
+
+/** Closes connections the module opened, so tests and restarts leave nothing behind. */
+class ConnectionCloser implements OnApplicationShutdown {
+  constructor(
+    @Inject(SQL_EXECUTOR) private readonly sql: SqlExecutor,
+    @Inject(REDIS) private readonly redis: Redis | undefined,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    this.redis?.disconnect();
+    await this.sql.close();
+  }
+}
+
+@Module({})
+export class CommandApiModule {
+  static forRoot(config: NexusConfig): DynamicModule {
+    return {
+      module: CommandApiModule,
+      imports: [CqrsModule.forRoot()],
+      controllers: [HealthHttpController, ...commandControllers],
+      providers: [
+        ...infrastructureProviders(config),
+        CommandHandlingService,
+        IdempotencyStore,
+        ConnectionCloser,
+        ...commandHandlers,
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_GUARD, useClass: RateLimitGuard },
+      ],
+    };
+  }
+}

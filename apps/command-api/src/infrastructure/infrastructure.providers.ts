@@ -1,0 +1,67 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Provider } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
+import {
+  createPgExecutor,
+  createPgliteExecutor,
+  EVENT_STORE,
+  migrate,
+  PostgresEventStore,
+  SQL_EXECUTOR,
+  type SqlExecutor,
+} from '@nexus/event-store';
+import {
+  API_KEY_REGISTRY,
+  ApiKeyRegistry,
+  createRateLimiter,
+  RATE_LIMITER,
+  READINESS_CHECKS,
+  type ReadinessCheck,
+} from '@nexus/http';
+
+export const REDIS = Symbol('Redis');
+
+/** Real PostgreSQL when DATABASE_URL is set; otherwise embedded PGlite persisted under NEXUS_DATA_DIR. */
+export async function openDatabase(config: NexusConfig): Promise<SqlExecutor> {
+  let executor: SqlExecutor;
+  if (config.DATABASE_URL !== undefined) {
+    executor = createPgExecutor(config.DATABASE_URL, { max: config.NEXUS_DB_POOL_SIZE });
+  } else {
+    const dir = join(config.dataDir, 'pgdata');
+    mkdirSync(dir, { recursive: true });
+    executor = await createPgliteExecutor(dir);
+  }
+  await migrate(executor);
+  return executor;
+}
+
+export const infrastructureProviders = (config: NexusConfig): Provider[] => [
+  { provide: NEXUS_CONFIG, useValue: config },
+  { provide: SQL_EXECUTOR, useFactory: () => openDatabase(config) },
+  { provide: EVENT_STORE, useFactory: (sql: SqlExecutor) => new PostgresEventStore(sql), inject: [SQL_EXECUTOR] },
+  {
+    provide: REDIS,
+    useFactory: () =>
+      config.REDIS_URL === undefined ? undefined : new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: false }),
+  },
+  {
+    provide: RATE_LIMITER,
+    useFactory: (redis: Redis | undefined) =>
+      createRateLimiter(
+        { points: config.NEXUS_RATE_LIMIT_POINTS, windowSeconds: config.NEXUS_RATE_LIMIT_WINDOW_SECONDS, keyPrefix: 'nexus:rl:cmd' },
+        redis,
+      ),
+    inject: [REDIS],
+  },
+  { provide: API_KEY_REGISTRY, useFactory: () => ApiKeyRegistry.fromFile(config.NEXUS_API_KEYS_FILE) },
+  {
+    provide: READINESS_CHECKS,
+    useFactory: (sql: SqlExecutor, redis: Redis | undefined): ReadinessCheck[] => [
+      { name: 'database', check: async () => void (await sql.query('SELECT 1')) },
+      ...(redis === undefined ? [] : [{ name: 'redis', check: async () => void (await redis.ping()) }]),
+    ],
+    inject: [SQL_EXECUTOR, REDIS],
+  },
+];

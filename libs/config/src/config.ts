@@ -1,0 +1,54 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+/**
+ * Every setting Nexus reads from the environment, parsed once at start-up. Names and defaults are
+ * part of the public contract (API.md "Configuration"); unknown variables are ignored.
+ */
+const configSchema = z.object({
+  DATABASE_URL: optionalUrl,
+  NATS_URL: optionalUrl,
+  REDIS_URL: optionalUrl,
+  NEXUS_DATA_DIR: z.string().default('./.nexus'),
+  NEXUS_API_KEYS_FILE: optionalUrl,
+  COMMAND_API_PORT: port(3000),
+  QUERY_API_PORT: port(3001),
+  LLM_GATEWAY_PORT: port(3002),
+  PROJECTOR_PORT: port(3003),
+  TOOL_RUNNER_PORT: port(3004),
+  NEXUS_HOST: z.string().default('127.0.0.1'),
+  NEXUS_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  /** Requests each token may make per window; generous by default, tuned per deployment. */
+  NEXUS_RATE_LIMIT_POINTS: z.coerce.number().int().positive().default(600),
+  NEXUS_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().positive().default(60),
+  NEXUS_IDEMPOTENCY_TTL_HOURS: z.coerce.number().positive().default(24),
+  /** How long a reservation made through the API stays open before its timer releases it. */
+  NEXUS_RESERVATION_TTL_SECONDS: z.coerce.number().int().positive().default(600),
+  NEXUS_APPROVAL_TTL_SECONDS: z.coerce.number().int().positive().default(900),
+  NEXUS_DEFAULT_MODEL: z.string().default('local'),
+  NEXUS_DEFAULT_MAX_STEPS: z.coerce.number().int().min(1).max(100).default(10),
+  NEXUS_DB_POOL_SIZE: z.coerce.number().int().positive().default(20),
+  NEXUS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type NexusConfig = z.infer<typeof configSchema> & { readonly dataDir: string };
+
+/** Token under which apps inject the parsed configuration. */
+export const NEXUS_CONFIG = Symbol('NexusConfig');
+
+/** Parses configuration from an environment; throws a readable error naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): NexusConfig {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return { ...parsed.data, dataDir: resolve(parsed.data.NEXUS_DATA_DIR) };
+}

@@ -1,0 +1,127 @@
+import type {
+  Actor,
+  AllocateBudget,
+  BudgetAmount,
+  BudgetCommand,
+  BudgetEvent,
+  CloseBudget,
+  ConsumeReservation,
+  ExpireReservation,
+  ReleaseReservation,
+  ReserveBudget,
+} from '@nexus/events';
+import type { Decider } from '../decider';
+import { BudgetExceededError, ForbiddenError, InvalidStateError, NotFoundError } from '../errors';
+import { addToRemaining, firstExceededDimension, subtractAmounts, type RemainingBudget } from './budget.amounts';
+import {
+  evolveBudget,
+  initialBudgetState,
+  remainingBudget,
+  type AllocatedBudgetState,
+  type BudgetState,
+  type Reservation,
+} from './budget.state';
+
+// Another tenant's budget answers exactly like a missing one, so existence never leaks.
+const requireBudget = (state: BudgetState, actor: Actor): AllocatedBudgetState => {
+  if (state.status === 'none' || state.tenantId !== actor.tenantId) throw new NotFoundError('Budget not found');
+  return state;
+};
+
+const requireOpenReservation = (budget: AllocatedBudgetState, reservationId: string): Reservation => {
+  const reservation = budget.reservations[reservationId];
+  if (!reservation) throw new NotFoundError('Reservation not found');
+  if (reservation.status !== 'open') throw new InvalidStateError(`The reservation is already ${reservation.status}`);
+  return reservation;
+};
+
+const assertWithin = (requested: BudgetAmount, available: RemainingBudget): void => {
+  const dimension = firstExceededDimension(requested, available);
+  if (dimension === null) return;
+  throw new BudgetExceededError(`The ${dimension} budget would be exceeded`, {
+    dimension,
+    requested: requested[dimension],
+    available: available[dimension],
+  });
+};
+
+const allocateBudget = ({ sessionId, tenantId, limit, actor, at }: AllocateBudget['data'], state: BudgetState): BudgetEvent[] => {
+  if (state.status !== 'none') {
+    requireBudget(state, actor);
+    throw new InvalidStateError('The budget is already allocated');
+  }
+  if (tenantId !== actor.tenantId) throw new ForbiddenError('A budget may only be allocated in your own tenant');
+  return [{ type: 'BudgetAllocated', data: { sessionId, tenantId, limit, allocatedAt: at } }];
+};
+
+const reserveBudget = (data: ReserveBudget['data'], state: BudgetState): BudgetEvent[] => {
+  const { reservationId, amount, purpose, runId, ttlSeconds, actor, at } = data;
+  const budget = requireBudget(state, actor);
+  if (budget.status === 'closed') throw new InvalidStateError('The budget is closed');
+  if (budget.reservations[reservationId]) throw new InvalidStateError('The reservation id is already used');
+  assertWithin(amount, remainingBudget(budget));
+  // `new Date(ms)` formats a time derived from the command; it does not read the clock.
+  const expiresAt = new Date(Date.parse(at) + ttlSeconds * 1000).toISOString();
+  return [
+    {
+      type: 'BudgetReserved',
+      data: { reservationId, amount, purpose, runId, reservedBy: actor.userId, reservedAt: at, expiresAt },
+    },
+  ];
+};
+
+const consumeReservation = ({ reservationId, amount, actor, at }: ConsumeReservation['data'], state: BudgetState): BudgetEvent[] => {
+  const budget = requireBudget(state, actor);
+  const reservation = requireOpenReservation(budget, reservationId);
+  // Usage beyond the reservation must fit in the unreserved remainder, so the invariant holds.
+  assertWithin(amount, addToRemaining(remainingBudget(budget), reservation.amount));
+  const released = subtractAmounts(reservation.amount, amount);
+  return [{ type: 'BudgetConsumed', data: { reservationId, consumed: amount, released, consumedAt: at } }];
+};
+
+const releaseReservation = ({ reservationId, actor, at }: ReleaseReservation['data'], state: BudgetState): BudgetEvent[] => {
+  const reservation = requireOpenReservation(requireBudget(state, actor), reservationId);
+  return [{ type: 'BudgetReleased', data: { reservationId, released: reservation.amount, releasedAt: at } }];
+};
+
+const expireReservation = ({ reservationId, actor, at }: ExpireReservation['data'], state: BudgetState): BudgetEvent[] => {
+  const reservation = requireBudget(state, actor).reservations[reservationId];
+  if (!reservation) throw new NotFoundError('Reservation not found');
+  // Timers fire at least once: a late timer for a settled reservation is a no-op, not an error.
+  if (reservation.status !== 'open') return [];
+  if (Date.parse(at) < Date.parse(reservation.expiresAt)) throw new InvalidStateError('The reservation is not due to expire yet');
+  return [{ type: 'BudgetReservationExpired', data: { reservationId, released: reservation.amount, expiredAt: at } }];
+};
+
+const closeBudget = ({ actor, at }: CloseBudget['data'], state: BudgetState): BudgetEvent[] => {
+  const budget = requireBudget(state, actor);
+  if (budget.status === 'closed') throw new InvalidStateError('The budget is already closed');
+  return [{ type: 'BudgetClosed', data: { sessionId: budget.sessionId, closedAt: at } }];
+};
+
+export const decideBudget = (command: BudgetCommand, state: BudgetState): BudgetEvent[] => {
+  switch (command.type) {
+    case 'AllocateBudget':
+      return allocateBudget(command.data, state);
+    case 'ReserveBudget':
+      return reserveBudget(command.data, state);
+    case 'ConsumeReservation':
+      return consumeReservation(command.data, state);
+    case 'ReleaseReservation':
+      return releaseReservation(command.data, state);
+    case 'ExpireReservation':
+      return expireReservation(command.data, state);
+    case 'CloseBudget':
+      return closeBudget(command.data, state);
+  }
+};
+
+/**
+ * The budget aggregate. Invariant, per dimension: open reservations + consumed ≤ limit, whatever
+ * the sequence of commands. Closing stops new reservations; open ones may still settle.
+ */
+export const budgetDecider: Decider<BudgetState, BudgetCommand, BudgetEvent> = {
+  decide: decideBudget,
+  evolve: evolveBudget,
+  initialState: initialBudgetState,
+};

@@ -1,0 +1,77 @@
+/** Commands and events shared by the budget specs; test-only, not exported from the folder. */
+import type { Actor, BudgetAmount, BudgetCommand, BudgetEvent, BudgetLimit } from '@nexus/events';
+
+export const sessionId = 'ses-1';
+export const alice: Actor = { userId: 'alice', roles: ['user'], tenantId: 'acme' };
+export const timer: Actor = { userId: 'timer', roles: ['service'], tenantId: 'acme' };
+export const outsider: Actor = { userId: 'mallory', roles: ['admin'], tenantId: 'globex' };
+export const limit: BudgetLimit = { tokens: 1_000, costMicroUsd: 500_000, wallClockSeconds: 60 };
+export const T0 = '2026-01-01T10:00:00.000Z';
+export const T5 = '2026-01-01T10:05:00.000Z';
+
+export const amount = (tokens: number, costMicroUsd = 0, wallClockSeconds = 0): BudgetAmount => ({
+  tokens,
+  costMicroUsd,
+  wallClockSeconds,
+});
+
+interface Options {
+  readonly actor?: Actor;
+  readonly at?: string;
+}
+
+export const allocate = (o: Options & { tenantId?: string; limit?: BudgetLimit } = {}): BudgetCommand => ({
+  type: 'AllocateBudget',
+  data: { sessionId, tenantId: o.tenantId ?? 'acme', limit: o.limit ?? limit, actor: o.actor ?? alice, at: o.at ?? T0 },
+});
+export const reserve = (reservationId: string, a: BudgetAmount, o: Options & { ttlSeconds?: number } = {}): BudgetCommand => ({
+  type: 'ReserveBudget',
+  data: {
+    sessionId,
+    reservationId,
+    amount: a,
+    purpose: 'llm call',
+    runId: 'run-1',
+    ttlSeconds: o.ttlSeconds ?? 300,
+    actor: o.actor ?? alice,
+    at: o.at ?? T0,
+  },
+});
+export const consume = (reservationId: string, a: BudgetAmount, o: Options = {}): BudgetCommand => ({
+  type: 'ConsumeReservation',
+  data: { sessionId, reservationId, amount: a, actor: o.actor ?? alice, at: o.at ?? T0 },
+});
+export const release = (reservationId: string, o: Options = {}): BudgetCommand => ({
+  type: 'ReleaseReservation',
+  data: { sessionId, reservationId, actor: o.actor ?? alice, at: o.at ?? T0 },
+});
+export const expire = (reservationId: string, o: Options = {}): BudgetCommand => ({
+  type: 'ExpireReservation',
+  data: { sessionId, reservationId, actor: o.actor ?? timer, at: o.at ?? T5 },
+});
+export const close = (o: Options = {}): BudgetCommand => ({
+  type: 'CloseBudget',
+  data: { sessionId, actor: o.actor ?? alice, at: o.at ?? T0 },
+});
+
+export const allocated = (l: BudgetLimit = limit): BudgetEvent => ({
+  type: 'BudgetAllocated',
+  data: { sessionId, tenantId: 'acme', limit: l, allocatedAt: T0 },
+});
+export const reserved = (reservationId: string, a: BudgetAmount, expiresAt = T5): BudgetEvent => ({
+  type: 'BudgetReserved',
+  data: { reservationId, amount: a, purpose: 'llm call', runId: 'run-1', reservedBy: 'alice', reservedAt: T0, expiresAt },
+});
+export const consumed = (reservationId: string, used: BudgetAmount, back: BudgetAmount, at = T0): BudgetEvent => ({
+  type: 'BudgetConsumed',
+  data: { reservationId, consumed: used, released: back, consumedAt: at },
+});
+export const released = (reservationId: string, back: BudgetAmount, at = T0): BudgetEvent => ({
+  type: 'BudgetReleased',
+  data: { reservationId, released: back, releasedAt: at },
+});
+export const expired = (reservationId: string, back: BudgetAmount, at = T5): BudgetEvent => ({
+  type: 'BudgetReservationExpired',
+  data: { reservationId, released: back, expiredAt: at },
+});
+export const closed = (at = T0): BudgetEvent => ({ type: 'BudgetClosed', data: { sessionId, closedAt: at } });

@@ -1,0 +1,87 @@
+import type { BudgetAmount, BudgetEvent, BudgetLimit } from '@nexus/events';
+import { addAmounts, zeroAmount as zero, type RemainingBudget } from './budget.amounts';
+
+export type ReservationStatus = 'open' | 'consumed' | 'released' | 'expired';
+
+export interface Reservation {
+  readonly amount: BudgetAmount;
+  readonly status: ReservationStatus;
+  readonly expiresAt: string;
+  readonly runId: string | null;
+}
+
+/** An allocated budget. `reserved` is the sum of the open reservations' amounts. */
+export interface AllocatedBudgetState {
+  readonly status: 'open' | 'closed';
+  readonly sessionId: string;
+  readonly tenantId: string;
+  readonly limit: BudgetLimit;
+  readonly reserved: BudgetAmount;
+  readonly consumed: BudgetAmount;
+  readonly reservations: Readonly<Record<string, Reservation>>;
+}
+
+export type BudgetState = { readonly status: 'none' } | AllocatedBudgetState;
+
+export const initialBudgetState = (): BudgetState => ({ status: 'none' });
+
+/** Per dimension: limit − reserved − consumed, `null` for a dimension the limit leaves unbounded. */
+export const remainingBudget = ({ limit, reserved, consumed }: AllocatedBudgetState): RemainingBudget => {
+  const left = (cap: number | undefined, d: keyof BudgetAmount): number | null =>
+    cap === undefined ? null : cap - reserved[d] - consumed[d];
+  return {
+    tokens: limit.tokens - reserved.tokens - consumed.tokens,
+    costMicroUsd: left(limit.costMicroUsd, 'costMicroUsd'),
+    wallClockSeconds: left(limit.wallClockSeconds, 'wallClockSeconds'),
+  };
+};
+
+const settle = (
+  state: BudgetState,
+  reservationId: string,
+  status: Exclude<ReservationStatus, 'open'>,
+  used: BudgetAmount,
+): BudgetState => {
+  const reservation = state.status === 'none' ? undefined : state.reservations[reservationId];
+  if (state.status === 'none' || reservation?.status !== 'open') return state;
+  // Exact subtraction: `reserved` always contains this open reservation's amount.
+  const { tokens, costMicroUsd, wallClockSeconds } = reservation.amount;
+  return {
+    ...state,
+    reserved: {
+      tokens: state.reserved.tokens - tokens,
+      costMicroUsd: state.reserved.costMicroUsd - costMicroUsd,
+      wallClockSeconds: state.reserved.wallClockSeconds - wallClockSeconds,
+    },
+    consumed: addAmounts(state.consumed, used),
+    reservations: { ...state.reservations, [reservationId]: { ...reservation, status } },
+  };
+};
+
+export const evolveBudget = (state: BudgetState, event: BudgetEvent): BudgetState => {
+  switch (event.type) {
+    case 'BudgetAllocated': {
+      const { sessionId, tenantId, limit } = event.data;
+      return { status: 'open', sessionId, tenantId, limit, reserved: zero, consumed: zero, reservations: {} };
+    }
+    case 'BudgetReserved': {
+      if (state.status === 'none') return state;
+      const { reservationId, amount, expiresAt, runId } = event.data;
+      return {
+        ...state,
+        reserved: addAmounts(state.reserved, amount),
+        reservations: { ...state.reservations, [reservationId]: { amount, status: 'open', expiresAt, runId } },
+      };
+    }
+    case 'BudgetConsumed':
+      return settle(state, event.data.reservationId, 'consumed', event.data.consumed);
+    case 'BudgetReleased':
+      return settle(state, event.data.reservationId, 'released', zero);
+    case 'BudgetReservationExpired':
+      return settle(state, event.data.reservationId, 'expired', zero);
+    case 'BudgetClosed':
+      return state.status === 'none' ? state : { ...state, status: 'closed' };
+    default:
+      return state;
+  }
+};

@@ -1,0 +1,4 @@
+export * from './budget.amounts';
+export * from './budget.decider';
+export * from './budget.state';
+export * from './budget.stream';

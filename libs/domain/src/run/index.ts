@@ -1,0 +1,3 @@
+export * from './run.decider';
+export * from './run.state';
+export * from './run.stream';

@@ -1,0 +1,3 @@
+export * from './session.decider';
+export * from './session.state';
+export * from './session.stream';

@@ -1,0 +1,2 @@
+/** The stream that holds one session's lifecycle. */
+export const toSessionStreamId = (sessionId: string): string => `session-${sessionId}`;

@@ -1,0 +1,3 @@
+export * from './tool-call.decider';
+export * from './tool-call.state';
+export * from './tool-call.stream';

@@ -1,0 +1,150 @@
+import type { RecordedEvent } from '@nexus/events';
+import { computeEventHash, GENESIS_HASH } from './event-hash';
+import { EventIdConflictError, WrongExpectedVersionError } from './event-store.errors';
+import type { AppendRequest, AppendResult } from './event-store.port';
+import { EVENT_COLUMNS, normalizeEvent, toRecordedEvent, type EventRow, type NormalizedEvent } from './event-rows';
+import { DEADLOCK_DETECTED, sqlState, UNIQUE_VIOLATION, type SqlExecutor } from './sql-executor.port';
+
+/** Conflicts that a retry can clear (a concurrent writer of the same keys rolled back). */
+const MAX_ATTEMPTS = 5;
+
+interface Head {
+  version: number | null;
+  hash: string | null;
+  position: string | number | null;
+  existing: number;
+}
+
+const HEAD_SQL = `
+  SELECT h.stream_version AS version, h.hash, h.global_position AS position,
+         (SELECT count(*)::int FROM events WHERE event_id = ANY($2::uuid[])) AS existing
+  FROM (SELECT 1) AS one
+  LEFT JOIN LATERAL (
+    SELECT stream_version, hash, global_position FROM events
+    WHERE stream_id = $1 ORDER BY stream_version DESC LIMIT 1
+  ) AS h ON true`;
+
+type Plan = { kind: 'replay'; result: AppendResult } | { kind: 'append'; head: Head };
+
+/**
+ * Appends each request atomically. The UNIQUE (stream_id, stream_version) index is the lock: the
+ * version check here only fails fast, and a writer that lost a race meets a unique violation,
+ * after which the request is examined again outside the failed transaction to tell a stale
+ * expected version from a retried append (same event ids) from a rolled-back rival (retry).
+ *
+ * One request needs no explicit transaction: its rows go in with one INSERT, which is atomic,
+ * and the head read before it is validated by that same unique index. That saves two round
+ * trips (BEGIN, COMMIT) on the hot path.
+ */
+export async function appendRequests(
+  executor: SqlExecutor,
+  requests: readonly AppendRequest[],
+): Promise<AppendResult[]> {
+  const prepared = requests.map((request) => ({ request, events: prepare(request) }));
+  // A fixed order of inserts across streams keeps two multi-stream appends from deadlocking.
+  const order = [...prepared].sort((a, b) => (a.request.streamId < b.request.streamId ? -1 : 1));
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const run = async (tx: SqlExecutor): Promise<Map<string, AppendResult>> => {
+        const results = new Map<string, AppendResult>();
+        for (const { request, events } of order) {
+          results.set(request.streamId, await appendOne(tx, request, events));
+        }
+        return results;
+      };
+      const results = prepared.length === 1 ? await run(executor) : await executor.transaction(run);
+      return requests.map((r) => results.get(r.streamId) as AppendResult);
+    } catch (error) {
+      const state = sqlState(error);
+      if ((state !== UNIQUE_VIOLATION && state !== DEADLOCK_DETECTED) || attempt >= MAX_ATTEMPTS) throw error;
+      // Throws the typed error a request now deserves; if none does, the rival rolled back.
+      for (const { request, events } of order) await plan(executor, request, events);
+    }
+  }
+}
+
+function prepare(request: AppendRequest): NormalizedEvent[] {
+  const events = request.events.map(normalizeEvent);
+  const ids = events.map((e) => e.event.id);
+  const repeated = ids.filter((id, i) => ids.indexOf(id) !== i);
+  if (repeated.length > 0) throw new EventIdConflictError(request.streamId, repeated);
+  return events;
+}
+
+async function appendOne(tx: SqlExecutor, request: AppendRequest, events: NormalizedEvent[]): Promise<AppendResult> {
+  const decision = await plan(tx, request, events);
+  if (decision.kind === 'replay') return decision.result;
+  const { head } = decision;
+  const current = head.version ?? 0;
+  if (events.length === 0) {
+    return { streamId: request.streamId, nextExpectedVersion: current, lastPosition: Number(head.position ?? 0), events: [] };
+  }
+  let prevHash = head.hash ?? GENESIS_HASH;
+  const params: unknown[] = [];
+  const rows: string[] = [];
+  const hashed = events.map(({ event, dataJson, metadataJson }, i) => {
+    const streamVersion = current + 1 + i;
+    const hash = computeEventHash(prevHash, { ...event, streamId: request.streamId, streamVersion });
+    const base = params.length;
+    params.push(request.streamId, streamVersion, event.id, event.type, event.schemaVersion);
+    params.push(dataJson, metadataJson, event.occurredAt, prevHash, hash);
+    rows.push(
+      `($${base + 1}, $${base + 2}, $${base + 3}::uuid, $${base + 4}, $${base + 5}, $${base + 6}::jsonb, ` +
+        `$${base + 7}::jsonb, $${base + 8}::timestamptz, $${base + 9}, $${base + 10})`,
+    );
+    const recorded = { ...event, streamId: request.streamId, streamVersion, prevHash, hash };
+    prevHash = hash;
+    return recorded;
+  });
+  const inserted = await tx.query<{ event_id: string; global_position: string | number; transaction_id: string }>(
+    `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata,
+                         occurred_at, prev_hash, hash)
+     VALUES ${rows.join(', ')}
+     RETURNING event_id::text AS event_id, global_position, transaction_id::text AS transaction_id`,
+    params,
+  );
+  const byId = new Map(inserted.map((row) => [row.event_id, row]));
+  const recorded: RecordedEvent[] = hashed.map((event) => {
+    const row = byId.get(event.id);
+    return { ...event, globalPosition: Number(row?.global_position), transactionId: String(row?.transaction_id) };
+  });
+  return {
+    streamId: request.streamId,
+    nextExpectedVersion: current + events.length,
+    lastPosition: Math.max(...recorded.map((e) => e.globalPosition)),
+    events: recorded,
+  };
+}
+
+/** Reads the stream's head and decides: append, replay a completed append, or refuse. */
+async function plan(executor: SqlExecutor, request: AppendRequest, events: NormalizedEvent[]): Promise<Plan> {
+  const ids = events.map((e) => e.event.id);
+  const [head] = await executor.query<Head>(HEAD_SQL, [request.streamId, ids]);
+  if (!head) throw new Error('the head query returned no row');
+  if (head.existing > 0) return { kind: 'replay', result: await replay(executor, request.streamId, ids) };
+  const actual = head.version ?? 0;
+  if (request.expectedVersion !== 'any' && request.expectedVersion !== actual) {
+    throw new WrongExpectedVersionError(request.streamId, request.expectedVersion, actual);
+  }
+  return { kind: 'append', head };
+}
+
+/** Idempotency: every id already stored in this stream means the append happened; return it. */
+async function replay(executor: SqlExecutor, streamId: string, ids: string[]): Promise<AppendResult> {
+  const rows = await executor.query<EventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM events WHERE event_id = ANY($1::uuid[]) ORDER BY global_position`,
+    [ids],
+  );
+  const stored = rows.map(toRecordedEvent);
+  const mine = new Set(stored.filter((e) => e.streamId === streamId).map((e) => e.id));
+  const last = stored[stored.length - 1];
+  if (mine.size !== ids.length || !last) {
+    throw new EventIdConflictError(streamId, ids.filter((id) => stored.some((e) => e.id === id)));
+  }
+  return {
+    streamId,
+    nextExpectedVersion: Math.max(...stored.map((e) => e.streamVersion)),
+    lastPosition: last.globalPosition,
+    events: stored,
+  };
+}

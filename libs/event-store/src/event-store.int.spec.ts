@@ -1,0 +1,159 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { EventIdConflictError, WrongExpectedVersionError } from './event-store.errors';
+import { GENESIS_HASH } from './event-hash';
+import { PostgresEventStore } from './postgres-event-store.adapter';
+import type { SqlExecutor } from './sql-executor.port';
+import { anEvent, backends, newStreamId } from './testing/event-store-backends';
+
+describe.each(backends)('event store on %s', (_name, open) => {
+  let sql: SqlExecutor;
+  let store: PostgresEventStore;
+
+  beforeAll(async () => {
+    sql = await open();
+    store = new PostgresEventStore(sql);
+  });
+  afterAll(() => sql.close());
+
+  describe('when appending to a new stream', () => {
+    it('assigns versions from 1, positions, a transaction id and a hash chain from genesis', async () => {
+      const streamId = newStreamId();
+      const result = await store.appendToStream(streamId, [anEvent({ a: 1 }), anEvent({ b: 2 })], { expectedVersion: 0 });
+
+      expect(result.nextExpectedVersion).toBe(2);
+      expect(result.events.map((e) => e.streamVersion)).toEqual([1, 2]);
+      expect(result.lastPosition).toBe(result.events[1]?.globalPosition);
+      expect(result.events[0]?.prevHash).toBe(GENESIS_HASH);
+      expect(result.events[1]?.prevHash).toBe(result.events[0]?.hash);
+      expect(result.events[0]?.transactionId).toMatch(/^\d+$/);
+      expect(await store.readStream(streamId)).toEqual(result.events);
+    });
+
+    it('refuses expected version 0 once the stream exists', async () => {
+      const streamId = newStreamId();
+      await store.appendToStream(streamId, [anEvent()], { expectedVersion: 0 });
+
+      const attempt = store.appendToStream(streamId, [anEvent()], { expectedVersion: 0 });
+
+      await expect(attempt).rejects.toThrow(WrongExpectedVersionError);
+      await expect(attempt).rejects.toMatchObject({ streamId, expectedVersion: 0, actualVersion: 1 });
+    });
+
+    it('appends with expected version any whatever the stream holds', async () => {
+      const streamId = newStreamId();
+      await store.appendToStream(streamId, [anEvent()], { expectedVersion: 'any' });
+      const result = await store.appendToStream(streamId, [anEvent()], { expectedVersion: 'any' });
+      expect(result.nextExpectedVersion).toBe(2);
+    });
+  });
+
+  describe('when reading a stream', () => {
+    it('returns the events in version order from the requested version', async () => {
+      const streamId = newStreamId();
+      await store.appendToStream(streamId, [anEvent({ i: 1 }), anEvent({ i: 2 }), anEvent({ i: 3 })], { expectedVersion: 0 });
+
+      const events = await store.readStream(streamId, { fromVersion: 2 });
+
+      expect(events.map((e) => [e.streamVersion, e.data])).toEqual([[2, { i: 2 }], [3, { i: 3 }]]);
+    });
+
+    it('returns data, metadata and timestamp exactly as appended', async () => {
+      const streamId = newStreamId();
+      const event = { ...anEvent({ z: 1, a: [1.5, 'x', null], nested: { y: true } }), occurredAt: '2026-01-02T03:04:05.678Z' };
+      await store.appendToStream(streamId, [event], { expectedVersion: 0 });
+
+      const [read] = await store.readStream(streamId);
+
+      expect(read).toMatchObject({ id: event.id, data: event.data, metadata: event.metadata, occurredAt: event.occurredAt });
+    });
+
+    it('returns nothing for an unknown stream', async () => {
+      expect(await store.readStream(newStreamId())).toEqual([]);
+    });
+  });
+
+  describe('when an append is retried with the same event ids', () => {
+    it('returns the original result and writes nothing, even with a stale expected version', async () => {
+      const streamId = newStreamId();
+      const events = [anEvent({ i: 1 }), anEvent({ i: 2 })];
+      const first = await store.appendToStream(streamId, events, { expectedVersion: 0 });
+      await store.appendToStream(streamId, [anEvent({ i: 3 })], { expectedVersion: 2 });
+
+      const again = await store.appendToStream(streamId, events, { expectedVersion: 0 });
+
+      expect(again).toEqual(first);
+      expect(await store.readStream(streamId)).toHaveLength(3);
+    });
+
+    it('refuses an append where only some of the ids are stored', async () => {
+      const streamId = newStreamId();
+      const stored = anEvent();
+      await store.appendToStream(streamId, [stored], { expectedVersion: 0 });
+
+      const attempt = store.appendToStream(streamId, [stored, anEvent()], { expectedVersion: 1 });
+
+      await expect(attempt).rejects.toThrow(EventIdConflictError);
+      expect(await store.readStream(streamId)).toHaveLength(1);
+    });
+
+    it('refuses ids already stored in another stream', async () => {
+      const event = anEvent();
+      await store.appendToStream(newStreamId(), [event], { expectedVersion: 0 });
+
+      await expect(store.appendToStream(newStreamId(), [event], { expectedVersion: 0 })).rejects.toThrow(EventIdConflictError);
+    });
+  });
+
+  describe('when appending to several streams at once', () => {
+    it('writes all of them in one transaction', async () => {
+      const session = newStreamId('session');
+      const budget = newStreamId('budget');
+
+      const [s, b] = await store.appendToStreams([
+        { streamId: session, expectedVersion: 0, events: [anEvent()] },
+        { streamId: budget, expectedVersion: 0, events: [anEvent(), anEvent()] },
+      ]);
+
+      expect([s?.streamId, s?.nextExpectedVersion, b?.streamId, b?.nextExpectedVersion]).toEqual([session, 1, budget, 2]);
+      expect(s?.events[0]?.transactionId).toBe(b?.events[0]?.transactionId);
+    });
+
+    it('writes nothing when one stream conflicts', async () => {
+      const fresh = newStreamId('a');
+      const existing = newStreamId('z');
+      await store.appendToStream(existing, [anEvent()], { expectedVersion: 0 });
+
+      const attempt = store.appendToStreams([
+        { streamId: fresh, expectedVersion: 0, events: [anEvent()] },
+        { streamId: existing, expectedVersion: 0, events: [anEvent()] },
+      ]);
+
+      await expect(attempt).rejects.toMatchObject({ streamId: existing, actualVersion: 1 });
+      expect(await store.readStream(fresh)).toEqual([]);
+    });
+  });
+
+  describe('when asked where the log is', () => {
+    it('reports the head position and whether a checkpoint has reached a position', async () => {
+      const result = await store.appendToStream(newStreamId(), [anEvent()], { expectedVersion: 0 });
+      const written = result.events[0];
+      if (!written) throw new Error('nothing written');
+
+      expect(await store.headPosition()).toBeGreaterThanOrEqual(result.lastPosition);
+      const at = { transactionId: written.transactionId, position: written.globalPosition };
+      expect(await store.hasReached(at, result.lastPosition)).toBe(true);
+      expect(await store.hasReached({ transactionId: '0', position: 0 }, result.lastPosition)).toBe(false);
+      expect(await store.hasReached(at, result.lastPosition + 1_000_000)).toBe(false);
+    });
+  });
+
+  describe('when someone changes history', () => {
+    it('refuses updates and deletes of events', async () => {
+      const streamId = newStreamId();
+      await store.appendToStream(streamId, [anEvent()], { expectedVersion: 0 });
+
+      await expect(sql.query(`UPDATE events SET type = 'Forged' WHERE stream_id = $1`, [streamId])).rejects.toThrow(/append-only/);
+      await expect(sql.query(`DELETE FROM events WHERE stream_id = $1`, [streamId])).rejects.toThrow(/append-only/);
+    });
+  });
+});

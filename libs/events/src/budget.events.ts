@@ -1,0 +1,180 @@
+/**
+ * The contract of the `budget-<sessionId>` stream: a session's spending limit, the reservations
+ * taken against it and how each one settled. Money is integer micro-dollars; a limit's absent
+ * dimension is unlimited. Invariant per dimension: open reservations + consumed ≤ limit.
+ */
+import { z } from 'zod';
+import { actorSchema, type DomainCommand, type DomainEvent } from './envelope';
+
+/** The dimensions a budget is measured in, in the order they are checked. */
+export const budgetDimensions = ['tokens', 'costMicroUsd', 'wallClockSeconds'] as const;
+export type BudgetDimension = (typeof budgetDimensions)[number];
+
+const isoTimestamp = z.iso.datetime({ offset: true });
+const count = z.int().nonnegative();
+
+/** A quantity in every dimension, as stored in events (all dimensions present). */
+export const budgetAmountSchema = z.strictObject({
+  tokens: count,
+  costMicroUsd: count,
+  wallClockSeconds: count,
+});
+export type BudgetAmount = z.infer<typeof budgetAmountSchema>;
+
+/** A quantity as a command states it: a missing dimension means 0. */
+export const budgetAmountInputSchema = z.strictObject({
+  tokens: count.default(0),
+  costMicroUsd: count.default(0),
+  wallClockSeconds: count.default(0),
+});
+
+/** A spending limit: tokens are always bounded, the other dimensions only when present. */
+export const budgetLimitSchema = z.strictObject({
+  tokens: z.int().positive(),
+  costMicroUsd: count.optional(),
+  wallClockSeconds: z.int().positive().optional(),
+});
+export type BudgetLimit = z.infer<typeof budgetLimitSchema>;
+
+// Events
+
+export const budgetAllocatedDataSchema = z.strictObject({
+  sessionId: z.string().min(1),
+  tenantId: z.string().min(1),
+  limit: budgetLimitSchema,
+  allocatedAt: isoTimestamp,
+});
+export const budgetReservedDataSchema = z.strictObject({
+  reservationId: z.string().min(1),
+  amount: budgetAmountSchema,
+  purpose: z.string().nullable(),
+  runId: z.string().nullable(),
+  reservedBy: z.string().min(1),
+  reservedAt: isoTimestamp,
+  expiresAt: isoTimestamp,
+});
+export const budgetConsumedDataSchema = z.strictObject({
+  reservationId: z.string().min(1),
+  consumed: budgetAmountSchema,
+  released: budgetAmountSchema,
+  consumedAt: isoTimestamp,
+});
+export const budgetReleasedDataSchema = z.strictObject({
+  reservationId: z.string().min(1),
+  released: budgetAmountSchema,
+  releasedAt: isoTimestamp,
+});
+export const budgetReservationExpiredDataSchema = z.strictObject({
+  reservationId: z.string().min(1),
+  released: budgetAmountSchema,
+  expiredAt: isoTimestamp,
+});
+export const budgetClosedDataSchema = z.strictObject({
+  sessionId: z.string().min(1),
+  closedAt: isoTimestamp,
+});
+
+/** Event type → zod schema of its data, for validating events on append and on read. */
+export const budgetEventDataSchemas = {
+  BudgetAllocated: budgetAllocatedDataSchema,
+  BudgetReserved: budgetReservedDataSchema,
+  BudgetConsumed: budgetConsumedDataSchema,
+  BudgetReleased: budgetReleasedDataSchema,
+  BudgetReservationExpired: budgetReservationExpiredDataSchema,
+  BudgetClosed: budgetClosedDataSchema,
+} as const;
+export type BudgetEventType = keyof typeof budgetEventDataSchemas;
+
+/** Event type → current schema version; bump with an upcaster when a payload changes. */
+export const budgetSchemaVersions: Readonly<Record<BudgetEventType, number>> = {
+  BudgetAllocated: 1,
+  BudgetReserved: 1,
+  BudgetConsumed: 1,
+  BudgetReleased: 1,
+  BudgetReservationExpired: 1,
+  BudgetClosed: 1,
+};
+
+type BudgetEventOf<T extends BudgetEventType> = DomainEvent<T, z.infer<(typeof budgetEventDataSchemas)[T]>>;
+export type BudgetAllocated = BudgetEventOf<'BudgetAllocated'>;
+export type BudgetReserved = BudgetEventOf<'BudgetReserved'>;
+export type BudgetConsumed = BudgetEventOf<'BudgetConsumed'>;
+export type BudgetReleased = BudgetEventOf<'BudgetReleased'>;
+export type BudgetReservationExpired = BudgetEventOf<'BudgetReservationExpired'>;
+export type BudgetClosed = BudgetEventOf<'BudgetClosed'>;
+export type BudgetEvent = { [T in BudgetEventType]: BudgetEventOf<T> }[BudgetEventType];
+
+const typed = <T extends string, D extends z.ZodType>(type: T, data: D) =>
+  z.strictObject({ type: z.literal(type), data });
+
+/** Validates a whole `{ type, data }` budget event. */
+export const budgetEventSchema = z.discriminatedUnion('type', [
+  typed('BudgetAllocated', budgetAllocatedDataSchema),
+  typed('BudgetReserved', budgetReservedDataSchema),
+  typed('BudgetConsumed', budgetConsumedDataSchema),
+  typed('BudgetReleased', budgetReleasedDataSchema),
+  typed('BudgetReservationExpired', budgetReservationExpiredDataSchema),
+  typed('BudgetClosed', budgetClosedDataSchema),
+]);
+
+// Commands
+
+const commandBase = { sessionId: z.string().min(1), actor: actorSchema, at: isoTimestamp };
+
+export const allocateBudgetDataSchema = z.strictObject({
+  ...commandBase,
+  tenantId: z.string().min(1),
+  limit: budgetLimitSchema,
+});
+export const reserveBudgetDataSchema = z.strictObject({
+  ...commandBase,
+  reservationId: z.string().min(1),
+  amount: budgetAmountInputSchema,
+  purpose: z.string().nullable(),
+  runId: z.string().nullable(),
+  ttlSeconds: z.int().positive(),
+});
+export const consumeReservationDataSchema = z.strictObject({
+  ...commandBase,
+  reservationId: z.string().min(1),
+  amount: budgetAmountInputSchema,
+});
+export const releaseReservationDataSchema = z.strictObject({
+  ...commandBase,
+  reservationId: z.string().min(1),
+});
+export const expireReservationDataSchema = z.strictObject({
+  ...commandBase,
+  reservationId: z.string().min(1),
+});
+export const closeBudgetDataSchema = z.strictObject(commandBase);
+
+export const budgetCommandDataSchemas = {
+  AllocateBudget: allocateBudgetDataSchema,
+  ReserveBudget: reserveBudgetDataSchema,
+  ConsumeReservation: consumeReservationDataSchema,
+  ReleaseReservation: releaseReservationDataSchema,
+  ExpireReservation: expireReservationDataSchema,
+  CloseBudget: closeBudgetDataSchema,
+} as const;
+export type BudgetCommandType = keyof typeof budgetCommandDataSchemas;
+
+/** A command after parsing: amounts have every dimension filled in. */
+type BudgetCommandOf<T extends BudgetCommandType> = DomainCommand<T, z.output<(typeof budgetCommandDataSchemas)[T]>>;
+export type AllocateBudget = BudgetCommandOf<'AllocateBudget'>;
+export type ReserveBudget = BudgetCommandOf<'ReserveBudget'>;
+export type ConsumeReservation = BudgetCommandOf<'ConsumeReservation'>;
+export type ReleaseReservation = BudgetCommandOf<'ReleaseReservation'>;
+export type ExpireReservation = BudgetCommandOf<'ExpireReservation'>;
+export type CloseBudget = BudgetCommandOf<'CloseBudget'>;
+export type BudgetCommand = { [T in BudgetCommandType]: BudgetCommandOf<T> }[BudgetCommandType];
+
+/** Validates a whole `{ type, data }` budget command, filling in missing amount dimensions with 0. */
+export const budgetCommandSchema = z.discriminatedUnion('type', [
+  typed('AllocateBudget', allocateBudgetDataSchema),
+  typed('ReserveBudget', reserveBudgetDataSchema),
+  typed('ConsumeReservation', consumeReservationDataSchema),
+  typed('ReleaseReservation', releaseReservationDataSchema),
+  typed('ExpireReservation', expireReservationDataSchema),
+  typed('CloseBudget', closeBudgetDataSchema),
+]);

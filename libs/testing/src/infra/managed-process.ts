@@ -1,0 +1,175 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+/** What every throwaway server hands back to a test. */
+export interface InfraServer {
+  readonly url: string;
+  /** Graceful shutdown; the server's temp directory is removed. A no-op for an external server. */
+  stop(): Promise<void>;
+  /** SIGKILL, to simulate a crash; `restart()` brings it back with the same data and port. */
+  kill(): Promise<void>;
+  /** Starts it again (after stop or kill, or stopping it first) on the same port and data. */
+  restart(): Promise<void>;
+}
+
+export interface ProcessSpec {
+  readonly name: string;
+  readonly command: string;
+  readonly args: readonly string[];
+  /** Directory removed when the server stops for good; the log file lives here too. */
+  readonly dir: string;
+  readonly ready: () => Promise<boolean>;
+  readonly stopSignal: NodeJS.Signals;
+  /** The pid that should receive the graceful stop signal, when it is not the spawned one. */
+  readonly stopPid?: () => number | undefined;
+}
+
+const running = new Set<ManagedProcess>();
+const tempDirs = new Set<string>();
+let exitHooksInstalled = false;
+
+/**
+ * Servers run in their own process group (`detached`) so a SIGKILL reaches every child
+ * (runuser, the postmaster and its backends) at once, which is what a crash looks like. The price
+ * is that a Ctrl-C no longer reaches them, hence the exit and signal hooks below.
+ */
+function installExitHooks(): void {
+  if (exitHooksInstalled) return;
+  exitHooksInstalled = true;
+  const cleanUp = (): void => {
+    for (const server of running) server.killNow();
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  };
+  process.on('exit', cleanUp);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      cleanUp();
+      process.kill(process.pid, signal);
+    });
+  }
+}
+
+export class ManagedProcess {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+
+  constructor(private readonly spec: ProcessSpec) {
+    installExitHooks();
+    tempDirs.add(spec.dir);
+  }
+
+  get logFile(): string {
+    return join(this.spec.dir, `${this.spec.name}.log`);
+  }
+
+  async start(timeoutMs = 30_000): Promise<void> {
+    const log = openSync(this.logFile, 'a');
+    const child = spawn(this.spec.command, [...this.spec.args], {
+      detached: true,
+      stdio: ['ignore', log, log],
+    });
+    closeSync(log);
+    this.child = child;
+    running.add(this);
+    let exitCode: number | null | undefined;
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code) => {
+        exitCode = code;
+        resolve();
+      }),
+    );
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (exitCode !== undefined) break;
+      if (await this.spec.ready().catch(() => false)) return;
+      await sleep(25);
+    }
+    this.killNow();
+    throw new Error(`${this.spec.name} did not become ready:\n${this.logTail()}`);
+  }
+
+  async stop(timeoutMs = 10_000): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const pid = this.spec.stopPid?.() ?? child.pid;
+    if (pid !== undefined) signal(pid, this.spec.stopSignal);
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = await Promise.race([
+      this.exited.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (!stopped) await this.kill();
+    running.delete(this);
+  }
+
+  async kill(): Promise<void> {
+    // The server proper is killed first so that its parent (runuser) reaps it: killed together,
+    // it would be orphaned, and where PID 1 reaps slowly (containers) its zombie keeps its pid
+    // "alive", so a restarted postgres would refuse to start over the stale postmaster.pid.
+    const inner = this.spec.stopPid?.();
+    if (inner !== undefined) signal(inner, 'SIGKILL');
+    else this.killNow();
+    await this.exited;
+    this.killNow();
+    running.delete(this);
+  }
+
+  killNow(): void {
+    const pid = this.child?.pid;
+    if (pid !== undefined) signal(-pid, 'SIGKILL');
+  }
+
+  removeDir(): void {
+    rmSync(this.spec.dir, { recursive: true, force: true });
+    tempDirs.delete(this.spec.dir);
+  }
+
+  private logTail(): string {
+    try {
+      return readFileSync(this.logFile, 'utf8').split('\n').slice(-20).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // Already gone: nothing to stop.
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A port the OS just handed out; the tiny race until the server binds it is accepted. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/** The stand-in when a URL comes from the environment: nothing to stop, nothing to crash. */
+export function externalServer(url: string, envName: string): InfraServer {
+  const refuse = async (): Promise<never> => {
+    throw new Error(
+      `${envName} is set, so this server is external and cannot be killed or restarted by tests; ` +
+        `unset ${envName} to run a throwaway one`,
+    );
+  };
+  return { url, stop: async () => undefined, kill: refuse, restart: refuse };
+}
