@@ -1,8 +1,9 @@
 -- The event store: one append-only table, the source of truth of every stream.
 --
--- Concurrency: UNIQUE (stream_id, stream_version) is the optimistic lock, so no per-stream
--- "streams" row is needed (measured: a streams row to lock or upsert adds a statement per append
--- and serialises writers on a row lock without making anything safer).
+-- Concurrency: UNIQUE (stream_id, stream_version) is the optimistic lock, so there is no
+-- per-stream "streams" table. Measured with pgbench on a durable server here: one INSERT into
+-- events ran 3.7k/s at 1 client and 15.9k/s at 32; BEGIN + upserting a streams row + the same
+-- INSERT + COMMIT ran 1.9k/s and 7.1k/s, and made nothing safer.
 -- Idempotency: UNIQUE (event_id).
 -- Gap-safe global reading: readers order by (transaction_id, global_position) and only read
 -- transactions older than the oldest one still running (pg_snapshot_xmin), see the adapter.

@@ -4,6 +4,7 @@ import { EventIdConflictError, WrongExpectedVersionError } from './event-store.e
 import type { AppendRequest, AppendResult } from './event-store.port';
 import { EVENT_COLUMNS, normalizeEvent, toRecordedEvent, type EventRow, type NormalizedEvent } from './event-rows';
 import { DEADLOCK_DETECTED, sqlState, UNIQUE_VIOLATION, type SqlExecutor } from './sql-executor.port';
+import type { StreamHead, StreamHeadHints } from './stream-head-hints';
 
 /** Conflicts that a retry can clear (a concurrent writer of the same keys rolled back). */
 const MAX_ATTEMPTS = 5;
@@ -32,27 +33,31 @@ type Plan = { kind: 'replay'; result: AppendResult } | { kind: 'append'; head: H
  * after which the request is examined again outside the failed transaction to tell a stale
  * expected version from a retried append (same event ids) from a rolled-back rival (retry).
  *
- * One request needs no explicit transaction: its rows go in with one INSERT, which is atomic,
- * and the head read before it is validated by that same unique index. That saves two round
- * trips (BEGIN, COMMIT) on the hot path.
+ * One request with a numeric expected version needs no explicit transaction: its rows go in
+ * with one INSERT, which is atomic, and the head read before it is validated by that same unique
+ * index. That saves two round trips (BEGIN, COMMIT) on the hot path; when the head is known (a
+ * new stream, or a hint) the head read is skipped too and an append is one statement.
  */
 export async function appendRequests(
   executor: SqlExecutor,
   requests: readonly AppendRequest[],
+  hints: StreamHeadHints,
 ): Promise<AppendResult[]> {
   const prepared = requests.map((request) => ({ request, events: prepare(request) }));
   // A fixed order of inserts across streams keeps two multi-stream appends from deadlocking.
   const order = [...prepared].sort((a, b) => (a.request.streamId < b.request.streamId ? -1 : 1));
+  const needsTransaction = requests.length > 1 || requests.some((r) => r.expectedVersion === 'any');
   for (let attempt = 1; ; attempt += 1) {
     try {
       const run = async (tx: SqlExecutor): Promise<Map<string, AppendResult>> => {
         const results = new Map<string, AppendResult>();
         for (const { request, events } of order) {
-          results.set(request.streamId, await appendOne(tx, request, events));
+          results.set(request.streamId, await appendOne(tx, request, events, attempt === 1 ? hints : undefined));
         }
         return results;
       };
-      const results = prepared.length === 1 ? await run(executor) : await executor.transaction(run);
+      const results = needsTransaction ? await executor.transaction(run) : await run(executor);
+      for (const result of results.values()) hints.remember(result.events);
       return requests.map((r) => results.get(r.streamId) as AppendResult);
     } catch (error) {
       const state = sqlState(error);
@@ -71,46 +76,86 @@ function prepare(request: AppendRequest): NormalizedEvent[] {
   return events;
 }
 
-async function appendOne(tx: SqlExecutor, request: AppendRequest, events: NormalizedEvent[]): Promise<AppendResult> {
+async function appendOne(
+  tx: SqlExecutor,
+  request: AppendRequest,
+  events: NormalizedEvent[],
+  hints: StreamHeadHints | undefined,
+): Promise<AppendResult> {
+  const { streamId, expectedVersion } = request;
+  if (expectedVersion !== 'any' && events.length > 0 && hints) {
+    const known = expectedVersion === 0 ? { version: 0, hash: GENESIS_HASH } : hints.get(streamId);
+    if (known?.version === expectedVersion) {
+      const result = await insert(tx, streamId, known, events);
+      if (result) return result;
+      hints.forget(streamId);
+    }
+  }
+  if (expectedVersion === 'any') {
+    // Writers that do not care about the version would otherwise all race for the same next
+    // version and mostly lose; queue them on a per-stream lock instead (held to commit).
+    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [streamId]);
+  }
   const decision = await plan(tx, request, events);
   if (decision.kind === 'replay') return decision.result;
   const { head } = decision;
-  const current = head.version ?? 0;
+  const current = { version: head.version ?? 0, hash: head.hash ?? GENESIS_HASH };
   if (events.length === 0) {
-    return { streamId: request.streamId, nextExpectedVersion: current, lastPosition: Number(head.position ?? 0), events: [] };
+    return { streamId, nextExpectedVersion: current.version, lastPosition: Number(head.position ?? 0), events: [] };
   }
-  let prevHash = head.hash ?? GENESIS_HASH;
-  const params: unknown[] = [];
+  const result = await insert(tx, streamId, current, events);
+  if (!result) throw new Error(`stream ${streamId}: the head just read is gone`);
+  return result;
+}
+
+/**
+ * Inserts the events after `head`. With a real previous event, the rows go in only if that event
+ * is stored with that hash (checked in the same statement); `undefined` when it is not.
+ */
+async function insert(
+  tx: SqlExecutor,
+  streamId: string,
+  head: StreamHead,
+  events: NormalizedEvent[],
+): Promise<AppendResult | undefined> {
+  let prevHash = head.hash;
+  const params: unknown[] = [streamId];
   const rows: string[] = [];
   const hashed = events.map(({ event, dataJson, metadataJson }, i) => {
-    const streamVersion = current + 1 + i;
-    const hash = computeEventHash(prevHash, { ...event, streamId: request.streamId, streamVersion });
-    const base = params.length;
-    params.push(request.streamId, streamVersion, event.id, event.type, event.schemaVersion);
-    params.push(dataJson, metadataJson, event.occurredAt, prevHash, hash);
+    const streamVersion = head.version + 1 + i;
+    const hash = computeEventHash(prevHash, { ...event, streamId, streamVersion });
+    const b = params.length;
+    params.push(streamVersion, event.id, event.type, event.schemaVersion, dataJson, metadataJson, event.occurredAt, prevHash, hash);
     rows.push(
-      `($${base + 1}, $${base + 2}, $${base + 3}::uuid, $${base + 4}, $${base + 5}, $${base + 6}::jsonb, ` +
-        `$${base + 7}::jsonb, $${base + 8}::timestamptz, $${base + 9}, $${base + 10})`,
+      `($1, $${b + 1}::int, $${b + 2}::uuid, $${b + 3}::text, $${b + 4}::int, $${b + 5}::jsonb, $${b + 6}::jsonb, ` +
+        `$${b + 7}::timestamptz, $${b + 8}::text, $${b + 9}::text)`,
     );
-    const recorded = { ...event, streamId: request.streamId, streamVersion, prevHash, hash };
+    const recorded = { ...event, streamId, streamVersion, prevHash, hash };
     prevHash = hash;
     return recorded;
   });
+  let guard = '';
+  if (head.version > 0) {
+    params.push(head.version, head.hash);
+    guard = `WHERE EXISTS (SELECT 1 FROM events WHERE stream_id = $1 AND stream_version = $${params.length - 1}
+                                                 AND hash = $${params.length})`;
+  }
   const inserted = await tx.query<{ event_id: string; global_position: string | number; transaction_id: string }>(
     `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata,
                          occurred_at, prev_hash, hash)
-     VALUES ${rows.join(', ')}
+     SELECT * FROM (VALUES ${rows.join(', ')}) AS v ${guard}
      RETURNING event_id::text AS event_id, global_position, transaction_id::text AS transaction_id`,
     params,
   );
+  if (inserted.length === 0) return undefined;
   const byId = new Map(inserted.map((row) => [row.event_id, row]));
   const recorded: RecordedEvent[] = hashed.map((event) => {
     const row = byId.get(event.id);
     return { ...event, globalPosition: Number(row?.global_position), transactionId: String(row?.transaction_id) };
   });
   return {
-    streamId: request.streamId,
-    nextExpectedVersion: current + events.length,
+    streamId,
+    nextExpectedVersion: head.version + events.length,
     lastPosition: Math.max(...recorded.map((e) => e.globalPosition)),
     events: recorded,
   };

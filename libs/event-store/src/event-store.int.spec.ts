@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { EventIdConflictError, WrongExpectedVersionError } from './event-store.errors';
+import { appendRequests } from './append-events';
 import { GENESIS_HASH } from './event-hash';
+import { StreamHeadHints } from './stream-head-hints';
 import { PostgresEventStore } from './postgres-event-store.adapter';
 import type { SqlExecutor } from './sql-executor.port';
 import { anEvent, backends, newStreamId } from './testing/event-store-backends';
@@ -130,6 +132,30 @@ describe.each(backends)('event store on %s', (_name, open) => {
 
       await expect(attempt).rejects.toMatchObject({ streamId: existing, actualVersion: 1 });
       expect(await store.readStream(fresh)).toEqual([]);
+    });
+  });
+
+  describe('when the head this process remembers is out of date', () => {
+    it('detects a conflict with another writer', async () => {
+      const streamId = newStreamId();
+      const other = new PostgresEventStore(sql);
+      await store.appendToStream(streamId, [anEvent()], { expectedVersion: 0 });
+      await other.appendToStream(streamId, [anEvent()], { expectedVersion: 1 });
+
+      await expect(store.appendToStream(streamId, [anEvent()], { expectedVersion: 1 })).rejects.toMatchObject({ actualVersion: 2 });
+      expect((await store.appendToStream(streamId, [anEvent()], { expectedVersion: 2 })).nextExpectedVersion).toBe(3);
+    });
+
+    it('falls back to reading the head when the remembered hash is not stored', async () => {
+      const streamId = newStreamId();
+      const [first] = (await store.appendToStream(streamId, [anEvent()], { expectedVersion: 0 })).events;
+      const hints = new StreamHeadHints();
+      hints.remember([{ ...(first as NonNullable<typeof first>), hash: 'f'.repeat(64) }]);
+
+      const [result] = await appendRequests(sql, [{ streamId, expectedVersion: 1, events: [anEvent()] }], hints);
+
+      expect(result?.events[0]?.prevHash).toBe(first?.hash);
+      expect((await store.verifyChain()).failures).toEqual([]);
     });
   });
 

@@ -13,6 +13,7 @@ import {
   type ReadAllResult,
   type VerifyChainOptions,
 } from './event-store.port';
+import { StreamHeadHints } from './stream-head-hints';
 import { verifyChain } from './verify-chain';
 import type { SqlExecutor } from './sql-executor.port';
 
@@ -21,6 +22,8 @@ import type { SqlExecutor } from './sql-executor.port';
  * The schema is `infra/postgres/migrations/001_event_store.sql`; run `migrate` first.
  */
 export class PostgresEventStore implements EventStorePort {
+  private readonly hints = new StreamHeadHints();
+
   constructor(private readonly sql: SqlExecutor) {}
 
   async readStream(streamId: string, options: { fromVersion?: number } = {}): Promise<RecordedEvent[]> {
@@ -29,7 +32,9 @@ export class PostgresEventStore implements EventStorePort {
        WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version`,
       [streamId, options.fromVersion ?? 1],
     );
-    return rows.map(toRecordedEvent);
+    const events = rows.map(toRecordedEvent);
+    this.hints.remember(events);
+    return events;
   }
 
   async appendToStream(
@@ -37,7 +42,7 @@ export class PostgresEventStore implements EventStorePort {
     events: readonly NewEvent[],
     options: { expectedVersion: ExpectedVersion },
   ): Promise<AppendResult> {
-    const [result] = await appendRequests(this.sql, [{ streamId, events, expectedVersion: options.expectedVersion }]);
+    const [result] = await appendRequests(this.sql, [{ streamId, events, expectedVersion: options.expectedVersion }], this.hints);
     return result as AppendResult;
   }
 
@@ -46,7 +51,7 @@ export class PostgresEventStore implements EventStorePort {
     if (streams.size !== requests.length) {
       throw new RangeError('appendToStreams takes each stream at most once; merge its events into one request');
     }
-    return requests.length === 0 ? [] : appendRequests(this.sql, requests);
+    return requests.length === 0 ? [] : appendRequests(this.sql, requests, this.hints);
   }
 
   /**

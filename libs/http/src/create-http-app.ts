@@ -10,6 +10,8 @@ export async function createHttpApp(module: unknown, config: NexusConfig): Promi
     logger: config.NEXUS_LOG_LEVEL === 'silent' ? false : ['error', 'warn', 'log'],
     abortOnError: false,
   });
+  // Nexus speaks JSON only: without this, Fastify would parse text/plain bodies into strings.
+  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   app.enableShutdownHooks();
   return app;
 }

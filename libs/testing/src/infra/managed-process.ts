@@ -32,8 +32,8 @@ let exitHooksInstalled = false;
 
 /**
  * Servers run in their own process group (`detached`) so a SIGKILL reaches every child
- * (runuser, the postmaster and its backends) at once, which is what a crash looks like. The price
- * is that a Ctrl-C no longer reaches them, hence the exit and signal hooks below.
+ * (runuser, the postmaster and its backends) at once. The price is that a Ctrl-C no longer
+ * reaches them, hence this exit hook and the watchdog below.
  */
 function installExitHooks(): void {
   if (exitHooksInstalled) return;
@@ -43,12 +43,6 @@ function installExitHooks(): void {
     for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   };
   process.on('exit', cleanUp);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      cleanUp();
-      process.kill(process.pid, signal);
-    });
-  }
 }
 
 export class ManagedProcess {
@@ -71,6 +65,7 @@ export class ManagedProcess {
       stdio: ['ignore', log, log],
     });
     closeSync(log);
+    if (child.pid !== undefined) watchOver(child.pid, this.spec.dir);
     this.child = child;
     running.add(this);
     let exitCode: number | null | undefined;
@@ -83,7 +78,12 @@ export class ManagedProcess {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (exitCode !== undefined) break;
-      if (await this.spec.ready().catch(() => false)) return;
+      if (await this.spec.ready().catch(() => false)) {
+        // A server left running must not keep the test process alive; the exit hook and the
+        // watchdog end it.
+        child.unref();
+        return;
+      }
       await sleep(25);
     }
     this.killNow();
@@ -93,6 +93,7 @@ export class ManagedProcess {
   async stop(timeoutMs = 10_000): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.ref();
     const pid = this.spec.stopPid?.() ?? child.pid;
     if (pid !== undefined) signal(pid, this.spec.stopSignal);
     let timer: NodeJS.Timeout | undefined;
@@ -109,6 +110,7 @@ export class ManagedProcess {
     // The server proper is killed first so that its parent (runuser) reaps it: killed together,
     // it would be orphaned, and where PID 1 reaps slowly (containers) its zombie keeps its pid
     // "alive", so a restarted postgres would refuse to start over the stale postmaster.pid.
+    this.child?.ref();
     const inner = this.spec.stopPid?.();
     if (inner !== undefined) signal(inner, 'SIGKILL');
     else this.killNow();
@@ -134,6 +136,29 @@ export class ManagedProcess {
       return '(no log)';
     }
   }
+}
+
+/**
+ * Exit hooks do not run when the test process is SIGKILLed, nor inside Jest's sandbox (its
+ * `process` is a copy whose events never fire). A detached shell therefore watches each server:
+ * once the owning process is gone it kills the server's process group and removes its directory;
+ * once the server is gone (stopped or killed) it just leaves.
+ */
+const WATCHDOG = `
+while kill -0 "$1" 2>/dev/null; do
+  kill -0 -"$2" 2>/dev/null || exit 0
+  sleep 1
+done
+kill -KILL -"$2" 2>/dev/null
+sleep 0.2
+rm -rf "$3"`;
+
+function watchOver(serverGroup: number, dir: string): void {
+  const watchdog = spawn('sh', ['-c', WATCHDOG, 'nexus-watchdog', String(process.pid), String(serverGroup), dir], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  watchdog.unref();
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {
