@@ -18,6 +18,16 @@ export interface MigrationResult {
   readonly applied: string[];
 }
 
+/** Comment lines and blank lines are documentation: editing them is not a schema change. */
+function checksumOf(sql: string): string {
+  const statements = sql
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .filter((line) => line.trim() !== '' && !line.trimStart().startsWith('--'))
+    .join('\n');
+  return createHash('sha256').update(statements).digest('hex');
+}
+
 /** An applied migration file was edited afterwards: history and schema would disagree. */
 export class MigrationChecksumError extends Error {
   constructor(readonly file: string) {
@@ -37,7 +47,7 @@ export async function migrate(executor: SqlExecutor, dir = DEFAULT_MIGRATIONS_DI
   const applied: string[] = [];
   for (const file of files) {
     const sql = await readFile(`${dir.replace(/\/$/, '')}/${file}`, 'utf8');
-    const checksum = createHash('sha256').update(sql).digest('hex');
+    const checksum = checksumOf(sql);
     const didApply = await executor.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
       await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (

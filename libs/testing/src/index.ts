@@ -1,2 +1,3 @@
 export * from './decider-specification';
 export * from './infra';
+export * from './apps/app-process';

@@ -1,0 +1,63 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../infra/managed-process';
+import { ManagedProcess } from '../infra/managed-process';
+
+const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
+
+export type NexusApp = 'command-api' | 'query-api' | 'projector' | 'llm-gateway' | 'tool-runner';
+
+const portVariable: Record<NexusApp, string> = {
+  'command-api': 'COMMAND_API_PORT',
+  'query-api': 'QUERY_API_PORT',
+  projector: 'PROJECTOR_PORT',
+  'llm-gateway': 'LLM_GATEWAY_PORT',
+  'tool-runner': 'TOOL_RUNNER_PORT',
+};
+
+export interface AppProcess {
+  readonly url: string;
+  stop(): Promise<void>;
+  /** SIGKILL: a crash, mid-whatever it was doing. */
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+/**
+ * One Nexus app as its own OS process (`node` running the app's `main.ts`), on a free port,
+ * ready when its `/healthz` answers. For tests that need real separate instances.
+ */
+export async function startAppProcess(app: NexusApp, env: Record<string, string>): Promise<AppProcess> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const variables = { NEXUS_LOG_LEVEL: 'warn', ...env, [portVariable[app]]: String(port), NEXUS_HOST: '127.0.0.1' };
+  const process = new ManagedProcess({
+    name: app,
+    command: 'env',
+    args: [
+      ...Object.entries(variables).map(([k, v]) => `${k}=${v}`),
+      'node',
+      '--import',
+      '@swc-node/register/esm-register',
+      join(repoRoot, 'apps', app, 'src', 'main.ts'),
+    ],
+    dir: mkdtempSync(join(tmpdir(), `nexus-${app}-`)),
+    ready: async () => (await fetch(`${url}/healthz`)).ok,
+    stopSignal: 'SIGTERM',
+  });
+  await process.start(60_000);
+  return {
+    url,
+    stop: async () => {
+      await process.stop();
+      process.removeDir();
+    },
+    kill: () => process.kill(),
+    restart: async () => {
+      await process.stop();
+      await process.start(60_000);
+    },
+  };
+}
