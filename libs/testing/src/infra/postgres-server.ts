@@ -61,7 +61,8 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   const settings = [
     `listen_addresses=127.0.0.1`,
     `max_connections=${options.maxConnections ?? 300}`,
-    ...(options.durable ? [] : ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off']),
+    // Not synchronous_commit=off: a SIGKILLed server (crash tests) would lose acknowledged commits.
+    ...(options.durable ? [] : ['fsync=off', 'full_page_writes=off']),
   ];
   const [command, args] = asPostgresUser(join(binDir, 'postgres'), [
     '-D', dataDir, '-p', String(port), '-k', dir, ...settings.flatMap((s) => ['-c', s]),
