@@ -16,4 +16,10 @@ export default {
     '^@nexus/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
   },
   testMatch: ['<rootDir>/{apps,libs,test}/**/*.spec.ts'],
+  // One throwaway PostgreSQL for the whole run; suites take fresh databases on it.
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
+  // Integration and e2e suites start servers and processes: give them room on a 2-core machine.
+  testTimeout: 30_000,
+  maxWorkers: 2,
 };
