@@ -13,6 +13,7 @@ import { ReserveBudgetHandler } from './budget/reserve-budget/reserve-budget.han
 import { ReserveBudgetHttpController } from './budget/reserve-budget/reserve-budget.http.controller';
 import { CommandHandlingService } from './command-handling/command-handling.service';
 import { IdempotencyStore } from './idempotency/idempotency.store';
+import { PurgeIdempotencyKeysJob } from './idempotency/purge-idempotency-keys.job';
 import { infrastructureProviders, REDIS } from './infrastructure/infrastructure.providers';
 import { ExecuteInternalCommandHandler } from './internal/execute-internal-command/execute-internal-command.handler';
 import { CancelRunHandler } from './runs/cancel-run/cancel-run.handler';
@@ -77,6 +78,7 @@ export class CommandApiModule {
         ...infrastructureProviders(config),
         CommandHandlingService,
         IdempotencyStore,
+        PurgeIdempotencyKeysJob,
         ConnectionCloser,
         ...commandHandlers,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

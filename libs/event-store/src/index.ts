@@ -6,3 +6,4 @@ export * from './event-store.port';
 export * from './event-store.errors';
 export { computeEventHash, GENESIS_HASH, type HashedContent } from './event-hash';
 export { PostgresEventStore } from './postgres-event-store.adapter';
+export { openDatabase, type DatabaseOptions } from './open-database';

@@ -13,7 +13,7 @@ import canonicalize from 'canonicalize';
 import type { FastifyReply } from 'fastify';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
-import { ProblemException, toProblem, type AuthenticatedRequest } from '@nexus/http';
+import { ProblemException, toProblem, type AuthenticatedRequest, type ProblemDocument } from '@nexus/http';
 import { IdempotencyStore, type IdempotencyScope, type StoredResponse } from './idempotency.store';
 
 /** What every command controller returns: the response body and the position it wrote. */
@@ -28,8 +28,13 @@ const replayableErrorStatuses = new Set([403, 404, 409]);
 const keyPattern = /^[\x21-\x7e]{1,255}$/;
 const leaseSeconds = 30;
 
-/** Thrown to send a stored error response again, verbatim. */
-class ReplayedProblem extends ProblemException {}
+/** Thrown to send a stored refusal again, verbatim, through the problem filter. */
+class ReplayedProblem extends ProblemException {
+  constructor({ body, headers }: StoredResponse) {
+    const { type: _type, status, code, title, detail, ...extensions } = body as ProblemDocument;
+    super(status, code, title, detail, extensions, headers);
+  }
+}
 
 /**
  * Sets `X-Nexus-Position` on every command response and implements `Idempotency-Key`: the same key
@@ -91,11 +96,7 @@ export class CommandResponseInterceptor implements NestInterceptor {
 
   private send(reply: FastifyReply, response: StoredResponse, replayed = false): unknown {
     if (replayed) void reply.header('Idempotent-Replayed', 'true');
-    if (response.status >= 400) {
-      const doc = response.body as { status: number; code: string; title: string; detail: string };
-      const { type: _type, status: _status, code: _code, title: _title, detail: _detail, ...extensions } = doc as unknown as Record<string, unknown>;
-      throw new ReplayedProblem(doc.status, doc.code, doc.title, doc.detail, extensions, response.headers);
-    }
+    if (response.status >= 400) throw new ReplayedProblem(response);
     void reply.headers(response.headers);
     return response.body;
   }

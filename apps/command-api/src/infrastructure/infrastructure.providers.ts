@@ -1,17 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Provider } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
-import {
-  createPgExecutor,
-  createPgliteExecutor,
-  EVENT_STORE,
-  migrate,
-  PostgresEventStore,
-  SQL_EXECUTOR,
-  type SqlExecutor,
-} from '@nexus/event-store';
+import { EVENT_STORE, openDatabase, PostgresEventStore, SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
 import {
   API_KEY_REGISTRY,
   ApiKeyRegistry,
@@ -23,23 +13,13 @@ import {
 
 export const REDIS = Symbol('Redis');
 
-/** Real PostgreSQL when DATABASE_URL is set; otherwise embedded PGlite persisted under NEXUS_DATA_DIR. */
-export async function openDatabase(config: NexusConfig): Promise<SqlExecutor> {
-  let executor: SqlExecutor;
-  if (config.DATABASE_URL !== undefined) {
-    executor = createPgExecutor(config.DATABASE_URL, { max: config.NEXUS_DB_POOL_SIZE });
-  } else {
-    const dir = join(config.dataDir, 'pgdata');
-    mkdirSync(dir, { recursive: true });
-    executor = await createPgliteExecutor(dir);
-  }
-  await migrate(executor);
-  return executor;
-}
-
 export const infrastructureProviders = (config: NexusConfig): Provider[] => [
   { provide: NEXUS_CONFIG, useValue: config },
-  { provide: SQL_EXECUTOR, useFactory: () => openDatabase(config) },
+  {
+    provide: SQL_EXECUTOR,
+    useFactory: () =>
+      openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir, poolSize: config.NEXUS_DB_POOL_SIZE }),
+  },
   { provide: EVENT_STORE, useFactory: (sql: SqlExecutor) => new PostgresEventStore(sql), inject: [SQL_EXECUTOR] },
   {
     provide: REDIS,
