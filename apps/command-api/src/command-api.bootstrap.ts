@@ -5,4 +5,4 @@ import { CommandApiModule } from './command-api.module';
 
 /** Builds the command API (not yet listening): used by `main.ts`, the embedded runner and tests. */
 export const createCommandApi = (config: NexusConfig): Promise<NestFastifyApplication> =>
-  createHttpApp(CommandApiModule.forRoot(config), config);
+  createHttpApp('command-api', CommandApiModule.forRoot(config), config);

@@ -4,7 +4,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import type { Redis } from 'ioredis';
 import type { NexusConfig } from '@nexus/config';
 import { SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
-import { ApiKeyGuard, HealthHttpController, ProblemDetailsFilter, RateLimitGuard } from '@nexus/http';
+import { ApiKeyGuard, HealthHttpController, MetricsHttpController, ProblemDetailsFilter, RateLimitGuard } from '@nexus/http';
 import { ConsumeReservationHandler } from './budget/consume-reservation/consume-reservation.handler';
 import { ConsumeReservationHttpController } from './budget/consume-reservation/consume-reservation.http.controller';
 import { ReleaseReservationHandler } from './budget/release-reservation/release-reservation.handler';
@@ -73,7 +73,7 @@ export class CommandApiModule {
     return {
       module: CommandApiModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [HealthHttpController, ...commandControllers],
+      controllers: [HealthHttpController, MetricsHttpController, ...commandControllers],
       providers: [
         ...infrastructureProviders(config),
         CommandHandlingService,

@@ -85,6 +85,16 @@ describe('command API: sessions and budget', () => {
     expect((await api.post(`/v1/sessions/not-a-session/runs`, { input: 'x' })).status).toBe(404);
   });
 
+  it('exposes Prometheus metrics of requests, commands and events', async () => {
+    await api.post('/v1/sessions', { budget: { tokens: 10 } });
+    const response = await fetch(`${api.url}/metrics`);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text).toMatch(/nexus_commands_total\{command="StartSession\+AllocateBudget",outcome="accepted"\} [1-9]/);
+    expect(text).toMatch(/nexus_events_appended_total\{type="SessionStarted"\} [1-9]/);
+    expect(text).toMatch(/nexus_http_request_duration_seconds_count\{app="command-api",method="POST",route="\/v1\/sessions",status="201"\} [1-9]/);
+  });
+
   it('answers health and readiness without a token', async () => {
     expect((await fetch(`${api.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${api.url}/readyz`);

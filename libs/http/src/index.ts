@@ -9,3 +9,5 @@ export * from './validation/zod-validation.pipe';
 export * from './health/health.http.controller';
 export * from './request-metadata';
 export * from './create-http-app';
+export * from './metrics/metrics';
+export * from './metrics/metrics.http.controller';

@@ -4,7 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { fold, type Decider } from '@nexus/domain';
 import { schemaVersionOf, type DomainCommand, type DomainEvent, type EventMetadata, type NewEvent } from '@nexus/events';
 import { EVENT_STORE, WrongExpectedVersionError, type EventStorePort } from '@nexus/event-store';
-import { ProblemException } from '@nexus/http';
+import { commandsTotal, eventsAppendedTotal, ProblemException, toProblem } from '@nexus/http';
 import { KeyedLock } from './keyed-lock';
 
 /** One stream a command decides on: its decider, and the command built from the stream's state. */
@@ -35,20 +35,28 @@ const conflictRetry = retry(handleType(WrongExpectedVersionError), {
 @Injectable()
 export class CommandHandlingService {
   private readonly lock = new KeyedLock();
+  private readonly commandsTotal = commandsTotal();
+  private readonly eventsAppended = eventsAppendedTotal();
 
   constructor(@Inject(EVENT_STORE) private readonly store: EventStorePort) {}
 
   async handle(targets: readonly CommandTarget[], metadata: EventMetadata): Promise<CommandOutcome> {
+    const command = targets.map((t) => t.command.type).join('+');
     try {
-      return await this.lock.run(
+      const outcome = await this.lock.run(
         targets.map((t) => t.streamId),
         () => conflictRetry.execute(() => this.attempt(targets, metadata)),
       );
+      this.commandsTotal.inc({ command, outcome: 'accepted' });
+      for (const event of outcome.events) this.eventsAppended.inc({ type: event.type });
+      return outcome;
     } catch (error) {
-      if (error instanceof WrongExpectedVersionError) {
-        throw new ProblemException(409, 'conflict', 'Conflict', 'The resource changed concurrently; retry the request.');
-      }
-      throw error;
+      const failure =
+        error instanceof WrongExpectedVersionError
+          ? new ProblemException(409, 'conflict', 'Conflict', 'The resource changed concurrently; retry the request.')
+          : error;
+      this.commandsTotal.inc({ command, outcome: toProblem(failure).document.code });
+      throw failure;
     }
   }
 
