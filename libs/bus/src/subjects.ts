@@ -1,0 +1,33 @@
+/**
+ * NATS subject names for relayed events: `nexus.events.<category>.<partition>`. The category is
+ * the stream-id prefix (`session`, `budget`, `run`, `toolcall`); the partition is a stable hash of
+ * the whole stream id, so every event of one stream lands on one partition and a consumer that
+ * serialises each partition keeps per-stream order.
+ */
+export const SUBJECT_PREFIX = 'nexus.events';
+export const DEFAULT_PARTITIONS = 8;
+
+/** `session-123` → `session`. A stream id without a dash is its own category. */
+export function categoryOf(streamId: string): string {
+  const dash = streamId.indexOf('-');
+  return dash < 0 ? streamId : streamId.slice(0, dash);
+}
+
+/** FNV-1a (32 bit) over the UTF-16 code units: stable across processes and releases. */
+export function partitionOf(streamId: string, partitions = DEFAULT_PARTITIONS): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < streamId.length; i += 1) {
+    hash ^= streamId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % partitions;
+}
+
+export function eventSubject(streamId: string, partitions = DEFAULT_PARTITIONS): string {
+  return `${SUBJECT_PREFIX}.${categoryOf(streamId)}.${partitionOf(streamId, partitions)}`;
+}
+
+/** The filter of one partition, for one category or (`*`) all of them. */
+export function partitionFilter(partition: number, category = '*'): string {
+  return `${SUBJECT_PREFIX}.${category}.${partition}`;
+}

@@ -1,0 +1,53 @@
+import type { RecordedEvent } from '@nexus/events';
+
+/** Every read-model document carries its tenant: the query API filters on it. */
+export interface ReadModelDocument {
+  readonly id: string;
+  readonly tenantId: string;
+}
+
+/**
+ * Where an event lands in a read model. A string is the document id. A reference names a field
+ * of another projection's document (e.g. the `runId` of tool call X, for events of a
+ * `toolcall-<id>` stream that do not repeat their run): the runner resolves it in the same
+ * transaction, after that projection has applied the event. `null`: not for this projection.
+ */
+export type DocumentRoute = string | DocumentReference | null;
+
+export interface DocumentReference {
+  readonly via: string;
+  readonly id: string;
+  readonly field: string;
+}
+
+/** A read model: a pure fold of events into documents (HOUSE_STYLE rule 13). */
+export interface Projection<D extends ReadModelDocument = ReadModelDocument> {
+  /** Also the table: `rm_<name>`. */
+  readonly name: string;
+  /** The event types folded in; `'*'` for every type (the audit log). */
+  readonly handles: readonly string[] | '*';
+  documentId(event: RecordedEvent): DocumentRoute;
+  evolve(doc: D | null, event: RecordedEvent): D | null;
+}
+
+/** Money travels as integer micro-dollars and is shown in USD. */
+export const usd = (microUsd: number): number => microUsd / 1_000_000;
+
+/** `budget-0190…` → `budget`: stream ids are `<category>-<entity id>`. */
+export function streamCategory(streamId: string): string {
+  const dash = streamId.indexOf('-');
+  return dash < 0 ? streamId : streamId.slice(0, dash);
+}
+
+/** `budget-0190…` → `0190…`. */
+export function streamEntityId(streamId: string): string {
+  const dash = streamId.indexOf('-');
+  return dash < 0 ? streamId : streamId.slice(dash + 1);
+}
+
+/** Narrows a recorded event to a `{ type, data }` union that TypeScript can switch on. */
+export const asDomainEvent = <E>(event: RecordedEvent): E => ({ type: event.type, data: event.data }) as E;
+
+export function handlesEvent(projection: Projection, type: string): boolean {
+  return projection.handles === '*' || projection.handles.includes(type);
+}
