@@ -2,7 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const apps = ['command-api', 'query-api', 'projector', 'llm-gateway', 'tool-runner'];
+const apps = ['command-api', 'query-api', 'projector', 'llm-gateway', 'tool-runner', 'cli'];
 
 /** An import of another app's code, however it is spelled (relative path or absolute). */
 const appImport = (app) => ({

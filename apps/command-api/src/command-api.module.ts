@@ -1,9 +1,8 @@
-import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
-import type { Redis } from 'ioredis';
 import type { NexusConfig } from '@nexus/config';
-import { SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
+import { infrastructureProviders } from '@nexus/infrastructure';
 import { ApiKeyGuard, HealthHttpController, MetricsHttpController, ProblemDetailsFilter, RateLimitGuard } from '@nexus/http';
 import { ConsumeReservationHandler } from './budget/consume-reservation/consume-reservation.handler';
 import { ConsumeReservationHttpController } from './budget/consume-reservation/consume-reservation.http.controller';
@@ -14,7 +13,7 @@ import { ReserveBudgetHttpController } from './budget/reserve-budget/reserve-bud
 import { CommandHandlingService } from './command-handling/command-handling.service';
 import { IdempotencyStore } from './idempotency/idempotency.store';
 import { PurgeIdempotencyKeysJob } from './idempotency/purge-idempotency-keys.job';
-import { infrastructureProviders, REDIS } from './infrastructure/infrastructure.providers';
+
 import { ExecuteInternalCommandHandler } from './internal/execute-internal-command/execute-internal-command.handler';
 import { CancelRunHandler } from './runs/cancel-run/cancel-run.handler';
 import { CancelRunHttpController } from './runs/cancel-run/cancel-run.http.controller';
@@ -54,19 +53,6 @@ const commandHandlers = [
   ExecuteInternalCommandHandler,
 ];
 
-/** Closes connections the module opened, so tests and restarts leave nothing behind. */
-class ConnectionCloser implements OnApplicationShutdown {
-  constructor(
-    @Inject(SQL_EXECUTOR) private readonly sql: SqlExecutor,
-    @Inject(REDIS) private readonly redis: Redis | undefined,
-  ) {}
-
-  async onApplicationShutdown(): Promise<void> {
-    this.redis?.disconnect();
-    await this.sql.close();
-  }
-}
-
 @Module({})
 export class CommandApiModule {
   static forRoot(config: NexusConfig): DynamicModule {
@@ -75,11 +61,10 @@ export class CommandApiModule {
       imports: [CqrsModule.forRoot()],
       controllers: [HealthHttpController, MetricsHttpController, ...commandControllers],
       providers: [
-        ...infrastructureProviders(config),
+        ...infrastructureProviders('command-api', config),
         CommandHandlingService,
         IdempotencyStore,
         PurgeIdempotencyKeysJob,
-        ConnectionCloser,
         ...commandHandlers,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_GUARD, useClass: ApiKeyGuard },

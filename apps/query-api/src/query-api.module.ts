@@ -1,10 +1,31 @@
-import { Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
-import { HealthHttpController, MetricsHttpController, ProblemDetailsFilter } from '@nexus/http';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import type { NexusConfig } from '@nexus/config';
+import { ApiKeyGuard, HealthHttpController, MetricsHttpController, ProblemDetailsFilter, RateLimitGuard } from '@nexus/http';
+import { infrastructureProviders } from '@nexus/infrastructure';
+import { VerifyAuditChainHttpController } from './admin/verify-audit-chain/verify-audit-chain.http.controller';
+import { ReadStreamEventsHandler } from './streams/read-stream-events/read-stream-events.handler';
+import { ReadStreamEventsHttpController } from './streams/read-stream-events/read-stream-events.http.controller';
 
-/** Serves the read models (GET), raw event history and live SSE streams. The read side arrives with the bus/projection work; until then it answers health checks only. */
-@Module({
-  controllers: [HealthHttpController, MetricsHttpController],
-  providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
-})
-export class QueryApiModule {}
+const queryControllers = [ReadStreamEventsHttpController, VerifyAuditChainHttpController];
+const queryHandlers = [ReadStreamEventsHandler];
+
+/** Reads: the read models, raw event history and live streams. */
+@Module({})
+export class QueryApiModule {
+  static forRoot(config: NexusConfig): DynamicModule {
+    return {
+      module: QueryApiModule,
+      imports: [CqrsModule.forRoot()],
+      controllers: [HealthHttpController, MetricsHttpController, ...queryControllers],
+      providers: [
+        ...infrastructureProviders('query-api', config),
+        ...queryHandlers,
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_GUARD, useClass: RateLimitGuard },
+      ],
+    };
+  }
+}

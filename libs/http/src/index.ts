@@ -11,3 +11,4 @@ export * from './request-metadata';
 export * from './create-http-app';
 export * from './metrics/metrics';
 export * from './metrics/metrics.http.controller';
+export * from './ndjson';

@@ -7,16 +7,17 @@ export interface ReadModelDocument {
 }
 
 /**
- * Where an event lands in a read model. A string is the document id. A reference names a field
- * of another projection's document (e.g. the `runId` of tool call X, for events of a
- * `toolcall-<id>` stream that do not repeat their run): the runner resolves it in the same
- * transaction, after that projection has applied the event. `null`: not for this projection.
+ * Where an event lands in a read model. A string is the document id. A reference names a data
+ * field of an earlier event (e.g. the `runId` of a `toolcall-<id>` stream's first event, for the
+ * tool-call events that do not repeat their run): the runner looks it up in the event store's
+ * table, which is always complete, so no read model depends on another being up to date.
+ * `null`: not for this projection.
  */
 export type DocumentRoute = string | DocumentReference | null;
 
 export interface DocumentReference {
-  readonly via: string;
-  readonly id: string;
+  readonly streamId: string;
+  readonly streamVersion: number;
   readonly field: string;
 }
 

@@ -1,4 +1,4 @@
-import type { Provider } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { EVENT_STORE, openDatabase, PostgresEventStore, SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
@@ -13,7 +13,25 @@ import {
 
 export const REDIS = Symbol('Redis');
 
-export const infrastructureProviders = (config: NexusConfig): Provider[] => [
+/** Closes the connections these providers opened, so tests and restarts leave nothing behind. */
+@Injectable()
+export class ConnectionCloser implements OnApplicationShutdown {
+  constructor(
+    @Inject(SQL_EXECUTOR) private readonly sql: SqlExecutor,
+    @Inject(REDIS) private readonly redis: Redis | undefined,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    this.redis?.disconnect();
+    await this.sql.close();
+  }
+}
+
+/**
+ * What every Nexus HTTP app stands on: configuration, the database (migrated), the event store,
+ * Redis when configured, the rate limiter, API keys and readiness checks.
+ */
+export const infrastructureProviders = (app: string, config: NexusConfig): Provider[] => [
   { provide: NEXUS_CONFIG, useValue: config },
   {
     provide: SQL_EXECUTOR,
@@ -30,7 +48,7 @@ export const infrastructureProviders = (config: NexusConfig): Provider[] => [
     provide: RATE_LIMITER,
     useFactory: (redis: Redis | undefined) =>
       createRateLimiter(
-        { points: config.NEXUS_RATE_LIMIT_POINTS, windowSeconds: config.NEXUS_RATE_LIMIT_WINDOW_SECONDS, keyPrefix: 'nexus:rl:cmd' },
+        { points: config.NEXUS_RATE_LIMIT_POINTS, windowSeconds: config.NEXUS_RATE_LIMIT_WINDOW_SECONDS, keyPrefix: `nexus:rl:${app}` },
         redis,
       ),
     inject: [REDIS],
@@ -44,4 +62,5 @@ export const infrastructureProviders = (config: NexusConfig): Provider[] => [
     ],
     inject: [SQL_EXECUTOR, REDIS],
   },
+  ConnectionCloser,
 ];

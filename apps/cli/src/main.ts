@@ -1,0 +1,15 @@
+import { Command } from 'commander';
+import { registerVerifyAudit } from './audit/verify-audit.command';
+import { clientOptionsFromEnv, NexusHttpError } from './nexus-client';
+
+const program = new Command('nexus').description('Operate Nexus: audit, replay, sessions, runs and approvals');
+const options = () => clientOptionsFromEnv();
+
+registerVerifyAudit(program.command('audit').description('the tamper-evident event log'), options);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  console.error(error instanceof NexusHttpError || error instanceof Error ? `nexus: ${error.message}` : error);
+  process.exitCode = 2;
+}

@@ -1,0 +1,45 @@
+/** Where the CLI finds Nexus and who it is there: `NEXUS_URL`, `NEXUS_QUERY_URL`, `NEXUS_TOKEN`. */
+export interface ClientOptions {
+  readonly url: string;
+  readonly queryUrl: string;
+  readonly token: string;
+}
+
+export const clientOptionsFromEnv = (env: NodeJS.ProcessEnv = process.env): ClientOptions => ({
+  url: env['NEXUS_URL'] ?? 'http://127.0.0.1:3000',
+  queryUrl: env['NEXUS_QUERY_URL'] ?? 'http://127.0.0.1:3001',
+  // The development admin key: the embedded default. A deployment sets NEXUS_TOKEN.
+  token: env['NEXUS_TOKEN'] ?? 'dev-admin-carol-0000000000000000',
+});
+
+export class NexusHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: { code?: string; detail?: string } | undefined,
+  ) {
+    super(`${status} ${problem?.code ?? ''}: ${problem?.detail ?? 'request failed'}`);
+  }
+}
+
+/** POSTs and yields each NDJSON line of a streamed answer as it arrives. */
+export async function* postNdjson(options: ClientOptions, base: 'url' | 'queryUrl', path: string): AsyncGenerator<Record<string, unknown>> {
+  const response = await fetch(options[base] + path, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' },
+    body: '{}',
+  });
+  if (!response.ok || response.body === null) {
+    throw new NexusHttpError(response.status, (await response.json().catch(() => undefined)) as never);
+  }
+  const decoder = new TextDecoder();
+  let buffered = '';
+  for await (const chunk of response.body) {
+    buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline).trim();
+      buffered = buffered.slice(newline + 1);
+      if (line !== '') yield JSON.parse(line) as Record<string, unknown>;
+    }
+  }
+}

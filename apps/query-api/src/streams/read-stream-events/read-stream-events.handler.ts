@@ -1,0 +1,28 @@
+import { Inject } from '@nestjs/common';
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { EVENT_STORE, type EventStorePort } from '@nexus/event-store';
+import { ProblemException } from '@nexus/http';
+import { ReadStreamEventsQuery } from './read-stream-events.query';
+
+const privileged = new Set(['admin', 'approver', 'service']);
+
+/**
+ * A stream's raw history with metadata and hashes. A stream belongs to the tenant of the actor
+ * who opened it; other tenants get 404. Inside the tenant, its opener, approvers and admins read it.
+ */
+@QueryHandler(ReadStreamEventsQuery)
+export class ReadStreamEventsHandler implements IQueryHandler<ReadStreamEventsQuery> {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStorePort) {}
+
+  async execute({ streamId, fromVersion, caller }: ReadStreamEventsQuery) {
+    // One read serves both the ownership check (the first event) and the answer.
+    const events = await this.store.readStream(streamId);
+    const opener = events[0]?.metadata.actor;
+    const visible =
+      opener !== undefined &&
+      opener.tenantId === caller.tenantId &&
+      (opener.userId === caller.userId || caller.roles.some((role) => privileged.has(role)));
+    if (!visible) throw new ProblemException(404, 'not_found', 'Not found', `Stream ${streamId} was not found.`);
+    return events.filter((event) => event.streamVersion >= fromVersion);
+  }
+}

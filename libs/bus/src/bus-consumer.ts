@@ -1,0 +1,180 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  type ConsumerMessages,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { SqlExecutor } from '@nexus/event-store';
+import type { RecordedEvent } from '@nexus/events';
+import { busMetrics } from './bus-metrics';
+import { DEFAULT_PARTITIONS, partitionFilter } from './subjects';
+
+const NS_PER_MS = 1_000_000;
+
+export interface BusConsumerOptions {
+  /** Logical consumer name: the inbox and dead-letter key; durables are `<name>-p<partition>`. */
+  readonly name: string;
+  readonly nats: NatsConnection;
+  readonly sql: SqlExecutor;
+  readonly handler: (event: RecordedEvent, tx: SqlExecutor) => Promise<void>;
+  /** JetStream stream name (`infra/nats/streams.json`). */
+  readonly stream: string;
+  /** Only this stream-id category (`session`, `run`, …); all when omitted. */
+  readonly category?: string;
+  /** Must equal the relay's partition count. */
+  readonly partitions?: number;
+  /** Deliveries before a message is dead-lettered. */
+  readonly maxDeliver?: number;
+  /** Ack deadline of each delivery (n-th delivery uses the n-th value, the last one repeats). */
+  readonly backoffMs?: readonly number[];
+  /** Test seam: return true to skip the ack of this delivery (the ack is "lost"). */
+  readonly dropAck?: (event: RecordedEvent, deliveryCount: number) => boolean;
+}
+
+export interface BusConsumer {
+  stop(): Promise<void>;
+}
+
+/**
+ * Order: one durable pull consumer per partition, `max_ack_pending: 1`. Each instance pulls from
+ * every partition; JetStream hands out a partition's next message only once the previous one is
+ * acked (or dead), so the events of one stream (always one partition) are applied in version order
+ * however many instances compete, and a slow or crashed instance holds back one partition only.
+ * Parallelism is the partition count. Version guards in handlers were the alternative; they
+ * would push ordering into every read model, so the bus keeps it instead.
+ *
+ * Exactly-once effect: the runtime opens a transaction, inserts the inbox row
+ * `processed_events(consumer, event_id)`, runs the handler in that transaction, commits, then acks.
+ * A redelivery (lost ack, crash after commit) finds the row and is acked without re-applying.
+ */
+export async function createConsumer(options: BusConsumerOptions): Promise<BusConsumer> {
+  const partitions = options.partitions ?? DEFAULT_PARTITIONS;
+  const maxDeliver = options.maxDeliver ?? 5;
+  const backoffMs = (options.backoffMs ?? [30_000, 60_000, 120_000]).slice(0, Math.max(1, maxDeliver - 1));
+  const jsm = await jetstreamManager(options.nats);
+  const js = jetstream(options.nats);
+  const durables = Array.from({ length: partitions }, (_, p) => `${options.name}-p${p}`);
+
+  await Promise.all(
+    durables.map((durable, p) =>
+      ensureConsumer(jsm, options.stream, {
+        durable_name: durable,
+        filter_subject: partitionFilter(p, options.category),
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        max_ack_pending: 1,
+        max_deliver: maxDeliver,
+        ack_wait: (backoffMs[0] ?? 30_000) * NS_PER_MS,
+        backoff: backoffMs.map((ms) => ms * NS_PER_MS),
+      }),
+    ),
+  );
+
+  const advisories: Subscription[] = durables.map((durable) =>
+    options.nats.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${options.stream}.${durable}`, {
+      // One instance handles each advisory; the insert is idempotent anyway.
+      queue: `${options.name}-dead-letters`,
+      callback: (error, msg) => {
+        if (error) return;
+        const advisory = msg.json<{ stream_seq: number; deliveries: number }>();
+        void storeDeadLetterBySeq(jsm, options, advisory.stream_seq, advisory.deliveries).catch(() => undefined);
+      },
+    }),
+  );
+
+  const streams: ConsumerMessages[] = [];
+  const loops = durables.map(async (durable) => {
+    const consumer = await js.consumers.get(options.stream, durable);
+    const messages = await consumer.consume({ max_messages: 1 });
+    streams.push(messages);
+    for await (const msg of messages) await handle(options, msg, backoffMs);
+  });
+
+  return {
+    async stop() {
+      for (const messages of streams) messages.stop();
+      await Promise.allSettled(loops);
+      for (const sub of advisories) sub.unsubscribe();
+    },
+  };
+}
+
+async function ensureConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  config: Parameters<JetStreamManager['consumers']['add']>[1] & { durable_name: string },
+): Promise<void> {
+  try {
+    await jsm.consumers.add(stream, config);
+  } catch {
+    const { durable_name, deliver_policy: _deliver, ...updatable } = config;
+    await jsm.consumers.update(stream, durable_name, updatable);
+  }
+}
+
+async function handle(options: BusConsumerOptions, msg: JsMsg, backoffMs: readonly number[]): Promise<void> {
+  const deliveries = msg.info.deliveryCount;
+  if (deliveries > 1) busMetrics.redeliveries.inc({ consumer: options.name });
+  const event = msg.json<RecordedEvent>();
+  // Slow handlers keep their delivery alive instead of being redelivered to another instance.
+  const ackWait = backoffMs[Math.min(deliveries, backoffMs.length) - 1] ?? 30_000;
+  const keepAlive = setInterval(() => msg.working(), Math.max(100, ackWait / 3));
+  try {
+    const applied = await options.sql.transaction(async (tx) => {
+      const fresh = await tx.query(
+        'INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1',
+        [options.name, event.id],
+      );
+      if (fresh.length === 0) return false;
+      await options.handler(event, tx);
+      return true;
+    });
+    if (applied) busMetrics.processed.inc({ consumer: options.name });
+    if (options.dropAck?.(event, deliveries)) return;
+    msg.ack();
+  } catch (error) {
+    const maxDeliver = options.maxDeliver ?? 5;
+    if (deliveries >= maxDeliver) {
+      await storeDeadLetter(options, event, msg.subject, msg.seq, deliveries, String(error)).catch(() => undefined);
+    }
+    msg.nak(backoffMs[Math.min(deliveries, backoffMs.length) - 1]);
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+
+async function storeDeadLetterBySeq(
+  jsm: JetStreamManager,
+  options: BusConsumerOptions,
+  seq: number,
+  deliveries: number,
+): Promise<void> {
+  const stored = await jsm.streams.getMessage(options.stream, { seq });
+  if (!stored) return;
+  await storeDeadLetter(options, stored.json<RecordedEvent>(), stored.subject, seq, deliveries, null);
+}
+
+/**
+ * Both the failing last delivery (which knows the error) and the MAX_DELIVERIES advisory (which
+ * also covers a handler that hung or a process that died on the last try) write here; the first
+ * one wins.
+ */
+async function storeDeadLetter(
+  options: BusConsumerOptions,
+  event: RecordedEvent,
+  subject: string,
+  seq: number,
+  deliveries: number,
+  error: string | null,
+): Promise<void> {
+  const rows = await options.sql.query(
+    `INSERT INTO dead_letters (consumer, event_id, subject, stream_seq, deliveries, payload, error)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING 1`,
+    [options.name, event.id, subject, seq, deliveries, JSON.stringify(event), error],
+  );
+  if (rows.length > 0) busMetrics.deadLetters.inc({ consumer: options.name });
+}

@@ -1,0 +1,229 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { ExponentialBackoff, handleAll, retry, type RetryPolicy } from 'cockatiel';
+import pg from 'pg';
+import {
+  PostgresEventStore,
+  START_CHECKPOINT,
+  type GlobalCheckpoint,
+  type PgSqlExecutor,
+} from '@nexus/event-store';
+import type { RecordedEvent } from '@nexus/events';
+import { busMetrics } from './bus-metrics';
+import { ensureStream, loadEventStreamDefinition, type StreamDefinition } from './stream-definitions';
+import { DEFAULT_PARTITIONS, eventSubject } from './subjects';
+
+/** First key of the relay's advisory lock; the second is `hashtext(name)`. */
+const RELAY_LOCK_NAMESPACE = 7_300_452;
+
+export interface OutboxRelayOptions {
+  /**
+   * A real Postgres server only. In PGlite/embedded mode there is no relay at all: the event store
+   * itself is the bus (one process, readAll/LISTEN in-process), so nothing needs publishing.
+   */
+  readonly sql: PgSqlExecutor;
+  readonly nats: NatsConnection;
+  /** Names the checkpoint row and the leader lock; one relay per name is active. */
+  readonly name?: string;
+  readonly stream?: StreamDefinition;
+  readonly partitions?: number;
+  readonly batchSize?: number;
+  readonly pollIntervalMs?: number;
+  /** How often a standby retries taking the leader lock. */
+  readonly standbyRetryMs?: number;
+  /** Cap of the publish backoff; keep it far below the stream's duplicate window. */
+  readonly maxBackoffMs?: number;
+  readonly publishTimeoutMs?: number;
+  /** Test seam: runs after JetStream acked an event and before its checkpoint is written. */
+  readonly afterPublish?: (event: RecordedEvent) => void | Promise<void>;
+}
+
+/** An `afterPublish` hook threw: the relay stops as if its process had died there. */
+export class RelayCrashedError extends Error {
+  constructor(readonly reason: unknown) {
+    super(`relay crashed: ${String(reason)}`);
+    this.name = 'RelayCrashedError';
+  }
+}
+
+/**
+ * Publishes committed events from the event store to JetStream, in global (transaction, position)
+ * order, at least once. Only committed events are ever read (readAll never passes an in-flight
+ * transaction); the checkpoint moves only after JetStream acked, so a relay dying anywhere
+ * republishes at most the unmarked tail, which JetStream drops by `Nats-Msg-Id` (= event id)
+ * within the stream's duplicate window.
+ *
+ * Publishes go one at a time, each awaited: a retried publish can then never land behind a later
+ * event, so the stream keeps the store's order without expected-sequence bookkeeping. Local acks
+ * take well under a millisecond, which is plenty for the command rate this platform sees.
+ */
+export class OutboxRelay {
+  private readonly name: string;
+  private readonly stream: StreamDefinition;
+  private readonly store: PostgresEventStore;
+  private readonly policy: RetryPolicy;
+  private readonly abort = new AbortController();
+  private running: Promise<void> | undefined;
+  private leading = false;
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.name = options.name ?? 'events';
+    this.stream = options.stream ?? loadEventStreamDefinition();
+    this.store = new PostgresEventStore(options.sql);
+    this.policy = retry(handleAll, {
+      maxAttempts: Number.POSITIVE_INFINITY,
+      backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: options.maxBackoffMs ?? 5000 }),
+    });
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** Starts leading or standing by; `done` settles when it stops (rejects if it crashed). */
+  start(): this {
+    this.running ??= this.run();
+    this.running.catch(() => undefined);
+    return this;
+  }
+
+  get done(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.done.catch(() => undefined);
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      const lock = await this.tryLock();
+      if (!lock) {
+        await sleep(this.options.standbyRetryMs ?? 1000, undefined, { signal }).catch(() => undefined);
+        continue;
+      }
+      try {
+        this.leading = true;
+        await this.lead(lock);
+      } catch (error) {
+        if (error instanceof RelayCrashedError) throw error;
+        if (!signal.aborted) await sleep(500, undefined, { signal }).catch(() => undefined);
+      } finally {
+        this.leading = false;
+        await lock.unlock();
+      }
+    }
+  }
+
+  /** A session-level advisory lock on a dedicated connection: held while that session lives. */
+  private async tryLock(): Promise<{ lost: () => boolean; unlock: () => Promise<void> } | undefined> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.options.sql.pool.connect();
+    } catch {
+      return undefined;
+    }
+    let lost = false;
+    client.on('error', () => (lost = true));
+    const release = (): void => client.release(true);
+    try {
+      const { rows } = await client.query<{ ok: boolean }>(
+        'SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok',
+        [RELAY_LOCK_NAMESPACE, this.name],
+      );
+      if (rows[0]?.ok !== true) {
+        release();
+        return undefined;
+      }
+    } catch {
+      release();
+      return undefined;
+    }
+    return {
+      lost: () => lost,
+      // Closing the session releases the lock even when the unlock statement cannot run.
+      unlock: async () => {
+        await client
+          .query('SELECT pg_advisory_unlock($1, hashtext($2))', [RELAY_LOCK_NAMESPACE, this.name])
+          .catch(() => undefined);
+        release();
+      },
+    };
+  }
+
+  private async lead(lock: { lost: () => boolean }): Promise<void> {
+    const signal = this.abort.signal;
+    const js = jetstream(this.options.nats, { timeout: this.options.publishTimeoutMs ?? 2000 });
+    await this.policy.execute(
+      async () => ensureStream(await jetstreamManager(this.options.nats), this.stream),
+      signal,
+    );
+    let checkpoint = await this.policy.execute(() => this.readCheckpoint(), signal);
+    while (!signal.aborted && !lock.lost()) {
+      const after = checkpoint;
+      const page = await this.policy.execute(
+        () => this.store.readAll({ after, limit: this.options.batchSize ?? 500 }),
+        signal,
+      );
+      if (page.events.length > 0) {
+        checkpoint = await this.publishAll(js, page.events, checkpoint);
+        await this.policy.execute(() => this.writeCheckpoint(checkpoint), signal);
+      }
+      const head = await this.store.headPosition().catch(() => undefined);
+      if (head !== undefined) busMetrics.relayLag.set(Math.max(0, head - checkpoint.position));
+      if (page.events.length === 0) {
+        await sleep(this.options.pollIntervalMs ?? 100, undefined, { signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  /** Publishes in order; returns the checkpoint of the last acked event. */
+  private async publishAll(
+    js: JetStreamClient,
+    events: readonly RecordedEvent[],
+    from: GlobalCheckpoint,
+  ): Promise<GlobalCheckpoint> {
+    const partitions = this.options.partitions ?? DEFAULT_PARTITIONS;
+    let acked = from;
+    for (const event of events) {
+      const subject = eventSubject(event.streamId, partitions);
+      await this.policy.execute(
+        () => js.publish(subject, JSON.stringify(event), { msgID: event.id }),
+        this.abort.signal,
+      );
+      busMetrics.eventsRelayed.inc();
+      acked = { transactionId: event.transactionId, position: event.globalPosition };
+      if (this.options.afterPublish) {
+        try {
+          await this.options.afterPublish(event);
+        } catch (error) {
+          throw new RelayCrashedError(error);
+        }
+      }
+    }
+    return acked;
+  }
+
+  private async readCheckpoint(): Promise<GlobalCheckpoint> {
+    const [row] = await this.options.sql.query<{ transaction_id: string; position: string }>(
+      'SELECT transaction_id::text AS transaction_id, position FROM bus_relay_checkpoints WHERE relay = $1',
+      [this.name],
+    );
+    return row ? { transactionId: row.transaction_id, position: Number(row.position) } : START_CHECKPOINT;
+  }
+
+  /** Never moves backwards, even if a deposed leader writes late. */
+  private async writeCheckpoint(checkpoint: GlobalCheckpoint): Promise<void> {
+    await this.options.sql.query(
+      `INSERT INTO bus_relay_checkpoints (relay, transaction_id, position) VALUES ($1, $2::text::xid8, $3)
+       ON CONFLICT (relay) DO UPDATE SET transaction_id = EXCLUDED.transaction_id,
+         position = EXCLUDED.position, updated_at = now()
+       WHERE (bus_relay_checkpoints.transaction_id, bus_relay_checkpoints.position)
+           < (EXCLUDED.transaction_id, EXCLUDED.position)`,
+      [this.name, checkpoint.transactionId, checkpoint.position],
+    );
+  }
+}

@@ -1,0 +1,60 @@
+import type { RecordedEvent, RunEvent } from '@nexus/events';
+import { asDomainEvent, streamCategory, streamEntityId, type Projection } from '../projection';
+
+export interface MessageView {
+  readonly role: 'system' | 'user' | 'assistant' | 'tool';
+  readonly content: string;
+  readonly toolCallId?: string;
+  /** Completion tokens for the assistant; null where no event counts them (user and tool). */
+  readonly tokens: number | null;
+  readonly at: string;
+}
+
+export interface MessagesDocument {
+  readonly id: string;
+  readonly runId: string;
+  readonly sessionId: string;
+  readonly tenantId: string;
+  readonly messages: MessageView[];
+}
+
+/** `GET /v1/runs/{id}/messages`: one document per run holding its conversation in order. */
+export const messagesProjection: Projection<MessagesDocument> = {
+  name: 'messages',
+  handles: ['RunStarted', 'LlmCallCompleted', 'ToolResultRecorded'],
+  documentId: (event: RecordedEvent) =>
+    streamCategory(event.streamId) === 'run' ? streamEntityId(event.streamId) : null,
+  evolve(doc, event) {
+    const e = asDomainEvent<RunEvent>(event);
+    if (e.type === 'RunStarted') {
+      return {
+        id: e.data.runId,
+        runId: e.data.runId,
+        sessionId: e.data.sessionId,
+        tenantId: e.data.tenantId,
+        messages: [{ role: 'user', content: e.data.input, tokens: null, at: e.data.startedAt }],
+      };
+    }
+    if (doc === null) return null;
+    switch (e.type) {
+      case 'LlmCallCompleted':
+        return {
+          ...doc,
+          messages: [
+            ...doc.messages,
+            { role: 'assistant', content: e.data.content, tokens: e.data.usage.completionTokens, at: e.data.completedAt },
+          ],
+        };
+      case 'ToolResultRecorded':
+        return {
+          ...doc,
+          messages: [
+            ...doc.messages,
+            { role: 'tool', content: e.data.content, toolCallId: e.data.toolCallId, tokens: null, at: e.data.recordedAt },
+          ],
+        };
+      default:
+        return doc;
+    }
+  },
+};

@@ -1,0 +1,184 @@
+import { compareCheckpoints, type EventStorePort, type GlobalCheckpoint, type SqlExecutor } from '@nexus/event-store';
+import type { RecordedEvent } from '@nexus/events';
+import { handlesEvent, type DocumentReference, type Projection, type ReadModelDocument } from './projection';
+import { lockProjections, readCheckpoints, tableOf, writeCheckpoint } from './projection-tables';
+
+const checkpointOf = (event: RecordedEvent): GlobalCheckpoint => ({
+  transactionId: event.transactionId,
+  position: event.globalPosition,
+});
+
+interface DocState {
+  doc: ReadModelDocument | null;
+  checkpoint: GlobalCheckpoint | null;
+  stored: boolean;
+  dirty: boolean;
+}
+
+/** Looks references up in the events table: `data->>field` of (stream, version). */
+async function resolveReferences(tx: SqlExecutor, refs: readonly DocumentReference[]): Promise<Map<string, string>> {
+  const resolved = new Map<string, string>();
+  const groups = new Map<string, DocumentReference[]>();
+  for (const ref of refs) {
+    const key = `${ref.streamVersion}\u0000${ref.field}`;
+    groups.set(key, [...(groups.get(key) ?? []), ref]);
+  }
+  for (const group of groups.values()) {
+    const { streamVersion, field } = group[0] as DocumentReference;
+    const rows = await tx.query<{ stream_id: string; target: string | null }>(
+      `SELECT stream_id, data->>$3 AS target FROM events WHERE stream_id = ANY($1::text[]) AND stream_version = $2`,
+      [[...new Set(group.map((r) => r.streamId))], streamVersion, field],
+    );
+    for (const row of rows) if (row.target !== null) resolved.set(`${row.stream_id}\u0000${streamVersion}\u0000${field}`, row.target);
+  }
+  return resolved;
+}
+
+const refKey = (ref: DocumentReference): string => `${ref.streamId}\u0000${ref.streamVersion}\u0000${ref.field}`;
+
+/**
+ * Folds `events` into one projection's documents stored in `table`, inside the caller's
+ * transaction: loads the documents concerned `FOR UPDATE`, skips every event at or before a
+ * document's last applied (transaction id, position), upserts what changed. Returns how many
+ * events changed a document. Internal: callers hold the projection lock (see `applyBatch`).
+ */
+export async function applyToTable(
+  tx: SqlExecutor,
+  projection: Projection,
+  table: string,
+  events: readonly RecordedEvent[],
+): Promise<number> {
+  const relevant = events.filter((e) => handlesEvent(projection, e.type));
+  if (relevant.length === 0) return 0;
+  const routes = relevant.map((event) => ({ event, route: projection.documentId(event) }));
+  const refs = routes.flatMap(({ route }) => (route !== null && typeof route === 'object' ? [route] : []));
+  const resolved = refs.length > 0 ? await resolveReferences(tx, refs) : new Map<string, string>();
+  const routed: { event: RecordedEvent; id: string }[] = [];
+  for (const { event, route } of routes) {
+    const id = route === null ? undefined : typeof route === 'string' ? route : resolved.get(refKey(route));
+    if (id !== undefined) routed.push({ event, id });
+  }
+  if (routed.length === 0) return 0;
+
+  const ids = [...new Set(routed.map((r) => r.id))].sort();
+  // Locked in id order, so two writers of overlapping documents cannot deadlock.
+  const rows = await tx.query<{ id: string; doc: ReadModelDocument; tx_id: string; position: string }>(
+    `SELECT id, doc, last_transaction_id::text AS tx_id, last_position::text AS position
+       FROM ${table} WHERE id = ANY($1::text[]) ORDER BY id COLLATE "C" FOR UPDATE`,
+    [ids],
+  );
+  const states = new Map<string, DocState>(
+    rows.map((r) => [
+      r.id,
+      { doc: r.doc, checkpoint: { transactionId: r.tx_id, position: Number(r.position) }, stored: true, dirty: false },
+    ]),
+  );
+
+  let applied = 0;
+  for (const { event, id } of routed) {
+    const state = states.get(id) ?? { doc: null, checkpoint: null, stored: false, dirty: false };
+    const at = checkpointOf(event);
+    if (state.checkpoint !== null && compareCheckpoints(at, state.checkpoint) <= 0) continue;
+    const next = projection.evolve(state.doc, event);
+    if (next === state.doc) continue;
+    states.set(id, { ...state, doc: next, checkpoint: at, dirty: true });
+    applied += 1;
+  }
+
+  const upserts = [...states.entries()].filter(([, s]) => s.dirty && s.doc !== null);
+  const deletes = [...states.entries()].filter(([, s]) => s.dirty && s.doc === null && s.stored).map(([id]) => id);
+  if (upserts.length > 0) {
+    const payload = upserts.map(([id, s]) => ({
+      id,
+      tenantId: s.doc?.tenantId,
+      doc: s.doc,
+      tx: s.checkpoint?.transactionId,
+      position: s.checkpoint?.position,
+    }));
+    await tx.query(
+      `INSERT INTO ${table} (id, tenant_id, doc, last_transaction_id, last_position, updated_at)
+       SELECT r->>'id', r->>'tenantId', r->'doc', (r->>'tx')::xid8, (r->>'position')::bigint, now()
+         FROM jsonb_array_elements($1::jsonb) AS r
+       ON CONFLICT (id) DO UPDATE SET tenant_id = excluded.tenant_id, doc = excluded.doc,
+         last_transaction_id = excluded.last_transaction_id, last_position = excluded.last_position,
+         updated_at = now()`,
+      [JSON.stringify(payload)],
+    );
+  }
+  if (deletes.length > 0) await tx.query(`DELETE FROM ${table} WHERE id = ANY($1::text[])`, [deletes]);
+  return applied;
+}
+
+/**
+ * Applies `events` (in global read order) to each projection's live table within the caller's
+ * transaction. Idempotent per event and document: re-applying a batch changes nothing. Returns
+ * the number of (event, document) changes made.
+ */
+export async function applyBatch(
+  tx: SqlExecutor,
+  projections: readonly Projection[],
+  events: readonly RecordedEvent[],
+): Promise<number> {
+  await lockProjections(tx, projections.map((p) => p.name), 'shared');
+  let applied = 0;
+  for (const projection of projections) applied += await applyToTable(tx, projection, tableOf(projection.name), events);
+  return applied;
+}
+
+/** One event, as a bus consumer's handler receives it with its transaction: `(event, tx)`. */
+export function applyEvent(tx: SqlExecutor, projections: readonly Projection[], event: RecordedEvent): Promise<number> {
+  return applyBatch(tx, projections, [event]);
+}
+
+export interface RunProjectionsOptions {
+  readonly batchSize?: number;
+  readonly onBatch?: (progress: { events: number; checkpoint: GlobalCheckpoint }) => void;
+}
+
+export interface RunProjectionsResult {
+  /** Events read from the log (each counted once, whatever the number of projections). */
+  readonly events: number;
+  /** The lowest checkpoint among the projections at the end. */
+  readonly checkpoint: GlobalCheckpoint;
+}
+
+const minCheckpoint = (checkpoints: Iterable<GlobalCheckpoint>): GlobalCheckpoint =>
+  [...checkpoints].reduce((a, b) => (compareCheckpoints(a, b) <= 0 ? a : b));
+
+/**
+ * Catches `projections` up with the head of the log: reads `store.readAll` from the lowest of
+ * their checkpoints and writes each batch's documents and checkpoints in ONE transaction, so a
+ * crash leaves both as of the last committed batch. Safe to run from several processes at once:
+ * the checkpoint rows are locked and events behind a projection's checkpoint are skipped.
+ */
+export async function runProjections(
+  store: EventStorePort,
+  sql: SqlExecutor,
+  projections: readonly Projection[],
+  options: RunProjectionsOptions = {},
+): Promise<RunProjectionsResult> {
+  const batchSize = options.batchSize ?? 500;
+  const names = projections.map((p) => p.name);
+  let read = 0;
+  for (;;) {
+    const from = minCheckpoint((await readCheckpoints(sql, names)).values());
+    const page = await store.readAll({ after: from, limit: batchSize });
+    if (page.events.length === 0) return { events: read, checkpoint: from };
+    await sql.transaction(async (tx) => {
+      await lockProjections(tx, names, 'shared');
+      const current = await readCheckpoints(tx, names, true);
+      for (const projection of projections) {
+        const at = current.get(projection.name) as GlobalCheckpoint;
+        const fresh = page.events.filter((e) => compareCheckpoints(checkpointOf(e), at) > 0);
+        if (fresh.length === 0) continue;
+        await applyToTable(tx, projection, tableOf(projection.name), fresh);
+        await writeCheckpoint(tx, projection.name, page.checkpoint);
+      }
+    });
+    read += page.events.length;
+    options.onBatch?.({ events: read, checkpoint: page.checkpoint });
+    if (page.events.length < batchSize) {
+      return { events: read, checkpoint: minCheckpoint((await readCheckpoints(sql, names)).values()) };
+    }
+  }
+}

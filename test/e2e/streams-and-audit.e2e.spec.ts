@@ -1,0 +1,95 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { loadConfig } from '@nexus/config';
+import { createPgExecutor, type SqlExecutor } from '@nexus/event-store';
+import { developmentApiKeys } from '@nexus/http';
+import { freshTestDatabase } from '@nexus/testing';
+import { createCommandApi } from '../../apps/command-api/src/command-api.bootstrap';
+import { createQueryApi } from '../../apps/query-api/src/query-api.bootstrap';
+
+const run = promisify(execFile);
+const key = (userId: string): string => developmentApiKeys.find((k) => k.userId === userId)?.key ?? '';
+
+describe('query API: raw streams and audit verification', () => {
+  let app: NestFastifyApplication;
+  let url: string;
+  let sql: SqlExecutor;
+  let commandApp: NestFastifyApplication;
+  let commandUrl: string;
+
+  beforeAll(async () => {
+    const databaseUrl = await freshTestDatabase('queryapi');
+    const config = loadConfig({ DATABASE_URL: databaseUrl, NEXUS_LOG_LEVEL: 'silent' });
+    commandApp = await createCommandApi(config);
+    await commandApp.listen(0, '127.0.0.1');
+    commandUrl = `http://127.0.0.1:${(commandApp.getHttpServer().address() as { port: number }).port}`;
+    app = await createQueryApi(config);
+    await app.listen(0, '127.0.0.1');
+    url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+    sql = createPgExecutor(databaseUrl, { max: 1 });
+  });
+  afterAll(async () => {
+    await app.close();
+    await commandApp.close();
+    await sql.close();
+  });
+
+  const startSession = async (): Promise<string> => {
+    const response = await fetch(`${commandUrl}/v1/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key('alice')}` },
+      body: JSON.stringify({ budget: { tokens: 1000 } }),
+    });
+    return ((await response.json()) as { sessionId: string }).sessionId;
+  };
+  const get = (path: string, userId: string) => fetch(url + path, { headers: { authorization: `Bearer ${key(userId)}` } });
+
+  it('returns a stream’s events in order with metadata and hashes', async () => {
+    const sessionId = await startSession();
+    const response = await get(`/v1/streams/budget-${sessionId}/events`, 'alice');
+    expect(response.status).toBe(200);
+    const { events } = (await response.json()) as { events: { type: string; streamVersion: number; hash: string; prevHash: string; metadata: { actor: { userId: string } } }[] };
+    expect(events.map((e) => [e.type, e.streamVersion])).toEqual([['BudgetAllocated', 1]]);
+    expect(events[0]?.prevHash).toBe('0'.repeat(64));
+    expect(events[0]?.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(events[0]?.metadata.actor.userId).toBe('alice');
+    expect((await get(`/v1/streams/budget-${sessionId}/events?fromVersion=2`, 'carol').then((r) => r.json()))).toEqual({
+      streamId: `budget-${sessionId}`,
+      events: [],
+    });
+  });
+
+  it('hides other tenants’ streams and unknown streams behind 404', async () => {
+    const sessionId = await startSession();
+    expect((await get(`/v1/streams/session-${sessionId}/events`, 'mallory')).status).toBe(404);
+    expect((await get(`/v1/streams/session-does-not-exist/events`, 'carol')).status).toBe(404);
+    expect((await get(`/v1/streams/not%20a%20stream/events`, 'carol')).status).toBe(400);
+  });
+
+  it('lets only admins verify the chain', async () => {
+    const response = await fetch(`${url}/v1/admin/audit/verify`, { method: 'POST', headers: { authorization: `Bearer ${key('alice')}` } });
+    expect(response.status).toBe(403);
+  });
+
+  it('`nexus audit verify` passes on an untouched store and names the first bad event after an edit', async () => {
+    const sessionId = await startSession();
+    const cli = (): Promise<{ code: number; stdout: string }> =>
+      run('node', ['apps/cli/bin/nexus.mjs', 'audit', 'verify'], { env: { ...process.env, NEXUS_QUERY_URL: url, NEXUS_TOKEN: key('carol') } })
+        .then(({ stdout }) => ({ code: 0, stdout }))
+        .catch((error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }));
+
+    const clean = await cli();
+    expect(clean.stdout).toContain('audit chain intact');
+    expect(clean.code).toBe(0);
+
+    await sql.exec('ALTER TABLE events DISABLE TRIGGER events_append_only');
+    await sql.query(`UPDATE events SET data = jsonb_set(data, '{limit,tokens}', '999999') WHERE stream_id = $1`, [`budget-${sessionId}`]);
+    await sql.exec('ALTER TABLE events ENABLE TRIGGER events_append_only');
+
+    const tampered = await cli();
+    expect(tampered.code).toBe(1);
+    expect(tampered.stdout).toContain(`first bad event: budget-${sessionId} v1`);
+  }, 60_000);
+});
