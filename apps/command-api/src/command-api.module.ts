@@ -15,6 +15,7 @@ import { IdempotencyStore } from './idempotency/idempotency.store';
 import { PurgeIdempotencyKeysJob } from './idempotency/purge-idempotency-keys.job';
 
 import { ExecuteInternalCommandHandler } from './internal/execute-internal-command/execute-internal-command.handler';
+import { RelayEventsWorker } from './relay-events/relay-events.worker';
 import { CancelRunHandler } from './runs/cancel-run/cancel-run.handler';
 import { CancelRunHttpController } from './runs/cancel-run/cancel-run.http.controller';
 import { StartRunHandler } from './runs/start-run/start-run.handler';
@@ -65,6 +66,7 @@ export class CommandApiModule {
         CommandHandlingService,
         IdempotencyStore,
         PurgeIdempotencyKeysJob,
+        RelayEventsWorker,
         ...commandHandlers,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -1,10 +1,18 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import type { NexusConfig } from '@nexus/config';
 import { HealthHttpController, MetricsHttpController, ProblemDetailsFilter } from '@nexus/http';
+import { infrastructureProviders } from '@nexus/infrastructure';
+import { ProjectEventsWorker } from './project-events/project-events.worker';
 
-/** Consumes events and builds the read models. A bootable shell until the bus/projection work lands. */
-@Module({
-  controllers: [HealthHttpController, MetricsHttpController],
-  providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
-})
-export class ProjectorModule {}
+/** Consumes events and builds the read models; HTTP only for health and metrics. */
+@Module({})
+export class ProjectorModule {
+  static forRoot(config: NexusConfig): DynamicModule {
+    return {
+      module: ProjectorModule,
+      controllers: [HealthHttpController, MetricsHttpController],
+      providers: [...infrastructureProviders('projector', config), ProjectEventsWorker, { provide: APP_FILTER, useClass: ProblemDetailsFilter }],
+    };
+  }
+}

@@ -1,14 +1,37 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { NexusConfig } from '@nexus/config';
 import { ApiKeyGuard, HealthHttpController, MetricsHttpController, ProblemDetailsFilter, RateLimitGuard } from '@nexus/http';
 import { infrastructureProviders } from '@nexus/infrastructure';
 import { VerifyAuditChainHttpController } from './admin/verify-audit-chain/verify-audit-chain.http.controller';
+import { ListAuditEntriesHttpController } from './audit/list-audit-entries/list-audit-entries.http.controller';
+import { MinPositionInterceptor } from './read-models/min-position.interceptor';
+import { ReadModelRepository } from './read-models/read-model.repository';
+import { GetRunHttpController } from './runs/get-run/get-run.http.controller';
+import { GetRunMessagesHttpController } from './runs/get-run-messages/get-run-messages.http.controller';
+import { ListRunToolCallsHttpController } from './runs/list-run-tool-calls/list-run-tool-calls.http.controller';
+import { ListRunsHttpController } from './runs/list-runs/list-runs.http.controller';
+import { GetSessionHttpController } from './sessions/get-session/get-session.http.controller';
+import { ListSessionsHttpController } from './sessions/list-sessions/list-sessions.http.controller';
+import { GetToolCallHttpController } from './tool-calls/get-tool-call/get-tool-call.http.controller';
+import { ListToolCallsHttpController } from './tool-calls/list-tool-calls/list-tool-calls.http.controller';
 import { ReadStreamEventsHandler } from './streams/read-stream-events/read-stream-events.handler';
 import { ReadStreamEventsHttpController } from './streams/read-stream-events/read-stream-events.http.controller';
 
-const queryControllers = [ReadStreamEventsHttpController, VerifyAuditChainHttpController];
+const queryControllers = [
+  GetSessionHttpController,
+  ListSessionsHttpController,
+  GetRunHttpController,
+  ListRunsHttpController,
+  GetRunMessagesHttpController,
+  ListRunToolCallsHttpController,
+  GetToolCallHttpController,
+  ListToolCallsHttpController,
+  ListAuditEntriesHttpController,
+  ReadStreamEventsHttpController,
+  VerifyAuditChainHttpController,
+];
 const queryHandlers = [ReadStreamEventsHandler];
 
 /** Reads: the read models, raw event history and live streams. */
@@ -22,9 +45,11 @@ export class QueryApiModule {
       providers: [
         ...infrastructureProviders('query-api', config),
         ...queryHandlers,
+        ReadModelRepository,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },
+        { provide: APP_INTERCEPTOR, useClass: MinPositionInterceptor },
       ],
     };
   }

@@ -32,6 +32,8 @@ const configSchema = z.object({
   /** How long a reservation made through the API stays open before its timer releases it. */
   NEXUS_RESERVATION_TTL_SECONDS: z.coerce.number().int().positive().default(600),
   NEXUS_APPROVAL_TTL_SECONDS: z.coerce.number().int().positive().default(900),
+  /** How long a query with X-Nexus-Min-Position waits for the read models (then X-Nexus-Stale). */
+  NEXUS_MIN_POSITION_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   NEXUS_DEFAULT_MODEL: z.string().default('local'),
   NEXUS_DEFAULT_MAX_STEPS: z.coerce.number().int().min(1).max(100).default(10),
   NEXUS_DB_POOL_SIZE: z.coerce.number().int().positive().default(20),

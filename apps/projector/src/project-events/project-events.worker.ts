@@ -1,0 +1,72 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { createConsumer, ensureStream, loadEventStreamDefinition, type BusConsumer } from '@nexus/bus';
+import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
+import { EVENT_STORE, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
+import { allProjections, applyEvent, runProjections } from '@nexus/projections';
+
+/** The projector's consumer name: its inbox rows are what read-your-writes checks in distributed mode. */
+export const PROJECTOR_CONSUMER = 'projector';
+const catchUpIntervalMs = 50;
+
+/**
+ * Keeps the read models up to date. Distributed (NATS_URL set): a durable JetStream consumer per
+ * partition, shared by every projector instance, applying each event with its inbox row in one
+ * transaction. Embedded (no NATS): the event store is the bus — a catch-up loop reads the log in
+ * order from the projections' checkpoints, writing documents and checkpoints in one transaction.
+ */
+@Injectable()
+export class ProjectEventsWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('projector');
+  private nats: NatsConnection | undefined;
+  private consumer: BusConsumer | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    @Inject(NEXUS_CONFIG) private readonly config: NexusConfig,
+    @Inject(SQL_EXECUTOR) private readonly sql: SqlExecutor,
+    @Inject(EVENT_STORE) private readonly store: EventStorePort,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.config.NATS_URL === undefined) {
+      this.scheduleCatchUp(0);
+      return;
+    }
+    this.nats = await connect({ servers: this.config.NATS_URL, maxReconnectAttempts: -1 });
+    const stream = loadEventStreamDefinition();
+    await ensureStream(await jetstreamManager(this.nats), stream);
+    this.consumer = await createConsumer({
+      name: PROJECTOR_CONSUMER,
+      nats: this.nats,
+      sql: this.sql,
+      stream: stream.name,
+      handler: async (event, tx) => void (await applyEvent(tx, allProjections, event)),
+    });
+  }
+
+  // Before the database connections close (they close in onApplicationShutdown).
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.consumer?.stop();
+    await this.nats?.drain();
+  }
+
+  private scheduleCatchUp(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.catchUp(), delayMs);
+  }
+
+  private async catchUp(): Promise<void> {
+    try {
+      const result = await runProjections(this.store, this.sql, allProjections);
+      this.scheduleCatchUp(result.events > 0 ? 0 : catchUpIntervalMs);
+    } catch (error) {
+      if (!this.stopped) this.logger.warn(`projection catch-up failed, retrying: ${(error as Error).message}`);
+      this.scheduleCatchUp(1000);
+    }
+  }
+}

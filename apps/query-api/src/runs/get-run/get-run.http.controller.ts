@@ -1,0 +1,16 @@
+import { Controller, Get, Param, Req } from '@nestjs/common';
+import { ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
+import type { RunDocument } from '@nexus/projections';
+import { ReadModelRepository } from '../../read-models/read-model.repository';
+import { idParamSchema } from '../../read-models/read-model.request.dto';
+import { visibleOr404 } from '../../read-models/visibility';
+
+@Controller('v1/runs/:runId')
+export class GetRunHttpController {
+  constructor(private readonly readModels: ReadModelRepository) {}
+
+  @Get()
+  async get(@Req() request: AuthenticatedRequest, @Param('runId', new ZodValidationPipe(idParamSchema)) id: string): Promise<RunDocument> {
+    return visibleOr404(await this.readModels.get<RunDocument>('rm_runs', id, request.auth.actor.tenantId), request.auth.actor, `Run ${id}`);
+  }
+}
