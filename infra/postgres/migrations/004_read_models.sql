@@ -6,11 +6,13 @@
 -- new read models need no new runner code. The query API reads `doc` as it is.
 --
 -- Columns: tenant_id is copied out of the document because every query filters on it.
--- (last_transaction_id, last_position) is the last event folded into the document, in the
--- order the global log is read (transaction id, then position). The runner skips an event at or
--- before it: that makes re-applying a batch a no-op and keeps a document fed by several streams
--- (a session by its session, budget and run streams) safe even though global positions of
--- concurrent transactions are not in commit order.
+-- stream_versions maps each stream that fed the document to the last version folded in; the runner
+-- skips an event at or below it. That makes re-applying an event a no-op, and it is per stream on
+-- purpose: a document fed by several streams (a session by its session, budget and run streams)
+-- may receive them in any interleaving — bus partitions keep each stream in order, not the streams
+-- relative to each other — so a single "last global position" guard would drop events.
+-- (last_transaction_id, last_position) is the latest event folded in, in global read order; the
+-- audit log pages by it.
 --
 -- Indexes follow the query API's filters; ISO-8601 timestamps in the documents sort as text.
 
@@ -20,6 +22,7 @@ CREATE TABLE rm_sessions (
   doc                 jsonb       NOT NULL,
   last_transaction_id xid8        NOT NULL,
   last_position       bigint      NOT NULL,
+  stream_versions     jsonb       NOT NULL DEFAULT '{}'::jsonb,
   updated_at          timestamptz NOT NULL DEFAULT now()
 );
 -- GET /v1/sessions?status= : a user's own sessions, or (admins) the tenant's, newest first.

@@ -42,7 +42,7 @@ describe('outbox relay', () => {
 
     const published = await streamContents(world.nc);
     expect(published.map((e) => e.id)).toEqual(written.map((e) => e.id));
-    const jsmSubjects = written.map((e) => eventSubject(e.streamId));
+    const jsmSubjects = written.map((e) => eventSubject(e.streamId, undefined, e.metadata.partitionKey));
     expect(jsmSubjects.every((s) => /^nexus\.events\.session\.[0-7]$/.test(s))).toBe(true);
   });
 

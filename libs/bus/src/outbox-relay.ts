@@ -189,7 +189,7 @@ export class OutboxRelay {
     const partitions = this.options.partitions ?? DEFAULT_PARTITIONS;
     let acked = from;
     for (const event of events) {
-      const subject = eventSubject(event.streamId, partitions);
+      const subject = eventSubject(event.streamId, partitions, event.metadata.partitionKey);
       await this.policy.execute(
         () => js.publish(subject, JSON.stringify(event), { msgID: event.id }),
         this.abort.signal,

@@ -1,8 +1,9 @@
 /**
  * NATS subject names for relayed events: `nexus.events.<category>.<partition>`. The category is
  * the stream-id prefix (`session`, `budget`, `run`, `toolcall`); the partition is a stable hash of
- * the whole stream id, so every event of one stream lands on one partition and a consumer that
- * serialises each partition keeps per-stream order.
+ * the event's partition key — its session id (see `EventMetadata.partitionKey`), else its stream id.
+ * Every event of one session lands on one partition, so a consumer that serialises each partition
+ * keeps per-stream order and the log order between a session's streams.
  */
 export const SUBJECT_PREFIX = 'nexus.events';
 export const DEFAULT_PARTITIONS = 8;
@@ -23,8 +24,8 @@ export function partitionOf(streamId: string, partitions = DEFAULT_PARTITIONS): 
   return hash % partitions;
 }
 
-export function eventSubject(streamId: string, partitions = DEFAULT_PARTITIONS): string {
-  return `${SUBJECT_PREFIX}.${categoryOf(streamId)}.${partitionOf(streamId, partitions)}`;
+export function eventSubject(streamId: string, partitions = DEFAULT_PARTITIONS, partitionKey: string = streamId): string {
+  return `${SUBJECT_PREFIX}.${categoryOf(streamId)}.${partitionOf(partitionKey, partitions)}`;
 }
 
 /** The filter of one partition, for one category or (`*`) all of them. */

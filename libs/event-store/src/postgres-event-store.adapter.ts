@@ -61,7 +61,9 @@ export class PostgresEventStore implements EventStorePort {
    * commits a moment later. So readers walk in (transaction id, position) order and stop short
    * of the oldest transaction still running (`pg_snapshot_xmin`): every transaction below it has
    * finished, committed or rolled back, so nothing can appear behind the cursor any more, and a
-   * rolled-back one simply left no rows (no stall). The price is that one long transaction
+   * rolled-back one simply left no rows (no stall). The ORDER BY names the table's columns: the
+   * select list outputs transaction_id as text, and sorting that text would put xid 1000 before
+   * 999 and skip events for good. The price is that one long transaction
    * anywhere on the server holds readers back until it ends: keep write transactions short.
    */
   async readAll(options: { after?: GlobalCheckpoint; limit?: number } = {}): Promise<ReadAllResult> {
@@ -70,7 +72,7 @@ export class PostgresEventStore implements EventStorePort {
       `SELECT ${EVENT_COLUMNS} FROM events
        WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-       ORDER BY transaction_id, global_position
+       ORDER BY events.transaction_id, events.global_position
        LIMIT $3`,
       [after.transactionId, after.position, options.limit ?? 1000],
     );

@@ -23,6 +23,12 @@ export const eventMetadataSchema = z.strictObject({
   ip: z.string().nullable(),
   userAgent: z.string().nullable(),
   idempotencyKey: z.string().nullable(),
+  /**
+   * What the bus partitions by: the session the event belongs to. Every stream of a session
+   * (session, budget, runs, tool calls) shares it, so consumers see a session's events in log
+   * order across its streams — read models fed by several streams depend on that.
+   */
+  partitionKey: z.string().optional(),
 });
 export type EventMetadata = z.infer<typeof eventMetadataSchema>;
 

@@ -11,6 +11,8 @@ const checkpointOf = (event: RecordedEvent): GlobalCheckpoint => ({
 interface DocState {
   doc: ReadModelDocument | null;
   checkpoint: GlobalCheckpoint | null;
+  /** Last version folded in, per stream that fed the document. */
+  versions: Record<string, number>;
   stored: boolean;
   dirty: boolean;
 }
@@ -38,8 +40,8 @@ const refKey = (ref: DocumentReference): string => `${ref.streamId}\u0000${ref.s
 
 /**
  * Folds `events` into one projection's documents stored in `table`, inside the caller's
- * transaction: loads the documents concerned `FOR UPDATE`, skips every event at or before a
- * document's last applied (transaction id, position), upserts what changed. Returns how many
+ * transaction: loads the documents concerned `FOR UPDATE`, skips every event at or below the
+ * version of its stream already folded into the document, upserts what changed. Returns how many
  * events changed a document. Internal: callers hold the projection lock (see `applyBatch`).
  */
 export async function applyToTable(
@@ -62,26 +64,35 @@ export async function applyToTable(
 
   const ids = [...new Set(routed.map((r) => r.id))].sort();
   // Locked in id order, so two writers of overlapping documents cannot deadlock.
-  const rows = await tx.query<{ id: string; doc: ReadModelDocument; tx_id: string; position: string }>(
-    `SELECT id, doc, last_transaction_id::text AS tx_id, last_position::text AS position
+  const rows = await tx.query<{ id: string; doc: ReadModelDocument; tx_id: string; position: string; versions: Record<string, number> }>(
+    `SELECT id, doc, last_transaction_id::text AS tx_id, last_position::text AS position, stream_versions AS versions
        FROM ${table} WHERE id = ANY($1::text[]) ORDER BY id COLLATE "C" FOR UPDATE`,
     [ids],
   );
   const states = new Map<string, DocState>(
     rows.map((r) => [
       r.id,
-      { doc: r.doc, checkpoint: { transactionId: r.tx_id, position: Number(r.position) }, stored: true, dirty: false },
+      {
+        doc: r.doc,
+        checkpoint: { transactionId: r.tx_id, position: Number(r.position) },
+        versions: r.versions,
+        stored: true,
+        dirty: false,
+      },
     ]),
   );
 
   let applied = 0;
   for (const { event, id } of routed) {
-    const state = states.get(id) ?? { doc: null, checkpoint: null, stored: false, dirty: false };
+    const state = states.get(id) ?? { doc: null, checkpoint: null, versions: {}, stored: false, dirty: false };
+    if ((state.versions[event.streamId] ?? 0) >= event.streamVersion) continue;
     const at = checkpointOf(event);
-    if (state.checkpoint !== null && compareCheckpoints(at, state.checkpoint) <= 0) continue;
+    const latest = state.checkpoint !== null && compareCheckpoints(at, state.checkpoint) < 0 ? state.checkpoint : at;
+    const versions = { ...state.versions, [event.streamId]: event.streamVersion };
     const next = projection.evolve(state.doc, event);
+    // Recorded even when the document did not change, so the event is never folded twice.
+    states.set(id, { ...state, doc: next, checkpoint: latest, versions, dirty: true });
     if (next === state.doc) continue;
-    states.set(id, { ...state, doc: next, checkpoint: at, dirty: true });
     applied += 1;
   }
 
@@ -94,14 +105,15 @@ export async function applyToTable(
       doc: s.doc,
       tx: s.checkpoint?.transactionId,
       position: s.checkpoint?.position,
+      versions: s.versions,
     }));
     await tx.query(
-      `INSERT INTO ${table} (id, tenant_id, doc, last_transaction_id, last_position, updated_at)
-       SELECT r->>'id', r->>'tenantId', r->'doc', (r->>'tx')::xid8, (r->>'position')::bigint, now()
+      `INSERT INTO ${table} (id, tenant_id, doc, last_transaction_id, last_position, stream_versions, updated_at)
+       SELECT r->>'id', r->>'tenantId', r->'doc', (r->>'tx')::xid8, (r->>'position')::bigint, r->'versions', now()
          FROM jsonb_array_elements($1::jsonb) AS r
        ON CONFLICT (id) DO UPDATE SET tenant_id = excluded.tenant_id, doc = excluded.doc,
          last_transaction_id = excluded.last_transaction_id, last_position = excluded.last_position,
-         updated_at = now()`,
+         stream_versions = excluded.stream_versions, updated_at = now()`,
       [JSON.stringify(payload)],
     );
   }

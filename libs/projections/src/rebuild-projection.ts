@@ -23,6 +23,8 @@ export interface RebuildOptions {
   readonly batchSize?: number;
   /** Defaults to the projection of that name in `allProjections`. */
   readonly projection?: Projection;
+  /** The store as seen inside the swap's transaction (the tail is read there); default: Postgres. */
+  readonly storeIn?: (tx: SqlExecutor) => EventStorePort;
 }
 
 export interface RebuildResult {
@@ -78,7 +80,7 @@ export async function rebuildProjection(
     await lockProjections(tx, [name], 'exclusive');
     // Read the tail before this transaction writes anything: once it holds a transaction id, the
     // log's visibility horizon (oldest running transaction) would stop at itself.
-    const tailStore = new PostgresEventStore(tx);
+    const tailStore = (options.storeIn ?? ((t: SqlExecutor) => new PostgresEventStore(t)))(tx);
     const tail: RecordedEvent[] = [];
     for (;;) {
       const page = await tailStore.readAll({ after: checkpoint, limit: batchSize });

@@ -20,6 +20,12 @@ export interface CommandOutcome {
   readonly events: readonly DomainEvent[];
 }
 
+/** Every aggregate's state names its session once it exists: the bus partitions by it. */
+const sessionIdOf = (state: unknown): string | undefined => {
+  const sessionId = (state as { sessionId?: unknown } | null)?.sessionId;
+  return typeof sessionId === 'string' ? sessionId : undefined;
+};
+
 /** Attempts on a version conflict between instances before answering 409 `conflict`. */
 const maxAttempts = 12;
 
@@ -72,13 +78,14 @@ export class CommandHandlingService {
       const history = loaded[i] ?? [];
       const state = fold(target.decider, history as unknown as DomainEvent[]);
       const decided = target.decider.decide(target.command, state);
+      const partitionKey = sessionIdOf(decided.reduce(target.decider.evolve, state)) ?? target.streamId;
       const occurredAt = (target.command.data as { at?: string }).at ?? new Date().toISOString();
       const events: NewEvent[] = decided.map((event) => ({
         id: uuidv7(),
         type: event.type,
         schemaVersion: schemaVersionOf(event.type),
         data: event.data,
-        metadata,
+        metadata: { ...metadata, partitionKey },
         occurredAt,
       }));
       const expectedVersion = history.at(-1)?.streamVersion ?? 0;
