@@ -55,6 +55,8 @@ export const budgetReservedDataSchema = z.strictObject({
 });
 export const budgetConsumedDataSchema = z.strictObject({
   reservationId: z.string().min(1),
+  /** What the reservation held: what it stops holding now. */
+  reserved: budgetAmountSchema,
   consumed: budgetAmountSchema,
   released: budgetAmountSchema,
   consumedAt: isoTimestamp,

@@ -76,7 +76,9 @@ const consumeReservation = ({ reservationId, amount, actor, at }: ConsumeReserva
   // Usage beyond the reservation must fit in the unreserved remainder, so the invariant holds.
   assertWithin(amount, addToRemaining(remainingBudget(budget), reservation.amount));
   const released = subtractAmounts(reservation.amount, amount);
-  return [{ type: 'BudgetConsumed', data: { reservationId, consumed: amount, released, consumedAt: at } }];
+    // `reserved` is carried so readers can settle the reservation without its history: with
+  // over-consumption, consumed + released is not what was reserved.
+  return [{ type: 'BudgetConsumed', data: { reservationId, reserved: reservation.amount, consumed: amount, released, consumedAt: at } }];
 };
 
 const releaseReservation = ({ reservationId, actor, at }: ReleaseReservation['data'], state: BudgetState): BudgetEvent[] => {

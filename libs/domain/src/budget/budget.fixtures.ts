@@ -62,9 +62,12 @@ export const reserved = (reservationId: string, a: BudgetAmount, expiresAt = T5)
   type: 'BudgetReserved',
   data: { reservationId, amount: a, purpose: 'llm call', runId: 'run-1', reservedBy: 'alice', reservedAt: T0, expiresAt },
 });
-export const consumed = (reservationId: string, used: BudgetAmount, back: BudgetAmount, at = T0): BudgetEvent => ({
+/** The specs' usual reservation `r1` holds 400 tokens, $0.20 and 20 s. */
+const heldByR1: BudgetAmount = { tokens: 400, costMicroUsd: 200_000, wallClockSeconds: 20 };
+
+export const consumed = (reservationId: string, used: BudgetAmount, back: BudgetAmount, at = T0, held = heldByR1): BudgetEvent => ({
   type: 'BudgetConsumed',
-  data: { reservationId, consumed: used, released: back, consumedAt: at },
+  data: { reservationId, reserved: held, consumed: used, released: back, consumedAt: at },
 });
 export const released = (reservationId: string, back: BudgetAmount, at = T0): BudgetEvent => ({
   type: 'BudgetReleased',

@@ -105,7 +105,7 @@ export const sessionsProjection: Projection<SessionDocument> = {
       case 'BudgetReserved':
         return { ...current, budget: budgetView(limit, add(reserved, e.data.amount, 1), consumed) };
       case 'BudgetConsumed': {
-        const settled = add(add(reserved, e.data.consumed, -1), e.data.released, -1);
+        const settled = add(reserved, e.data.reserved, -1);
         return { ...current, budget: budgetView(limit, settled, add(consumed, e.data.consumed, 1)) };
       }
       case 'BudgetReleased':
