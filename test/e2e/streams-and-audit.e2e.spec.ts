@@ -68,6 +68,24 @@ describe('query API: raw streams and audit verification', () => {
     expect((await get(`/v1/streams/not%20a%20stream/events`, 'carol')).status).toBe(400);
   });
 
+  it('`nexus replay sessions` rebuilds the read model from the log and swaps it in', async () => {
+    const sessionId = await startSession();
+    // No projector runs in this suite: the read model only has what a rebuild puts there.
+    expect((await get(`/v1/sessions/${sessionId}`, 'alice')).status).toBe(404);
+    const { stdout } = await run('node', ['apps/cli/bin/nexus.mjs', 'replay', 'sessions'], {
+      env: { ...process.env, NEXUS_QUERY_URL: url, NEXUS_TOKEN: key('carol') },
+    });
+    expect(stdout).toMatch(/sessions rebuilt from \d+ events in [\d.]+ s \(\d+ events\/s\) and swapped in/);
+    const read = await get(`/v1/sessions/${sessionId}`, 'alice');
+    expect(read.status).toBe(200);
+    expect(await read.json()).toMatchObject({ id: sessionId, userId: 'alice', budget: { limit: { tokens: 1000 } } });
+  }, 60_000);
+
+  it('refuses to replay an unknown projection', async () => {
+    const response = await fetch(`${url}/v1/admin/projections/nope/rebuild`, { method: 'POST', headers: { authorization: `Bearer ${key('carol')}` } });
+    expect(response.status).toBe(400);
+  });
+
   it('lets only admins verify the chain', async () => {
     const response = await fetch(`${url}/v1/admin/audit/verify`, { method: 'POST', headers: { authorization: `Bearer ${key('alice')}` } });
     expect(response.status).toBe(403);

@@ -4,6 +4,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import type { NexusConfig } from '@nexus/config';
 import { ApiKeyGuard, HealthHttpController, MetricsHttpController, ProblemDetailsFilter, RateLimitGuard } from '@nexus/http';
 import { infrastructureProviders } from '@nexus/infrastructure';
+import { RebuildProjectionHttpController } from './admin/rebuild-projection/rebuild-projection.http.controller';
 import { VerifyAuditChainHttpController } from './admin/verify-audit-chain/verify-audit-chain.http.controller';
 import { ListAuditEntriesHttpController } from './audit/list-audit-entries/list-audit-entries.http.controller';
 import { MinPositionInterceptor } from './read-models/min-position.interceptor';
@@ -31,6 +32,7 @@ const queryControllers = [
   ListAuditEntriesHttpController,
   ReadStreamEventsHttpController,
   VerifyAuditChainHttpController,
+  RebuildProjectionHttpController,
 ];
 const queryHandlers = [ReadStreamEventsHandler];
 
