@@ -12,6 +12,7 @@ import { ReadModelRepository } from './read-models/read-model.repository';
 import { GetRunHttpController } from './runs/get-run/get-run.http.controller';
 import { GetRunMessagesHttpController } from './runs/get-run-messages/get-run-messages.http.controller';
 import { ListRunToolCallsHttpController } from './runs/list-run-tool-calls/list-run-tool-calls.http.controller';
+import { StreamRunEventsHttpController } from './runs/stream-run-events/stream-run-events.http.controller';
 import { ListRunsHttpController } from './runs/list-runs/list-runs.http.controller';
 import { GetSessionHttpController } from './sessions/get-session/get-session.http.controller';
 import { ListSessionsHttpController } from './sessions/list-sessions/list-sessions.http.controller';
@@ -26,6 +27,7 @@ const queryControllers = [
   GetRunHttpController,
   ListRunsHttpController,
   GetRunMessagesHttpController,
+  StreamRunEventsHttpController,
   ListRunToolCallsHttpController,
   GetToolCallHttpController,
   ListToolCallsHttpController,

@@ -34,6 +34,8 @@ const configSchema = z.object({
   NEXUS_APPROVAL_TTL_SECONDS: z.coerce.number().int().positive().default(900),
   /** How long a query with X-Nexus-Min-Position waits for the read models (then X-Nexus-Stale). */
   NEXUS_MIN_POSITION_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
+  /** How often an SSE run stream looks for new events. */
+  NEXUS_SSE_POLL_MS: z.coerce.number().int().min(10).max(10_000).default(200),
   NEXUS_DEFAULT_MODEL: z.string().default('local'),
   NEXUS_DEFAULT_MAX_STEPS: z.coerce.number().int().min(1).max(100).default(10),
   NEXUS_DB_POOL_SIZE: z.coerce.number().int().positive().default(20),

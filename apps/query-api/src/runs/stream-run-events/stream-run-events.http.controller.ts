@@ -1,0 +1,101 @@
+import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
+import { EVENT_STORE, type EventStorePort } from '@nexus/event-store';
+import type { LlmCallCompleted, RecordedEvent, RunStarted } from '@nexus/events';
+import { ProblemException, ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
+import { idParamSchema } from '../../read-models/read-model.request.dto';
+import { seesWholeTenant } from '../../read-models/visibility';
+import { decodeCursor, encodeCursor, type RunEventCursor } from './run-event-cursor';
+
+const finished = new Set(['RunCompleted', 'RunFailed', 'RunCancelled']);
+const heartbeatMs = 15_000;
+
+/**
+ * `GET /v1/runs/{id}/stream`: the run's events (its own stream and its tool calls') as Server-Sent
+ * Events while they happen, ending when the run ends. Each event's id is a cursor;
+ * `Last-Event-ID` resumes after it. Reads the event store itself, so it works the same in every
+ * mode and never waits for a projection.
+ */
+@Controller('v1/runs/:runId/stream')
+export class StreamRunEventsHttpController {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStorePort,
+    @Inject(NEXUS_CONFIG) private readonly config: NexusConfig,
+  ) {}
+
+  @Get()
+  async stream(
+    @Req() request: AuthenticatedRequest,
+    @Param('runId', new ZodValidationPipe(idParamSchema)) runId: string,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const runStream = `run-${runId}`;
+    const [started] = await this.store.readStream(runStream);
+    const run = started?.type === 'RunStarted' ? (started.data as RunStarted['data']) : undefined;
+    const caller = request.auth.actor;
+    if (run === undefined || run.tenantId !== caller.tenantId || (!seesWholeTenant(caller) && run.userId !== caller.userId)) {
+      throw new ProblemException(404, 'not_found', 'Not found', `Run ${runId} was not found.`);
+    }
+    const lastEventId = request.headers['last-event-id'];
+    const cursor = decodeCursor(typeof lastEventId === 'string' ? lastEventId : undefined);
+
+    reply.hijack();
+    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    let open = true;
+    request.raw.on('close', () => (open = false));
+    let lastWrite = Date.now();
+    const write = (text: string): void => {
+      reply.raw.write(text);
+      lastWrite = Date.now();
+    };
+
+    while (open) {
+      const { fresh, ended } = await this.readNew(runStream, cursor);
+      for (const event of fresh) {
+        cursor[event.streamId] = event.streamVersion;
+        write(`id: ${encodeCursor(cursor)}\nevent: ${event.type}\ndata: ${JSON.stringify(sseView(event))}\n\n`);
+      }
+      if (ended) {
+        write(`event: end\ndata: {}\n\n`);
+        break;
+      }
+      if (Date.now() - lastWrite > heartbeatMs) write(': keep-alive\n\n');
+      await new Promise((resolve) => setTimeout(resolve, this.config.NEXUS_SSE_POLL_MS));
+    }
+    reply.raw.end();
+  }
+
+  /**
+   * New events of the run stream and of every tool call it has asked for, in log order, and
+   * whether the run has ended (so a client resuming after the end is told at once).
+   */
+  private async readNew(runStream: string, cursor: RunEventCursor): Promise<{ fresh: RecordedEvent[]; ended: boolean }> {
+    const runEvents = await this.store.readStream(runStream);
+    const toolStreams = runEvents
+      .filter((e) => e.type === 'LlmCallCompleted')
+      .flatMap((e) => (e.data as LlmCallCompleted['data']).toolCalls.map((call) => `toolcall-${call.toolCallId}`));
+    const streams = [runStream, ...toolStreams];
+    const batches = await Promise.all(
+      streams.map((id) =>
+        id === runStream
+          ? runEvents.filter((e) => e.streamVersion > (cursor[id] ?? 0))
+          : this.store.readStream(id, { fromVersion: (cursor[id] ?? 0) + 1 }),
+      ),
+    );
+    const fresh = batches.flat().sort((a, b) => a.globalPosition - b.globalPosition);
+    return { fresh, ended: finished.has(runEvents.at(-1)?.type ?? '') };
+  }
+}
+
+/** What a client sees of an event: its content and when, who and where — not the hash internals. */
+const sseView = (event: RecordedEvent) => ({
+  id: event.id,
+  type: event.type,
+  streamId: event.streamId,
+  streamVersion: event.streamVersion,
+  position: event.globalPosition,
+  occurredAt: event.occurredAt,
+  actor: event.metadata.actor.userId,
+  data: event.data,
+});
