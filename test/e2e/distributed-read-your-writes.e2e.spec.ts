@@ -81,6 +81,14 @@ describe('distributed: commands become read models across real processes', () =>
     }
   }, 60_000);
 
+  it('exposes the bus and projection metrics of each app', async () => {
+    const relay = await (await fetch(`${commandApi.url}/metrics`)).text();
+    expect(relay).toMatch(/nexus_bus_events_relayed_total [1-9]/);
+    const consumer = await (await fetch(`${projector.url}/metrics`)).text();
+    expect(consumer).toMatch(/nexus_bus_consumer_processed_total\{consumer="projector"\} [1-9]/);
+    expect(consumer).toMatch(/nexus_projection_lag_seconds\{projector="projector"\} /);
+  });
+
   it('marks an answer stale when the read models cannot reach the position in time', async () => {
     const read = await fetch(`${queryApi.url}/v1/sessions`, {
       headers: { authorization: `Bearer ${key('alice')}`, 'x-nexus-min-position': '999999999' },

@@ -1,14 +1,16 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createConsumer, ensureStream, loadEventStreamDefinition, type BusConsumer } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { EVENT_STORE, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
 import { allProjections, applyEvent, runProjections } from '@nexus/projections';
+import { projectionLagEvents, projectionLagSeconds } from './projection-lag';
 
 /** The projector's consumer name: its inbox rows are what read-your-writes checks in distributed mode. */
 export const PROJECTOR_CONSUMER = 'projector';
 const catchUpIntervalMs = 50;
+const lagProbeMs = 5000;
 
 /**
  * Keeps the read models up to date. Distributed (NATS_URL set): a durable JetStream consumer per
@@ -22,7 +24,10 @@ export class ProjectEventsWorker implements OnApplicationBootstrap, BeforeApplic
   private nats: NatsConnection | undefined;
   private consumer: BusConsumer | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private lagProbe: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly lagEvents = projectionLagEvents();
+  private readonly lagSeconds = projectionLagSeconds();
 
   constructor(
     @Inject(NEXUS_CONFIG) private readonly config: NexusConfig,
@@ -33,24 +38,58 @@ export class ProjectEventsWorker implements OnApplicationBootstrap, BeforeApplic
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.NATS_URL === undefined) {
       this.scheduleCatchUp(0);
+      this.probeLag(() => this.catchUpLag());
       return;
     }
     this.nats = await connect({ servers: this.config.NATS_URL, maxReconnectAttempts: -1 });
     const stream = loadEventStreamDefinition();
-    await ensureStream(await jetstreamManager(this.nats), stream);
+    const jsm = await jetstreamManager(this.nats);
+    await ensureStream(jsm, stream);
     this.consumer = await createConsumer({
       name: PROJECTOR_CONSUMER,
       nats: this.nats,
       sql: this.sql,
       stream: stream.name,
-      handler: async (event, tx) => void (await applyEvent(tx, allProjections, event)),
+      handler: async (event, tx) => {
+        await applyEvent(tx, allProjections, event);
+        this.lagSeconds.set({ projector: PROJECTOR_CONSUMER }, (Date.now() - Date.parse(event.occurredAt)) / 1000);
+      },
     });
+    this.probeLag(() => this.busLag(jsm, stream.name));
+  }
+
+  private probeLag(measure: () => Promise<number>): void {
+    this.lagProbe = setInterval(() => {
+      measure().then(
+        (lag) => this.lagEvents.set({ projector: PROJECTOR_CONSUMER }, lag),
+        () => undefined, // a probe that fails (bus or database away) leaves the last value
+      );
+    }, lagProbeMs);
+    this.lagProbe.unref();
+  }
+
+  /** Messages of the projector's partition consumers not yet acknowledged. */
+  private async busLag(jsm: JetStreamManager, stream: string): Promise<number> {
+    let pending = 0;
+    for await (const info of jsm.consumers.list(stream)) {
+      if (info.name.startsWith(`${PROJECTOR_CONSUMER}-p`)) pending += info.num_pending + info.num_ack_pending;
+    }
+    return pending;
+  }
+
+  /** Events past the slowest projection's checkpoint. */
+  private async catchUpLag(): Promise<number> {
+    const [row] = await this.sql.query<{ lag: string }>(
+      `SELECT (SELECT count(*) FROM events WHERE global_position > (SELECT min(position) FROM projection_checkpoints))::text AS lag`,
+    );
+    return Number(row?.lag ?? 0);
   }
 
   // Before the database connections close (they close in onApplicationShutdown).
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.lagProbe);
     await this.consumer?.stop();
     await this.nats?.drain();
   }
