@@ -4,11 +4,9 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createConsumer, ensureStream, loadEventStreamDefinition, type BusConsumer } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { EVENT_STORE, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
-import { allProjections, applyEvent, runProjections } from '@nexus/projections';
+import { allProjections, applyEvent, PROJECTOR_CONSUMER, runProjections } from '@nexus/projections';
 import { projectionLagEvents, projectionLagSeconds } from './projection-lag';
 
-/** The projector's consumer name: its inbox rows are what read-your-writes checks in distributed mode. */
-export const PROJECTOR_CONSUMER = 'projector';
 const catchUpIntervalMs = 50;
 const lagProbeMs = 5000;
 

@@ -4,9 +4,8 @@ import { from, switchMap, type Observable } from 'rxjs';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
 import { ProblemException } from '@nexus/http';
+import { PROJECTOR_CONSUMER } from '@nexus/projections';
 
-/** The inbox name of the projector's bus consumer (distributed mode). */
-export const PROJECTOR_CONSUMER = 'projector';
 const pollMs = 20;
 
 /**
