@@ -15,6 +15,7 @@ import { IdempotencyStore } from './idempotency/idempotency.store';
 import { PurgeIdempotencyKeysJob } from './idempotency/purge-idempotency-keys.job';
 
 import { ExecuteInternalCommandHandler } from './internal/execute-internal-command/execute-internal-command.handler';
+import { ServeInternalCommandsNatsListener } from './internal/serve-internal-commands.nats-listener';
 import { RelayEventsWorker } from './relay-events/relay-events.worker';
 import { CancelRunHandler } from './runs/cancel-run/cancel-run.handler';
 import { CancelRunHttpController } from './runs/cancel-run/cancel-run.http.controller';
@@ -67,6 +68,7 @@ export class CommandApiModule {
         IdempotencyStore,
         PurgeIdempotencyKeysJob,
         RelayEventsWorker,
+        ServeInternalCommandsNatsListener,
         ...commandHandlers,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -1,0 +1,30 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { DomainCommand, EventMetadata } from '@nexus/events';
+import {
+  CommandRejectedError,
+  INTERNAL_COMMANDS_SUBJECT,
+  type CommandReceipt,
+  type CommandSenderPort,
+  type InternalCommandReply,
+} from './command-sender.port';
+
+/**
+ * Sends internal commands to command-api over NATS request/reply. A timeout or a missing
+ * responder rejects with the transport's error (the caller may retry: commands from services are
+ * idempotent); a refusal by the command side rejects with `CommandRejectedError`.
+ */
+export class NatsCommandSender implements CommandSenderPort {
+  constructor(
+    private readonly nats: NatsConnection,
+    private readonly timeoutMs = 10_000,
+  ) {}
+
+  async send(command: DomainCommand, metadata: EventMetadata): Promise<CommandReceipt> {
+    const message = await this.nats.request(INTERNAL_COMMANDS_SUBJECT, JSON.stringify({ command, metadata }), {
+      timeout: this.timeoutMs,
+    });
+    const reply = message.json<InternalCommandReply>();
+    if (!reply.ok) throw new CommandRejectedError(reply.status, reply.code, reply.detail);
+    return reply.receipt;
+  }
+}

@@ -1,0 +1,49 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { PostgresEventStore, type SqlExecutor } from '@nexus/event-store';
+import type { RecordedEvent } from '@nexus/events';
+import { anEvent, backends, newStreamId } from '../../event-store/src/testing/event-store-backends';
+import { createLogConsumer } from './log-consumer';
+import { waitFor } from './testing/bus-test-kit';
+
+describe.each(backends)('log consumer on %s', (_name, open) => {
+  let sql: SqlExecutor;
+  afterEach(async () => sql?.close());
+
+  const effects = async (): Promise<string[]> =>
+    (await sql.query<{ event_id: string }>('SELECT event_id FROM log_effects ORDER BY n')).map((r) => r.event_id);
+
+  const start = (fail: (event: RecordedEvent) => boolean = () => false) =>
+    createLogConsumer({
+      name: 'test-consumer',
+      sql,
+      storeFor: (executor) => new PostgresEventStore(executor),
+      pollMs: 10,
+      maxAttempts: 3,
+      handler: async (event, tx) => {
+        if (fail(event)) throw new Error('poison');
+        await tx.query('INSERT INTO log_effects (event_id) VALUES ($1)', [event.id]);
+      },
+    });
+
+  it('applies every event once, in log order, across a restart, and dead-letters a poison one', async () => {
+    sql = await open();
+    await sql.exec('CREATE TABLE log_effects (n serial PRIMARY KEY, event_id uuid NOT NULL UNIQUE)');
+    const store = new PostgresEventStore(sql);
+    const stream = newStreamId();
+    const first = (await store.appendToStream(stream, [anEvent({ n: 1 }), anEvent({ n: 2 }), anEvent({ n: 3 })], { expectedVersion: 0 })).events;
+    const poison = first[1] as RecordedEvent;
+
+    const consumer = start((event) => event.id === poison.id);
+    await waitFor(async () => (await effects()).length === 2);
+    await consumer.stop();
+    expect(await effects()).toEqual([first[0]?.id, first[2]?.id]);
+    const [dead] = await sql.query<{ event_id: string; deliveries: number }>('SELECT event_id, deliveries FROM dead_letters');
+    expect(dead).toEqual({ event_id: poison.id, deliveries: 3 });
+
+    const later = (await store.appendToStream(stream, [anEvent({ n: 4 })], { expectedVersion: 3 })).events;
+    const restarted = start();
+    await waitFor(async () => (await effects()).length === 3);
+    await restarted.stop();
+    expect(await effects()).toEqual([first[0]?.id, first[2]?.id, later[0]?.id]);
+  }, 30_000);
+});

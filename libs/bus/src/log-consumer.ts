@@ -1,0 +1,116 @@
+import { type EventStorePort, type GlobalCheckpoint, type SqlExecutor } from '@nexus/event-store';
+import type { RecordedEvent } from '@nexus/events';
+import { busMetrics } from './bus-metrics';
+import type { BusConsumer } from './bus-consumer';
+
+export interface LogConsumerOptions {
+  /** Logical consumer name: its checkpoint, inbox and dead-letter key (as on the bus). */
+  readonly name: string;
+  readonly sql: SqlExecutor;
+  /** The store as seen through an executor (inside the consumer's transaction). */
+  readonly storeFor: (sql: SqlExecutor) => EventStorePort;
+  readonly handler: (event: RecordedEvent, tx: SqlExecutor) => Promise<void>;
+  /** Only events whose type this accepts reach the handler (the checkpoint moves past the rest). */
+  readonly accepts?: (event: RecordedEvent) => boolean;
+  readonly pollMs?: number;
+  readonly batchSize?: number;
+  /** Attempts at one event before it is dead-lettered and the consumer moves on. */
+  readonly maxAttempts?: number;
+}
+
+/**
+ * The bus of embedded mode: a consumer that reads the event store's global log directly, with the
+ * same semantics as a JetStream consumer — at least once, the inbox making the effect exactly
+ * once, poison events dead-lettered after `maxAttempts`. Each event is handled in one transaction
+ * with its inbox row and the checkpoint, so a crash never applies one twice or skips one. Meant
+ * for one instance per consumer name (embedded mode is one process); a second one would still
+ * apply each event once (the inbox) but the two would not keep order between them.
+ */
+export function createLogConsumer(options: LogConsumerOptions): BusConsumer {
+  const pollMs = options.pollMs ?? 50;
+  const maxAttempts = options.maxAttempts ?? 5;
+  const failures = new Map<string, number>();
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+
+  const handleOne = (event: RecordedEvent): Promise<void> =>
+    options.sql.transaction(async (tx) => {
+      const fresh = await tx.query(
+        'INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1',
+        [options.name, event.id],
+      );
+      if (fresh.length > 0 && (options.accepts?.(event) ?? true)) await options.handler(event, tx);
+      await saveCheckpoint(tx, options.name, { transactionId: event.transactionId, position: event.globalPosition });
+    });
+
+  const deadLetter = (event: RecordedEvent, error: unknown): Promise<void> =>
+    options.sql.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO dead_letters (consumer, event_id, subject, stream_seq, deliveries, payload, error)
+         VALUES ($1, $2, $3, NULL, $4, $5, $6) ON CONFLICT DO NOTHING`,
+        [options.name, event.id, `log:${event.streamId}`, maxAttempts, JSON.stringify(event), String((error as Error)?.message ?? error)],
+      );
+      await saveCheckpoint(tx, options.name, { transactionId: event.transactionId, position: event.globalPosition });
+      busMetrics.deadLetters.inc({ consumer: options.name });
+    });
+
+  const pass = async (): Promise<number> => {
+    const after = await loadCheckpoint(options.sql, options.name);
+    const { events } = await options.storeFor(options.sql).readAll({ after, limit: options.batchSize ?? 200 });
+    for (const event of events) {
+      if (stopped) break;
+      try {
+        await handleOne(event);
+        failures.delete(event.id);
+        busMetrics.processed.inc({ consumer: options.name });
+      } catch (error) {
+        const attempts = (failures.get(event.id) ?? 0) + 1;
+        failures.set(event.id, attempts);
+        busMetrics.redeliveries.inc({ consumer: options.name });
+        if (attempts < maxAttempts) throw error;
+        failures.delete(event.id);
+        await deadLetter(event, error);
+      }
+    }
+    return events.length;
+  };
+
+  const loop = (delay: number): void => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = pass().then(
+        (handled) => loop(handled > 0 ? 0 : pollMs),
+        () => loop(Math.min(5000, pollMs * 10)),
+      );
+    }, delay);
+  };
+  loop(0);
+
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
+
+async function loadCheckpoint(sql: SqlExecutor, consumer: string): Promise<GlobalCheckpoint> {
+  const [row] = await sql.query<{ transaction_id: string; position: string }>(
+    'SELECT transaction_id::text AS transaction_id, position::text AS position FROM log_consumer_checkpoints WHERE consumer = $1',
+    [consumer],
+  );
+  return { transactionId: row?.transaction_id ?? '0', position: Number(row?.position ?? 0) };
+}
+
+async function saveCheckpoint(tx: SqlExecutor, consumer: string, checkpoint: GlobalCheckpoint): Promise<void> {
+  // Only forward: an instance that read a stale checkpoint cannot move it back.
+  await tx.query(
+    `INSERT INTO log_consumer_checkpoints (consumer, transaction_id, position, updated_at)
+     VALUES ($1, $2::xid8, $3, now())
+     ON CONFLICT (consumer) DO UPDATE SET transaction_id = excluded.transaction_id, position = excluded.position, updated_at = now()
+       WHERE (log_consumer_checkpoints.transaction_id, log_consumer_checkpoints.position) < (excluded.transaction_id, excluded.position)`,
+    [consumer, checkpoint.transactionId, checkpoint.position],
+  );
+}
