@@ -59,6 +59,25 @@ export default tseslint.config(
   },
   ...apps.map((app) => ({
     files: [`apps/${app}/**/*.ts`],
+    ignores: app === 'cli' ? ['apps/cli/src/start/**'] : [],
     rules: { 'no-restricted-imports': ['error', { patterns: apps.filter((a) => a !== app).map(appImport) }] },
   })),
+  {
+    // The composition root of `nexus start` (embedded mode: every app in one process) may import
+    // other apps' `*.bootstrap` files, and nothing else of theirs.
+    files: ['apps/cli/src/start/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `(^|/)(${apps.join('|')})/src/(?!\\w[\\w-]*\\.bootstrap$)`,
+              message: 'The composition root imports only *.bootstrap files of other apps.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

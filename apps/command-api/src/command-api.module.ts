@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { NexusConfig } from '@nexus/config';
-import { infrastructureProviders } from '@nexus/infrastructure';
+import { infrastructureProviders, type SharedInfrastructure } from '@nexus/infrastructure';
 import { ApiKeyGuard, HealthHttpController, MetricsHttpController, ProblemDetailsFilter, RateLimitGuard } from '@nexus/http';
 import { ConsumeReservationHandler } from './budget/consume-reservation/consume-reservation.handler';
 import { ConsumeReservationHttpController } from './budget/consume-reservation/consume-reservation.http.controller';
@@ -57,13 +57,13 @@ const commandHandlers = [
 
 @Module({})
 export class CommandApiModule {
-  static forRoot(config: NexusConfig): DynamicModule {
+  static forRoot(config: NexusConfig, shared: SharedInfrastructure = {}): DynamicModule {
     return {
       module: CommandApiModule,
       imports: [CqrsModule.forRoot()],
       controllers: [HealthHttpController, MetricsHttpController, ...commandControllers],
       providers: [
-        ...infrastructureProviders('command-api', config),
+        ...infrastructureProviders('command-api', config, shared),
         CommandHandlingService,
         IdempotencyStore,
         PurgeIdempotencyKeysJob,

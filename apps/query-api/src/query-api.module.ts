@@ -3,7 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { NexusConfig } from '@nexus/config';
 import { ApiKeyGuard, HealthHttpController, MetricsHttpController, ProblemDetailsFilter, RateLimitGuard } from '@nexus/http';
-import { infrastructureProviders } from '@nexus/infrastructure';
+import { infrastructureProviders, type SharedInfrastructure } from '@nexus/infrastructure';
 import { RebuildProjectionHttpController } from './admin/rebuild-projection/rebuild-projection.http.controller';
 import { VerifyAuditChainHttpController } from './admin/verify-audit-chain/verify-audit-chain.http.controller';
 import { ListAuditEntriesHttpController } from './audit/list-audit-entries/list-audit-entries.http.controller';
@@ -41,13 +41,13 @@ const queryHandlers = [ReadStreamEventsHandler];
 /** Reads: the read models, raw event history and live streams. */
 @Module({})
 export class QueryApiModule {
-  static forRoot(config: NexusConfig): DynamicModule {
+  static forRoot(config: NexusConfig, shared: SharedInfrastructure = {}): DynamicModule {
     return {
       module: QueryApiModule,
       imports: [CqrsModule.forRoot()],
       controllers: [HealthHttpController, MetricsHttpController, ...queryControllers],
       providers: [
-        ...infrastructureProviders('query-api', config),
+        ...infrastructureProviders('query-api', config, shared),
         ...queryHandlers,
         ReadModelRepository,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

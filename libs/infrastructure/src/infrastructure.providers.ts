@@ -12,6 +12,15 @@ import {
 } from '@nexus/http';
 
 export const REDIS = Symbol('Redis');
+const OWNS_DATABASE = Symbol('OwnsDatabase');
+
+/**
+ * What several apps in one process share (embedded mode): one database. PGlite is a single
+ * in-process session, so every app of the process must use the same executor.
+ */
+export interface SharedInfrastructure {
+  readonly sql?: SqlExecutor;
+}
 
 /** Closes the connections these providers opened, so tests and restarts leave nothing behind. */
 @Injectable()
@@ -19,11 +28,13 @@ export class ConnectionCloser implements OnApplicationShutdown {
   constructor(
     @Inject(SQL_EXECUTOR) private readonly sql: SqlExecutor,
     @Inject(REDIS) private readonly redis: Redis | undefined,
+    @Inject(OWNS_DATABASE) private readonly ownsDatabase: boolean,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     this.redis?.disconnect();
-    await this.sql.close();
+    // A shared database belongs to whoever opened it (the embedded host closes it last).
+    if (this.ownsDatabase) await this.sql.close();
   }
 }
 
@@ -31,12 +42,13 @@ export class ConnectionCloser implements OnApplicationShutdown {
  * What every Nexus HTTP app stands on: configuration, the database (migrated), the event store,
  * Redis when configured, the rate limiter, API keys and readiness checks.
  */
-export const infrastructureProviders = (app: string, config: NexusConfig): Provider[] => [
+export const infrastructureProviders = (app: string, config: NexusConfig, shared: SharedInfrastructure = {}): Provider[] => [
   { provide: NEXUS_CONFIG, useValue: config },
+  { provide: OWNS_DATABASE, useValue: shared.sql === undefined },
   {
     provide: SQL_EXECUTOR,
     useFactory: () =>
-      openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir, poolSize: config.NEXUS_DB_POOL_SIZE }),
+      shared.sql ?? openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir, poolSize: config.NEXUS_DB_POOL_SIZE }),
   },
   { provide: EVENT_STORE, useFactory: (sql: SqlExecutor) => new PostgresEventStore(sql), inject: [SQL_EXECUTOR] },
   {

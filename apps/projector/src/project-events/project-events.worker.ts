@@ -8,6 +8,15 @@ import { allProjections, applyEvent, PROJECTOR_CONSUMER, runProjections } from '
 import { projectionLagEvents, projectionLagSeconds } from './projection-lag';
 
 const catchUpIntervalMs = 50;
+/**
+ * Per-delivery ack deadlines. A killed instance's unacked delivery holds its partition
+ * (`max_ack_pending: 1`) until this deadline passes, so the first ones are short: another or the
+ * restarted instance takes over within seconds instead of the bus default's 30 s, then 60 s, then
+ * 120 s when the same partition is caught twice. Applying an event is one short transaction, kept
+ * alive by `working()` if it is slow, and the later steps keep the patience before a failing event
+ * is dead-lettered at about three minutes.
+ */
+const projectorBackoffMs = [2_000, 10_000, 60_000, 120_000];
 const lagProbeMs = 5000;
 
 /**
@@ -48,6 +57,7 @@ export class ProjectEventsWorker implements OnApplicationBootstrap, BeforeApplic
       nats: this.nats,
       sql: this.sql,
       stream: stream.name,
+      backoffMs: projectorBackoffMs,
       handler: async (event, tx) => {
         await applyEvent(tx, allProjections, event);
         this.lagSeconds.set({ projector: PROJECTOR_CONSUMER }, (Date.now() - Date.parse(event.occurredAt)) / 1000);

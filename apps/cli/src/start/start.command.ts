@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { loadConfig, type NexusConfig } from '@nexus/config';
+import { openDatabase } from '@nexus/event-store';
+import { developmentApiKeys } from '@nexus/http';
+import type { SharedInfrastructure } from '@nexus/infrastructure';
+// The composition root: the one place allowed to import apps' bootstraps (see eslint.config.js).
+import { createCommandApi } from '../../../command-api/src/command-api.bootstrap';
+import { createProjector } from '../../../projector/src/projector.bootstrap';
+import { createQueryApi } from '../../../query-api/src/query-api.bootstrap';
+
+type AppFactory = (config: NexusConfig, shared: SharedInfrastructure) => Promise<NestFastifyApplication>;
+
+const apps: Record<string, { create: AppFactory; port: (config: NexusConfig) => number }> = {
+  'command-api': { create: createCommandApi, port: (c) => c.COMMAND_API_PORT },
+  'query-api': { create: createQueryApi, port: (c) => c.QUERY_API_PORT },
+  projector: { create: createProjector, port: (c) => c.PROJECTOR_PORT },
+};
+
+/**
+ * `nexus start`: every app in one process, sharing one database — embedded PostgreSQL (PGlite)
+ * under NEXUS_DATA_DIR unless DATABASE_URL is set, with the event store as the bus unless NATS_URL
+ * is set. `--app <name>` starts one app alone, as its own service in a distributed deployment.
+ */
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('run Nexus: every app in one process (embedded), or one app with --app')
+    .option('--app <name>', `one of: ${Object.keys(apps).join(', ')}`)
+    .action(async (options: { app?: string }) => {
+      const config = loadConfig();
+      const selected = options.app === undefined ? Object.keys(apps) : [options.app];
+      for (const name of selected) if (apps[name] === undefined) throw new Error(`unknown app ${name}`);
+      const sql = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir, poolSize: config.NEXUS_DB_POOL_SIZE });
+      const started: NestFastifyApplication[] = [];
+      for (const name of selected) {
+        const app = apps[name] as (typeof apps)[string];
+        const nest = await app.create(config, { sql });
+        await nest.listen(app.port(config), config.NEXUS_HOST);
+        started.push(nest);
+        console.log(`nexus ${name.padEnd(12)} http://${config.NEXUS_HOST}:${app.port(config)}`);
+      }
+      console.log(config.DATABASE_URL === undefined ? `database     embedded PostgreSQL (PGlite) in ${config.dataDir}` : 'database     DATABASE_URL');
+      console.log(config.NATS_URL === undefined ? 'bus          the event store itself' : 'bus          NATS JetStream (NATS_URL)');
+      if (config.NEXUS_API_KEYS_FILE === undefined) {
+        console.log('development keys (NEXUS_API_KEYS_FILE is unset; never deploy with them):');
+        for (const { key, userId, tenantId, roles } of developmentApiKeys) console.log(`  ${key}  ${userId}@${tenantId}  ${roles.join(',')}`);
+      }
+      const stop = async (): Promise<void> => {
+        for (const nest of started.reverse()) await nest.close();
+        await sql.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop());
+      process.once('SIGTERM', () => void stop());
+    });
+}
