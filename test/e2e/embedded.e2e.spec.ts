@@ -15,7 +15,7 @@ describe('embedded mode (nexus start)', () => {
   let child: ChildProcess | undefined;
 
   const start = async (): Promise<void> => {
-    const env = { ...process.env, NEXUS_DATA_DIR: dataDir, COMMAND_API_PORT: String(ports.command), QUERY_API_PORT: String(ports.query), PROJECTOR_PORT: String(ports.projector), NEXUS_LOG_LEVEL: 'warn' };
+    const env: NodeJS.ProcessEnv = { ...process.env, NEXUS_DATA_DIR: dataDir, COMMAND_API_PORT: String(ports.command), QUERY_API_PORT: String(ports.query), PROJECTOR_PORT: String(ports.projector), NEXUS_LOG_LEVEL: 'warn' };
     delete env['DATABASE_URL'];
     delete env['NATS_URL'];
     delete env['REDIS_URL'];

@@ -16,6 +16,13 @@ export interface LogConsumerOptions {
   readonly batchSize?: number;
   /** Attempts at one event before it is dead-lettered and the consumer moves on. */
   readonly maxAttempts?: number;
+  /**
+   * Run the handler before, not inside, the transaction of its inbox row and checkpoint. For
+   * handlers whose effects go elsewhere (commands, provider calls) and are idempotent: on PGlite,
+   * one in-process session, work on another executor inside the transaction would wait for ever.
+   * A crash between the effect and the checkpoint repeats the effect, which idempotency absorbs.
+   */
+  readonly handlerOutsideTransaction?: boolean;
 }
 
 /**
@@ -34,15 +41,30 @@ export function createLogConsumer(options: LogConsumerOptions): BusConsumer {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
 
-  const handleOne = (event: RecordedEvent): Promise<void> =>
-    options.sql.transaction(async (tx) => {
-      const fresh = await tx.query(
-        'INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1',
-        [options.name, event.id],
-      );
-      if (fresh.length > 0 && (options.accepts?.(event) ?? true)) await options.handler(event, tx);
-      await saveCheckpoint(tx, options.name, { transactionId: event.transactionId, position: event.globalPosition });
+  const markProcessed = (tx: SqlExecutor, event: RecordedEvent) =>
+    tx.query('INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1', [
+      options.name,
+      event.id,
+    ]);
+  const checkpointOf = (event: RecordedEvent): GlobalCheckpoint => ({ transactionId: event.transactionId, position: event.globalPosition });
+
+  const handleOne = async (event: RecordedEvent): Promise<void> => {
+    const wanted = options.accepts?.(event) ?? true;
+    if (options.handlerOutsideTransaction === true) {
+      const [seen] = await options.sql.query('SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $2', [options.name, event.id]);
+      if (seen === undefined && wanted) await options.handler(event, options.sql);
+      await options.sql.transaction(async (tx) => {
+        await markProcessed(tx, event);
+        await saveCheckpoint(tx, options.name, checkpointOf(event));
+      });
+      return;
+    }
+    await options.sql.transaction(async (tx) => {
+      const fresh = await markProcessed(tx, event);
+      if (fresh.length > 0 && wanted) await options.handler(event, tx);
+      await saveCheckpoint(tx, options.name, checkpointOf(event));
     });
+  };
 
   const deadLetter = (event: RecordedEvent, error: unknown): Promise<void> =>
     options.sql.transaction(async (tx) => {
@@ -51,7 +73,7 @@ export function createLogConsumer(options: LogConsumerOptions): BusConsumer {
          VALUES ($1, $2, $3, NULL, $4, $5, $6) ON CONFLICT DO NOTHING`,
         [options.name, event.id, `log:${event.streamId}`, maxAttempts, JSON.stringify(event), String((error as Error)?.message ?? error)],
       );
-      await saveCheckpoint(tx, options.name, { transactionId: event.transactionId, position: event.globalPosition });
+      await saveCheckpoint(tx, options.name, checkpointOf(event));
       busMetrics.deadLetters.inc({ consumer: options.name });
     });
 
