@@ -46,4 +46,23 @@ describe.each(backends)('log consumer on %s', (_name, open) => {
     await restarted.stop();
     expect(await effects()).toEqual([first[0]?.id, first[2]?.id, later[0]?.id]);
   }, 30_000);
+
+  it('runs handlers whose effects go elsewhere outside the transaction, once per event', async () => {
+    sql = await open();
+    await sql.exec('CREATE TABLE log_effects (n serial PRIMARY KEY, event_id uuid NOT NULL UNIQUE)');
+    const store = new PostgresEventStore(sql);
+    const written = (await store.appendToStream(newStreamId(), [anEvent(), anEvent()], { expectedVersion: 0 })).events;
+    const consumer = createLogConsumer({
+      name: 'outside',
+      sql,
+      storeFor: (executor) => new PostgresEventStore(executor),
+      pollMs: 10,
+      handlerOutsideTransaction: true,
+      // On PGlite this would wait for ever inside the consumer's transaction.
+      handler: async (event) => void (await sql.query('INSERT INTO log_effects (event_id) VALUES ($1)', [event.id])),
+    });
+    await waitFor(async () => (await effects()).length === 2);
+    await consumer.stop();
+    expect(await effects()).toEqual(written.map((e) => e.id));
+  }, 30_000);
 });
