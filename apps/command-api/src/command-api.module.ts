@@ -16,6 +16,10 @@ import { PurgeIdempotencyKeysJob } from './idempotency/purge-idempotency-keys.jo
 
 import { ExecuteInternalCommandHandler } from './internal/execute-internal-command/execute-internal-command.handler';
 import { ServeInternalCommandsNatsListener } from './internal/serve-internal-commands.nats-listener';
+import { AgentLoopExecutor } from './agent-loop/agent-loop.executor';
+import { InProcessCommandSender } from './agent-loop/internal-command.sender';
+import { RunAgentLoopWorker } from './agent-loop/run-agent-loop.worker';
+import { FireDueTimersWorker } from './timers/fire-due-timers.worker';
 import { RelayEventsWorker } from './relay-events/relay-events.worker';
 import { CancelRunHandler } from './runs/cancel-run/cancel-run.handler';
 import { CancelRunHttpController } from './runs/cancel-run/cancel-run.http.controller';
@@ -69,6 +73,10 @@ export class CommandApiModule {
         PurgeIdempotencyKeysJob,
         RelayEventsWorker,
         ServeInternalCommandsNatsListener,
+        InProcessCommandSender,
+        AgentLoopExecutor,
+        RunAgentLoopWorker,
+        FireDueTimersWorker,
         ...commandHandlers,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_GUARD, useClass: ApiKeyGuard },

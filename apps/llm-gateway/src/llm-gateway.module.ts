@@ -1,10 +1,39 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { connect } from '@nats-io/transport-node';
+import { COMMAND_SENDER, NatsCommandSender } from '@nexus/bus';
+import type { NexusConfig } from '@nexus/config';
 import { HealthHttpController, MetricsHttpController, ProblemDetailsFilter } from '@nexus/http';
+import { infrastructureProviders, type SharedInfrastructure } from '@nexus/infrastructure';
+import { CallLlmWorker } from './call-llm/call-llm.worker';
+import { llmClientProvider } from './llm-client.provider';
 
-/** Calls LLM providers for LlmCallRequested events. A bootable shell until the agent-loop work lands. */
-@Module({
-  controllers: [HealthHttpController, MetricsHttpController],
-  providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
-})
-export class LlmGatewayModule {}
+/** Internal commands go to command-api in this process when it is here, else over NATS. */
+const commandSenderProvider = (config: NexusConfig, shared: SharedInfrastructure): Provider => ({
+  provide: COMMAND_SENDER,
+  useFactory: async () => {
+    if (shared.commandSender !== undefined) return shared.commandSender;
+    if (config.NATS_URL === undefined) {
+      throw new Error('llm-gateway on its own needs NATS_URL to reach command-api (or run it embedded: nexus start)');
+    }
+    return new NatsCommandSender(await connect({ servers: config.NATS_URL, maxReconnectAttempts: -1 }));
+  },
+});
+
+/** Calls LLM providers for the agent loop: fallback, retries, breakers, cost, cache, filters. */
+@Module({})
+export class LlmGatewayModule {
+  static forRoot(config: NexusConfig, shared: SharedInfrastructure = {}): DynamicModule {
+    return {
+      module: LlmGatewayModule,
+      controllers: [HealthHttpController, MetricsHttpController],
+      providers: [
+        ...infrastructureProviders('llm-gateway', config, shared),
+        commandSenderProvider(config, shared),
+        llmClientProvider,
+        CallLlmWorker,
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+      ],
+    };
+  }
+}

@@ -36,6 +36,10 @@ const configSchema = z.object({
   NEXUS_MIN_POSITION_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   /** How often an SSE run stream looks for new events. */
   NEXUS_SSE_POLL_MS: z.coerce.number().int().min(10).max(10_000).default(200),
+  /** The cap on every LLM call's completion (always sent as max_tokens, and reserved up front). */
+  NEXUS_LLM_MAX_TOKENS: z.coerce.number().int().min(1).max(200_000).default(512),
+  /** Sampling temperature of agent-loop calls; 0 makes them deterministic and cacheable. */
+  NEXUS_LLM_TEMPERATURE: z.coerce.number().min(0).max(2).default(0),
   NEXUS_DEFAULT_MODEL: z.string().default('local'),
   NEXUS_DEFAULT_MAX_STEPS: z.coerce.number().int().min(1).max(100).default(10),
   NEXUS_DB_POOL_SIZE: z.coerce.number().int().positive().default(20),

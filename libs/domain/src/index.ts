@@ -4,3 +4,4 @@ export * from './session';
 export * from './budget';
 export * from './run';
 export * from './tool-call';
+export * from './run-process';

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import type { CommandSenderPort } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { EVENT_STORE, openDatabase, PostgresEventStore, SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
 import {
@@ -20,6 +21,8 @@ const OWNS_DATABASE = Symbol('OwnsDatabase');
  */
 export interface SharedInfrastructure {
   readonly sql?: SqlExecutor;
+  /** How services in the command-api's process send it internal commands (no NATS needed). */
+  readonly commandSender?: CommandSenderPort;
 }
 
 /** Closes the connections these providers opened, so tests and restarts leave nothing behind. */

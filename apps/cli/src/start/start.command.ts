@@ -5,7 +5,8 @@ import { openDatabase } from '@nexus/event-store';
 import { developmentApiKeys } from '@nexus/http';
 import type { SharedInfrastructure } from '@nexus/infrastructure';
 // The composition root: the one place allowed to import apps' bootstraps (see eslint.config.js).
-import { createCommandApi } from '../../../command-api/src/command-api.bootstrap';
+import { commandSenderOf, createCommandApi } from '../../../command-api/src/command-api.bootstrap';
+import { createLlmGateway } from '../../../llm-gateway/src/llm-gateway.bootstrap';
 import { createProjector } from '../../../projector/src/projector.bootstrap';
 import { createQueryApi } from '../../../query-api/src/query-api.bootstrap';
 
@@ -15,6 +16,7 @@ const apps: Record<string, { create: AppFactory; port: (config: NexusConfig) => 
   'command-api': { create: createCommandApi, port: (c) => c.COMMAND_API_PORT },
   'query-api': { create: createQueryApi, port: (c) => c.QUERY_API_PORT },
   projector: { create: createProjector, port: (c) => c.PROJECTOR_PORT },
+  'llm-gateway': { create: createLlmGateway, port: (c) => c.LLM_GATEWAY_PORT },
 };
 
 /**
@@ -33,9 +35,12 @@ export function registerStart(program: Command): void {
       for (const name of selected) if (apps[name] === undefined) throw new Error(`unknown app ${name}`);
       const sql = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir, poolSize: config.NEXUS_DB_POOL_SIZE });
       const started: NestFastifyApplication[] = [];
+      let shared: SharedInfrastructure = { sql };
       for (const name of selected) {
         const app = apps[name] as (typeof apps)[string];
-        const nest = await app.create(config, { sql });
+        const nest = await app.create(config, shared);
+        // Services started after command-api send it internal commands in process.
+        if (name === 'command-api') shared = { ...shared, commandSender: commandSenderOf(nest) };
         await nest.listen(app.port(config), config.NEXUS_HOST);
         started.push(nest);
         console.log(`nexus ${name.padEnd(12)} http://${config.NEXUS_HOST}:${app.port(config)}`);

@@ -1,0 +1,114 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
+import {
+  BudgetExceededError,
+  budgetDecider,
+  fold,
+  InvalidStateError,
+  runDecider,
+  toBudgetStreamId,
+  toRunStreamId,
+  type RunProcessIntent,
+} from '@nexus/domain';
+import { EVENT_STORE, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
+import type { BudgetEvent, DomainCommand, EventMetadata, LlmCallRequested, RunEvent } from '@nexus/events';
+import { countPromptTokens, estimateCost, loadPriceTable } from '@nexus/llm';
+import { scheduleTimer } from '@nexus/timers';
+import { InProcessCommandSender } from './internal-command.sender';
+
+/**
+ * Carries out the run process's intents: one thin async function per kind. All it sends are
+ * idempotent commands with deterministic ids, so a redelivered event repeats them harmlessly.
+ */
+@Injectable()
+export class AgentLoopExecutor {
+  private readonly prices = loadPriceTable();
+
+  constructor(
+    private readonly sender: InProcessCommandSender,
+    @Inject(EVENT_STORE) private readonly store: EventStorePort,
+    @Inject(SQL_EXECUTOR) private readonly sql: SqlExecutor,
+    @Inject(NEXUS_CONFIG) private readonly config: NexusConfig,
+  ) {}
+
+  async execute(intent: RunProcessIntent, metadata: EventMetadata): Promise<void> {
+    switch (intent.type) {
+      case 'StartLlmStep':
+        return this.startLlmStep(intent, metadata);
+      case 'SettleLlmCall':
+        return this.settle(intent, metadata);
+      case 'Command':
+        return void (await this.sender.send(intent.command, metadata));
+      case 'ReleaseRunReservations':
+        return this.releaseRunReservations(intent, metadata);
+      case 'ScheduleTimer':
+        return void (await scheduleTimer(this.sql, { id: intent.timerId, dueAt: intent.dueAt, command: intent.command, metadata }));
+      case 'DispatchToolCall':
+        throw new Error(`tool dispatch is not available yet (${intent.toolCall.name})`);
+    }
+  }
+
+  /** Reserve what the call can cost at most (prompt + max_tokens), then request it. */
+  private async startLlmStep(intent: Extract<RunProcessIntent, { type: 'StartLlmStep' }>, metadata: EventMetadata): Promise<void> {
+    const { runId, sessionId, callId, reservationId, model, messages, actor, at, step } = intent;
+    const maxTokens = this.config.NEXUS_LLM_MAX_TOKENS;
+    const promptTokens = countPromptTokens(messages);
+    const amount = { tokens: promptTokens + maxTokens, costMicroUsd: estimateCost(model, promptTokens, maxTokens, this.prices), wallClockSeconds: 0 };
+    try {
+      await this.send(
+        { type: 'ReserveBudget', data: { sessionId, reservationId, amount, purpose: `llm call, step ${step}`, runId, ttlSeconds: this.config.NEXUS_RESERVATION_TTL_SECONDS, actor, at } },
+        metadata,
+      );
+    } catch (error) {
+      if (!(error instanceof BudgetExceededError)) throw error;
+      await this.send(
+        { type: 'FailRun', data: { runId, reason: 'budget_exhausted', detail: `the next LLM call needs ${amount.tokens} tokens: ${error.message}`, actor, at } },
+        metadata,
+      );
+      return;
+    }
+    await this.send(
+      { type: 'RequestLlmCall', data: { runId, callId, reservationId, model, messages: [...messages], maxTokens, estimatedPromptTokens: promptTokens, actor, at } },
+      metadata,
+    );
+  }
+
+  /** Consume at actual usage; a reservation already settled (a redelivery) is done. */
+  private async settle(intent: Extract<RunProcessIntent, { type: 'SettleLlmCall' }>, metadata: EventMetadata): Promise<void> {
+    const { sessionId, reservationId, usage, costMicroUsd, actor, at } = intent;
+    const amount = { tokens: usage.promptTokens + usage.completionTokens, costMicroUsd, wallClockSeconds: 0 };
+    try {
+      await this.send({ type: 'ConsumeReservation', data: { sessionId, reservationId, amount, actor, at } }, metadata);
+    } catch (error) {
+      if (error instanceof InvalidStateError) return;
+      throw error;
+    }
+  }
+
+  /**
+   * Releases the run's open reservations, except the one of a call still in flight: its completion
+   * will consume it (a cancelled run's last call is still paid for), or its expiry timer frees it.
+   */
+  private async releaseRunReservations(intent: Extract<RunProcessIntent, { type: 'ReleaseRunReservations' }>, metadata: EventMetadata): Promise<void> {
+    const { sessionId, runId, actor, at } = intent;
+    const [budgetEvents, runEvents] = await Promise.all([this.store.readStream(toBudgetStreamId(sessionId)), this.store.readStream(toRunStreamId(runId))]);
+    const budget = fold(budgetDecider, budgetEvents as unknown as BudgetEvent[]);
+    const run = fold(runDecider, runEvents as unknown as RunEvent[]);
+    if (budget.status === 'none') return;
+    const inFlightCall = run.status === 'none' ? null : run.inFlightCall;
+    const inFlight = runEvents.find((e) => e.type === 'LlmCallRequested' && (e.data as LlmCallRequested['data']).callId === inFlightCall?.callId);
+    const inFlightReservation = (inFlight?.data as LlmCallRequested['data'] | undefined)?.reservationId;
+    for (const [reservationId, reservation] of Object.entries(budget.reservations)) {
+      if (reservation.status !== 'open' || reservation.runId !== runId || reservationId === inFlightReservation) continue;
+      try {
+        await this.send({ type: 'ReleaseReservation', data: { sessionId, reservationId, actor, at } }, metadata);
+      } catch (error) {
+        if (!(error instanceof InvalidStateError)) throw error;
+      }
+    }
+  }
+
+  private send(command: DomainCommand, metadata: EventMetadata) {
+    return this.sender.send(command, metadata);
+  }
+}

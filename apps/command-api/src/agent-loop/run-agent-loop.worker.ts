@@ -1,0 +1,91 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { createConsumer, createLogConsumer, ensureStream, loadEventStreamDefinition, type BusConsumer } from '@nexus/bus';
+import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
+import { runProcess, toRunStreamId, type RunProcessEvent } from '@nexus/domain';
+import { EVENT_STORE, PostgresEventStore, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
+import type { BudgetReserved, EventMetadata, RecordedEvent } from '@nexus/events';
+import { scheduleTimer } from '@nexus/timers';
+import { AgentLoopExecutor } from './agent-loop.executor';
+
+export const AGENT_LOOP_CONSUMER = 'agent-loop';
+
+/**
+ * Hosts the agent loop: consumes run events (JetStream, or the log in embedded mode), folds the
+ * run's process state from its stream, asks the process manager what to do next and has the
+ * executor do it. Also arms the expiry timer of every reservation.
+ */
+@Injectable()
+export class RunAgentLoopWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('agent-loop');
+  private nats: NatsConnection | undefined;
+  private consumer: BusConsumer | undefined;
+
+  constructor(
+    @Inject(NEXUS_CONFIG) private readonly config: NexusConfig,
+    @Inject(SQL_EXECUTOR) private readonly sql: SqlExecutor,
+    @Inject(EVENT_STORE) private readonly store: EventStorePort,
+    private readonly executor: AgentLoopExecutor,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    // Commands and timers go through other connections than the consumer's transaction.
+    const handler = (event: RecordedEvent) => this.handle(event);
+    if (this.config.NATS_URL === undefined) {
+      this.consumer = createLogConsumer({
+        name: AGENT_LOOP_CONSUMER,
+        sql: this.sql,
+        storeFor: (sql) => new PostgresEventStore(sql),
+        handlerOutsideTransaction: true,
+        accepts: (event) => event.streamId.startsWith('run-') || event.type === 'BudgetReserved',
+        handler,
+      });
+      return;
+    }
+    this.nats = await connect({ servers: this.config.NATS_URL, maxReconnectAttempts: -1 });
+    const stream = loadEventStreamDefinition();
+    await ensureStream(await jetstreamManager(this.nats), stream);
+    this.consumer = await createConsumer({ name: AGENT_LOOP_CONSUMER, nats: this.nats, sql: this.sql, stream: stream.name, handler });
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.consumer?.stop();
+    await this.nats?.drain();
+  }
+
+  private async handle(event: RecordedEvent): Promise<void> {
+    const metadata = this.metadataCausedBy(event);
+    if (event.type === 'BudgetReserved') return this.armReservationExpiry(event, metadata);
+    if (!event.streamId.startsWith('run-')) return;
+    const history = (await this.store.readStream(toRunStreamId(event.streamId.slice('run-'.length)))) as unknown as RunProcessEvent[];
+    const state = history.reduce(runProcess.evolve, runProcess.initialState());
+    const intents = runProcess.react(state, event as unknown as RunProcessEvent, { at: new Date().toISOString() });
+    for (const intent of intents) await this.executor.execute(intent, metadata);
+  }
+
+  private async armReservationExpiry(event: RecordedEvent, metadata: EventMetadata): Promise<void> {
+    const { reservationId, expiresAt } = event.data as BudgetReserved['data'];
+    const sessionId = event.streamId.slice('budget-'.length);
+    const actor = { userId: 'nexus', roles: ['service' as const], tenantId: event.metadata.actor.tenantId };
+    await scheduleTimer(this.sql, {
+      id: `reservation-${sessionId}-${reservationId}`,
+      dueAt: expiresAt,
+      command: { type: 'ExpireReservation', data: { sessionId, reservationId, actor, at: expiresAt } },
+      metadata,
+    });
+  }
+
+  /** Commands caused by an event carry its correlation and trace, and name it as their cause. */
+  private metadataCausedBy(event: RecordedEvent): EventMetadata {
+    return {
+      actor: { userId: 'nexus', roles: ['service'], tenantId: event.metadata.actor.tenantId },
+      correlationId: event.metadata.correlationId,
+      causationId: event.id,
+      traceparent: event.metadata.traceparent,
+      ip: null,
+      userAgent: 'nexus-agent-loop',
+      idempotencyKey: null,
+    };
+  }
+}

@@ -1,0 +1,127 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import {
+  COMMAND_SENDER,
+  CommandRejectedError,
+  createConsumer,
+  createLogConsumer,
+  ensureStream,
+  loadEventStreamDefinition,
+  type BusConsumer,
+  type CommandSenderPort,
+} from '@nexus/bus';
+import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
+import { PostgresEventStore, SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
+import type { EventMetadata, LlmCallRequested, RecordedEvent, RunCommand } from '@nexus/events';
+import { detectPromptInjection, LlmUnavailableError, redactSecrets, type ResilientLlmClient } from '@nexus/llm';
+import { LLM_CLIENT } from '../llm-client.provider';
+
+export const LLM_GATEWAY_CONSUMER = 'llm-gateway';
+
+/**
+ * Answers `LlmCallRequested`: calls the providers (fallback, retries, breakers, cache) and reports
+ * the outcome as a command. The reply's tool call ids are derived from the call id, so a
+ * redelivered request produces the very same command and the run decider ignores the repeat;
+ * usage is recorded once, so a call is never charged twice.
+ */
+@Injectable()
+export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('llm-gateway');
+  private nats: NatsConnection | undefined;
+  private consumer: BusConsumer | undefined;
+
+  constructor(
+    @Inject(NEXUS_CONFIG) private readonly config: NexusConfig,
+    @Inject(SQL_EXECUTOR) private readonly sql: SqlExecutor,
+    @Inject(COMMAND_SENDER) private readonly commands: CommandSenderPort,
+    @Inject(LLM_CLIENT) private readonly llm: ResilientLlmClient,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const handler = (event: RecordedEvent) => (event.type === 'LlmCallRequested' ? this.call(event) : Promise.resolve());
+    if (this.config.NATS_URL === undefined) {
+      this.consumer = createLogConsumer({
+        name: LLM_GATEWAY_CONSUMER,
+        sql: this.sql,
+        storeFor: (sql) => new PostgresEventStore(sql),
+        handlerOutsideTransaction: true,
+        accepts: (event) => event.type === 'LlmCallRequested',
+        handler,
+      });
+      return;
+    }
+    this.nats = await connect({ servers: this.config.NATS_URL, maxReconnectAttempts: -1 });
+    const stream = loadEventStreamDefinition();
+    await ensureStream(await jetstreamManager(this.nats), stream);
+    this.consumer = await createConsumer({ name: LLM_GATEWAY_CONSUMER, nats: this.nats, sql: this.sql, stream: stream.name, category: 'run', handler });
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.consumer?.stop();
+    await this.nats?.drain();
+  }
+
+  private async call(event: RecordedEvent): Promise<void> {
+    const { callId, model, messages, maxTokens } = event.data as LlmCallRequested['data'];
+    const runId = event.streamId.slice('run-'.length);
+    const actor = { userId: 'nexus', roles: ['service' as const], tenantId: event.metadata.actor.tenantId };
+    const metadata = this.metadataCausedBy(event);
+    for (const flag of detectPromptInjection(messages)) {
+      this.logger.warn(`run ${runId} call ${callId}: tool result ${flag.toolCallId ?? '?'} contains a prompt-injection marker (${flag.marker})`);
+    }
+    let command: RunCommand;
+    try {
+      const { response, provider, costMicroUsd, latencyMs } = await this.llm.complete({
+        model,
+        messages,
+        maxTokens,
+        temperature: this.config.NEXUS_LLM_TEMPERATURE,
+        seed: callId,
+      });
+      command = {
+        type: 'RecordLlmCallCompleted',
+        data: {
+          runId,
+          callId,
+          // Secrets never enter the log: the model's answer is redacted before it becomes an event.
+          content: redactSecrets(response.content).text,
+          toolCalls: response.toolCalls.map((call, i) => ({ ...call, toolCallId: `${callId}-t${i + 1}` })),
+          usage: response.usage,
+          costMicroUsd,
+          provider,
+          model: response.model,
+          latencyMs: Math.round(latencyMs),
+          finishReason: response.finishReason,
+          actor,
+          at: new Date().toISOString(),
+        },
+      };
+    } catch (error) {
+      if (!(error instanceof LlmUnavailableError)) throw error;
+      command = {
+        type: 'RecordLlmCallFailed',
+        data: { runId, callId, reason: 'provider_unavailable', error: error.message, actor, at: new Date().toISOString() },
+      };
+    }
+    try {
+      await this.commands.send(command, metadata);
+    } catch (error) {
+      // A refusal (the run ended meanwhile) will not change on a retry; anything else is retried.
+      if (!(error instanceof CommandRejectedError)) throw error;
+      this.logger.warn(`run ${runId} call ${callId}: outcome refused: ${error.message}`);
+    }
+  }
+
+  private metadataCausedBy(event: RecordedEvent): EventMetadata {
+    return {
+      actor: { userId: 'nexus', roles: ['service'], tenantId: event.metadata.actor.tenantId },
+      correlationId: event.metadata.correlationId,
+      causationId: event.id,
+      traceparent: event.metadata.traceparent,
+      ip: null,
+      userAgent: 'nexus-llm-gateway',
+      idempotencyKey: null,
+    };
+  }
+}
