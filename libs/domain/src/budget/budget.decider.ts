@@ -45,6 +45,9 @@ const assertWithin = (requested: BudgetAmount, available: RemainingBudget): void
   });
 };
 
+const sameAmount = (a: BudgetAmount, b: BudgetAmount): boolean =>
+  a.tokens === b.tokens && a.costMicroUsd === b.costMicroUsd && a.wallClockSeconds === b.wallClockSeconds;
+
 const allocateBudget = ({ sessionId, tenantId, limit, actor, at }: AllocateBudget['data'], state: BudgetState): BudgetEvent[] => {
   if (state.status !== 'none') {
     requireBudget(state, actor);
@@ -57,8 +60,11 @@ const allocateBudget = ({ sessionId, tenantId, limit, actor, at }: AllocateBudge
 const reserveBudget = (data: ReserveBudget['data'], state: BudgetState): BudgetEvent[] => {
   const { reservationId, amount, purpose, runId, ttlSeconds, actor, at } = data;
   const budget = requireBudget(state, actor);
+  const existing = budget.reservations[reservationId];
+  // A redelivered process-manager reaction re-issues the same reservation: an exact repeat is a no-op.
+  if (existing && existing.runId === runId && sameAmount(existing.amount, amount)) return [];
   if (budget.status === 'closed') throw new InvalidStateError('The budget is closed');
-  if (budget.reservations[reservationId]) throw new InvalidStateError('The reservation id is already used');
+  if (existing) throw new InvalidStateError('The reservation id is already used');
   assertWithin(amount, remainingBudget(budget));
   // `new Date(ms)` formats a time derived from the command; it does not read the clock.
   const expiresAt = new Date(Date.parse(at) + ttlSeconds * 1000).toISOString();

@@ -68,6 +68,17 @@ describe('budget decider', () => {
       given([allocated()]).when(reserve('r1', amount(1), { actor: outsider })).thenThrows(NotFoundError);
     });
 
+    it('ignores an exact repeat of a reservation, even once settled', () => {
+      const again = reserve('r1', amount(400, 200_000, 20));
+      given([allocated(), r1]).when(again).then([]);
+      given([allocated(), r1, released('r1', amount(400, 200_000, 20))]).when(again).then([]);
+    });
+
+    it('rejects a repeat of a reservation id for another run', () => {
+      const again = reserve('r1', amount(400, 200_000, 20));
+      given([allocated(), r1]).when({ ...again, data: { ...again.data, runId: 'run-2' } } as typeof again).thenThrows(InvalidStateError);
+    });
+
     it('rejects a reservation id that is already used, even once settled', () => {
       given([allocated(), r1]).when(reserve('r1', amount(1))).thenThrows(InvalidStateError);
       given([allocated(), r1, released('r1', amount(400, 200_000, 20))]).when(reserve('r1', amount(1))).thenThrows(InvalidStateError);

@@ -1,0 +1,160 @@
+import { describe, expect, it } from '@jest/globals';
+import { runCommandSchema, type RunEvent } from '@nexus/events';
+import type { LlmMessage, RunProcessContext, RunProcessIntent } from './run-process.intents';
+import { conversationOf, type StartedRunProcessState } from './run-process.state';
+import {
+  context, DEADLINE, foldProcess, llmCallCompleted, llmCallFailed, llmCallRequested, nexus, notAvailable,
+  onStream, reactTo, releaseAll, runCancelled, runCompleted, runFailed, runId, runStarted, settle, startStep, T2, toolCall,
+  toolResultRecorded, userMessage,
+} from './run-process.fixtures';
+
+/** `given(history).when(event, context?).then(intents)`, the process manager's given/when/then. */
+const given = (history: readonly RunEvent[]) => ({
+  when: (event: RunEvent, ctx: RunProcessContext = context) => ({
+    intents: () => reactTo(history, event, ctx),
+    then: (expected: readonly RunProcessIntent[]) => expect(reactTo(history, event, ctx)).toEqual(expected),
+  }),
+});
+
+const started = runStarted();
+const step1 = [started, llmCallRequested(1)];
+const commandsOf = (intents: RunProcessIntent[]) =>
+  intents.flatMap((i) => (i.type === 'Command' || i.type === 'ScheduleTimer' ? [i.command] : []));
+
+const deadlineTimer: RunProcessIntent = {
+  type: 'ScheduleTimer',
+  timerId: `run-${runId}-deadline`,
+  dueAt: DEADLINE,
+  command: {
+    type: 'FailRun',
+    data: { runId, reason: 'wall_clock', detail: 'The run exceeded its wall-clock limit of 600 s', actor: nexus, at: DEADLINE },
+  },
+};
+
+describe('run process manager', () => {
+  describe('when the run starts', () => {
+    it('schedules the wall-clock timer and starts step 1 with the input', () => {
+      given([]).when(started).then([deadlineTimer, startStep(1, [userMessage])]);
+    });
+
+    it('puts the system prompt first', () => {
+      const system: LlmMessage = { role: 'system', content: 'Be brief.' };
+      given([]).when(started, { ...context, systemPrompt: 'Be brief.' }).then([deadlineTimer, startStep(1, [system, userMessage])]);
+    });
+
+    it('schedules no timer for a run without a deadline', () => {
+      given([]).when(runStarted({ wallClockSeconds: null, deadline: null })).then([startStep(1, [userMessage])]);
+    });
+
+    it('re-issues the same ids when the event is redelivered', () => {
+      const first = given([]).when(started).intents();
+      expect(given([started]).when(started).intents()).toEqual(first);
+      const [once1] = onStream([started]);
+      expect(foldProcess([once1!, once1!])).toEqual(foldProcess([once1!]));
+    });
+
+    it('builds schema-valid commands', () => {
+      for (const command of commandsOf(given([]).when(started).intents())) expect(runCommandSchema.parse(command)).toEqual(command);
+    });
+  });
+
+  describe('when an LLM call completes', () => {
+    it('settles the reservation and completes the run with the answer when there are no tool calls', () => {
+      const complete: RunProcessIntent = { type: 'Command', command: { type: 'CompleteRun', data: { runId, output: 'Done.', actor: nexus, at: T2 } } };
+      given(step1).when(llmCallCompleted(1)).then([settle(1), complete]);
+    });
+
+    it('records every tool call as not available while no tool can run', () => {
+      given(step1).when(llmCallCompleted(1, [toolCall('t1'), toolCall('t2', 'http_request')])).then([
+        settle(1), notAvailable('t1'), notAvailable('t2', 'http_request'),
+      ]);
+    });
+
+    it('dispatches the tool calls that the run allows and an executor can run', () => {
+      const calls = [toolCall('t1'), toolCall('t2', 'http_request')];
+      const toolsAvailable = new Set(['files_read', 'http_request']);
+      given(step1).when(llmCallCompleted(1, calls), { ...context, toolsAvailable }).then([
+        settle(1),
+        { type: 'DispatchToolCall', runId, sessionId: 'ses-1', step: 1, toolCall: toolCall('t1'), userId: 'alice', actor: nexus, at: T2 },
+        notAvailable('t2', 'http_request'),
+      ]);
+    });
+
+    it('builds schema-valid commands', () => {
+      const intents = given(step1).when(llmCallCompleted(1, [toolCall('t1')])).intents();
+      for (const command of commandsOf(intents)) expect(runCommandSchema.parse(command)).toEqual(command);
+    });
+
+    it('only settles the call once the run has ended', () => {
+      given([...step1, runCancelled]).when(llmCallCompleted(1, [toolCall('t1')])).then([settle(1)]);
+    });
+  });
+
+  describe('when a tool result is recorded', () => {
+    const withTools = [...step1, llmCallCompleted(1, [toolCall('t1'), toolCall('t2')], 'Let me look.')];
+    const assistant: LlmMessage = { role: 'assistant', content: 'Let me look.', toolCalls: [toolCall('t1'), toolCall('t2')] };
+    const toolMessage = (id: string): LlmMessage => ({ role: 'tool', toolCallId: id, content: 'failed: tool not available: files_read' });
+
+    it('waits while another tool call of the step is pending', () => {
+      given(withTools).when(toolResultRecorded('t1', 1)).then([]);
+    });
+
+    it('starts the next step with the reply and one tool message per result, in the order asked', () => {
+      given([...withTools, toolResultRecorded('t2', 1)]).when(toolResultRecorded('t1', 1)).then([
+        startStep(2, [userMessage, assistant, toolMessage('t1'), toolMessage('t2')]),
+      ]);
+    });
+
+    it('reads a result to the model as "<status>: <content>"', () => {
+      const succeeded: RunEvent = { type: 'ToolResultRecorded', data: { toolCallId: 't1', step: 1, status: 'succeeded', content: '42', recordedAt: T2 } };
+      const state = foldProcess(onStream([...withTools, succeeded])) as StartedRunProcessState;
+      expect(conversationOf(state)[2]).toEqual({ role: 'tool', toolCallId: 't1', content: 'succeeded: 42' });
+    });
+
+    it('does not start the next step again once it is on record', () => {
+      const settled = [...withTools, toolResultRecorded('t1', 1), toolResultRecorded('t2', 1)];
+      given([...settled, llmCallRequested(2)]).when(toolResultRecorded('t2', 1)).then([]);
+    });
+
+    it('does nothing once the run has ended', () => {
+      given([...withTools, toolResultRecorded('t1', 1), runCancelled]).when(toolResultRecorded('t2', 1)).then([]);
+    });
+  });
+
+  describe('when an LLM call fails', () => {
+    const failRun = (reason: string, detail: string): RunProcessIntent =>
+      ({ type: 'Command', command: { type: 'FailRun', data: { runId, reason, detail, actor: nexus, at: T2 } } }) as RunProcessIntent;
+
+    it('releases the run’s reservations and fails it as provider unavailable', () => {
+      given(step1).when(llmCallFailed(1)).then([releaseAll, failRun('provider_unavailable', `The LLM call ${runId}-s1 failed (timeout): no answer`)]);
+    });
+
+    it('fails it as budget exhausted when that is why the call failed', () => {
+      given(step1).when(llmCallFailed(1, 'budget_exhausted')).then([
+        releaseAll, failRun('budget_exhausted', `The LLM call ${runId}-s1 failed (budget_exhausted): no answer`),
+      ]);
+    });
+
+    it('only releases once the run has ended', () => {
+      given([...step1, runCancelled]).when(llmCallFailed(1)).then([releaseAll]);
+    });
+  });
+
+  describe.each([
+    ['completes', [...step1, llmCallCompleted(1)], runCompleted],
+    ['fails', step1, runFailed],
+    ['is cancelled', step1, runCancelled],
+  ])('when the run %s', (_, history, event) => {
+    it('releases the run’s reservations and nothing else', () => {
+      given(history).when(event).then([releaseAll]);
+    });
+  });
+
+  describe('folding', () => {
+    it('ignores a redelivered event and events of other streams', () => {
+      const stream = onStream([...step1, llmCallCompleted(1, [toolCall('t1')])]);
+      const other = { ...stream[2]!, streamId: 'run-other', streamVersion: 9 };
+      expect(foldProcess([...stream, stream[2]!, other])).toEqual(foldProcess(stream));
+    });
+  });
+});

@@ -1,0 +1,129 @@
+/**
+ * The whole loop in memory: the process manager's intents carried out against the real run and
+ * budget deciders by a toy executor, with a scripted model. Every event is delivered twice, as an
+ * at-least-once bus may, and reacted to with the stream as it stands then (the adapter's way):
+ * the deterministic ids and the state guards make the repeats decide nothing.
+ */
+import { describe, expect, it } from '@jest/globals';
+import type { BudgetCommand, BudgetEvent, LlmCallCompleted, RunCommand, RunEvent } from '@nexus/events';
+import { budgetDecider } from '../budget/budget.decider';
+import type { BudgetState } from '../budget/budget.state';
+import { runDecider } from '../run/run.decider';
+import type { RunState } from '../run/run.state';
+import { runProcess } from './run-process.decider';
+import type { LlmMessage, RunProcessIntent } from './run-process.intents';
+import { foldProcess, nexus, toolCall, T0 } from './run-process.fixtures';
+import type { RunProcessEvent } from './run-process.state';
+
+type Reply = Pick<LlmCallCompleted['data'], 'content' | 'toolCalls'>;
+const alice = { userId: 'alice', roles: ['user' as const], tenantId: 'acme' };
+
+function runLoop(replies: readonly Reply[], maxSteps = 5) {
+  const stream: RunProcessEvent[] = [];
+  let run: RunState = runDecider.initialState();
+  let budget: BudgetState = budgetDecider.initialState();
+  const sent = new Map<number, LlmMessage[]>();
+  const intents: RunProcessIntent[] = [];
+  const queue: RunProcessEvent[] = [];
+
+  const sendRun = (command: RunCommand): void => {
+    for (const event of runDecider.decide(command, run) as RunEvent[]) {
+      run = runDecider.evolve(run, event);
+      const recorded = { ...event, streamId: 'run-r1', streamVersion: stream.length + 1 };
+      stream.push(recorded);
+      queue.push(recorded, recorded);
+    }
+  };
+  const sendBudget = (command: BudgetCommand): void => {
+    budget = (budgetDecider.decide(command, budget) as BudgetEvent[]).reduce(budgetDecider.evolve, budget);
+  };
+  const openReservations = (): string[] =>
+    budget.status === 'none' ? [] : Object.entries(budget.reservations).filter(([, r]) => r.status === 'open').map(([id]) => id);
+
+  const execute = (intent: RunProcessIntent): void => {
+    const base = { sessionId: 'ses-1', actor: nexus, at: T0 };
+    switch (intent.type) {
+      case 'StartLlmStep': {
+        const { runId, callId, reservationId, model, messages } = intent;
+        const amount = { tokens: 600, costMicroUsd: 0, wallClockSeconds: 0 };
+        sendBudget({ type: 'ReserveBudget', data: { ...base, reservationId, amount, purpose: 'llm', runId, ttlSeconds: 300 } });
+        const call = { runId, callId, reservationId, model, messages: [...messages], maxTokens: 512, estimatedPromptTokens: 10 };
+        sendRun({ type: 'RequestLlmCall', data: { ...call, actor: nexus, at: T0 } });
+        return;
+      }
+      case 'SettleLlmCall':
+        // A redelivered settlement finds the reservation consumed already: the executor's no-op.
+        if (!openReservations().includes(intent.reservationId)) return;
+        return sendBudget({
+          type: 'ConsumeReservation',
+          data: { ...base, reservationId: intent.reservationId, amount: { tokens: 120, costMicroUsd: 0, wallClockSeconds: 0 } },
+        });
+      case 'ReleaseRunReservations':
+        for (const reservationId of openReservations()) sendBudget({ type: 'ReleaseReservation', data: { ...base, reservationId } });
+        return;
+      case 'Command':
+        return sendRun(intent.command as RunCommand);
+      default:
+        return;
+    }
+  };
+
+  sendBudget({ type: 'AllocateBudget', data: { sessionId: 'ses-1', tenantId: 'acme', limit: { tokens: 100_000 }, actor: alice, at: T0 } });
+  const session = { status: 'open' as const, tenantId: 'acme', remainingTokens: 100_000 };
+  const run1 = { runId: 'r1', sessionId: 'ses-1', input: 'Go', agent: null, model: 'local', tools: [], maxSteps, wallClockSeconds: null };
+  sendRun({ type: 'StartRun', data: { ...run1, session, actor: alice, at: T0 } });
+  for (let event = queue.shift(); event; event = queue.shift()) {
+    const reactions = runProcess.react(foldProcess(stream), event, { at: T0 });
+    intents.push(...reactions);
+    reactions.forEach(execute);
+    if (event.type === 'LlmCallRequested') {
+      sent.set(event.data.step, event.data.messages);
+      const reply = replies[event.data.step - 1] ?? { content: 'Done.', toolCalls: [] };
+      const usage = { promptTokens: 100, completionTokens: 20 };
+      const completion = { usage, costMicroUsd: 0, provider: 'local', model: 'local', latencyMs: 1, finishReason: 'stop' };
+      const data = { runId: 'r1', callId: event.data.callId, ...reply, ...completion, actor: nexus, at: T0 };
+      sendRun({ type: 'RecordLlmCallCompleted', data });
+    }
+  }
+  return { run, budget, sent, intents, events: stream };
+}
+
+describe('the agent loop over the run and budget deciders', () => {
+  const replies: Reply[] = [
+    { content: 'Reading.', toolCalls: [toolCall('t1')] },
+    { content: 'Fetching.', toolCalls: [toolCall('t2', 'http_request'), toolCall('t3')] },
+    { content: 'The answer.', toolCalls: [] },
+  ];
+
+  it('runs three steps to the answer, each sending the whole conversation', () => {
+    const { run, sent, events } = runLoop(replies);
+    expect(run.status === 'completed' && run.output).toBe('The answer.');
+    expect(events.map((e) => e.type)).toEqual([
+      'RunStarted', 'LlmCallRequested', 'LlmCallCompleted', 'ToolResultRecorded',
+      'LlmCallRequested', 'LlmCallCompleted', 'ToolResultRecorded', 'ToolResultRecorded',
+      'LlmCallRequested', 'LlmCallCompleted', 'RunCompleted',
+    ]);
+    expect(sent.get(3)).toEqual([
+      { role: 'user', content: 'Go' },
+      { role: 'assistant', content: 'Reading.', toolCalls: [toolCall('t1')] },
+      { role: 'tool', toolCallId: 't1', content: 'failed: tool not available: files_read' },
+      { role: 'assistant', content: 'Fetching.', toolCalls: [toolCall('t2', 'http_request'), toolCall('t3')] },
+      { role: 'tool', toolCallId: 't2', content: 'failed: tool not available: http_request' },
+      { role: 'tool', toolCallId: 't3', content: 'failed: tool not available: files_read' },
+    ]);
+  });
+
+  it('uses one deterministic call and reservation id per step and settles every reservation', () => {
+    const { budget, intents } = runLoop(replies);
+    const steps = intents.flatMap((i) => (i.type === 'StartLlmStep' ? [`${i.callId}|${i.reservationId}`] : []));
+    expect([...new Set(steps)]).toEqual(['r1-s1|r1-s1', 'r1-s2|r1-s2', 'r1-s3|r1-s3']);
+    const statuses = budget.status === 'none' ? {} : Object.fromEntries(Object.entries(budget.reservations).map(([id, r]) => [id, r.status]));
+    expect(statuses).toEqual({ 'r1-s1': 'consumed', 'r1-s2': 'consumed', 'r1-s3': 'consumed' });
+  });
+
+  it('keeps asking past the last step and leaves the run decider to fail it, releasing the reservation', () => {
+    const { run, budget } = runLoop(replies, 2);
+    expect(run.status === 'failed' && run.reason).toBe('max_steps');
+    expect(budget.status !== 'none' && budget.reservations['r1-s3']?.status).toBe('released');
+  });
+});

@@ -1,0 +1,130 @@
+import type { RunEvent, ToolResultRecorded } from '@nexus/events';
+import { toRunStreamId } from '../run/run.stream';
+import type { LlmMessage, LlmToolCall } from './run-process.intents';
+
+/** A run event as the store delivers it: the position lets a redelivered event fold only once. */
+export type RunProcessEvent = RunEvent & { readonly streamId: string; readonly streamVersion: number };
+
+export interface RequestedCall {
+  readonly callId: string;
+  readonly step: number;
+  readonly reservationId: string;
+}
+
+export interface AssistantReply {
+  readonly callId: string;
+  readonly step: number;
+  readonly content: string;
+  readonly toolCalls: readonly LlmToolCall[];
+}
+
+export interface ToolOutcome {
+  readonly status: ToolResultRecorded['data']['status'];
+  readonly content: string;
+}
+
+interface RunProcessFacts {
+  readonly runId: string;
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly tenantId: string;
+  readonly model: string;
+  readonly tools: readonly string[];
+  readonly maxSteps: number;
+  readonly deadline: string | null;
+  readonly wallClockSeconds: number | null;
+  /** Stream version of the last event folded; anything at or below it is a redelivery. */
+  readonly version: number;
+  /** The latest LLM call requested, and every call by id (to find its reservation). */
+  readonly latestCall: RequestedCall | null;
+  readonly calls: Readonly<Record<string, RequestedCall>>;
+  /** The messages of the latest call, exactly as sent: the conversation up to that step. */
+  readonly sent: readonly LlmMessage[];
+  /** The latest completed reply; its tool calls are the step's pending work. */
+  readonly reply: AssistantReply | null;
+  readonly toolResults: Readonly<Record<string, ToolOutcome>>;
+}
+
+export type RunProcessStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+export type StartedRunProcessState = { readonly status: RunProcessStatus } & RunProcessFacts;
+export type RunProcessState = { readonly status: 'none' } | StartedRunProcessState;
+
+export const initialRunProcessState = (): RunProcessState => ({ status: 'none' });
+
+const evolveStarted = (run: StartedRunProcessState, event: RunEvent): StartedRunProcessState => {
+  switch (event.type) {
+    case 'LlmCallRequested': {
+      const { callId, step, reservationId, messages } = event.data;
+      const call = { callId, step, reservationId };
+      return { ...run, latestCall: call, calls: { ...run.calls, [callId]: call }, sent: messages };
+    }
+    case 'LlmCallCompleted': {
+      const { callId, step, content, toolCalls } = event.data;
+      // A late completion of a superseded call must not overwrite the current step's reply.
+      if (run.latestCall?.callId !== callId) return run;
+      return { ...run, reply: { callId, step, content, toolCalls } };
+    }
+    case 'ToolResultRecorded': {
+      const { toolCallId, status, content } = event.data;
+      return { ...run, toolResults: { ...run.toolResults, [toolCallId]: { status, content } } };
+    }
+    case 'RunCompleted':
+      return { ...run, status: 'completed' };
+    case 'RunFailed':
+      return { ...run, status: 'failed' };
+    case 'RunCancelled':
+      return { ...run, status: 'cancelled' };
+    default:
+      return run;
+  }
+};
+
+/** Folds one run-stream event; events of other streams and redeliveries leave the state as is. */
+export const evolveRunProcess = (state: RunProcessState, event: RunProcessEvent): RunProcessState => {
+  if (state.status === 'none') {
+    if (event.type !== 'RunStarted') return state;
+    const { runId, sessionId, userId, tenantId, model, tools, maxSteps, deadline, wallClockSeconds } = event.data;
+    return {
+      status: 'running',
+      ...{ runId, sessionId, userId, tenantId, model, tools, maxSteps, deadline, wallClockSeconds },
+      version: event.streamVersion,
+      latestCall: null,
+      calls: {},
+      sent: [],
+      reply: null,
+      toolResults: {},
+    };
+  }
+  if (event.streamId !== toRunStreamId(state.runId) || event.streamVersion <= state.version) return state;
+  return { ...evolveStarted(state, event), version: event.streamVersion };
+};
+
+/** The tool calls of the latest reply that have no recorded result yet. */
+export const pendingToolCalls = (run: StartedRunProcessState): readonly LlmToolCall[] =>
+  (run.reply?.toolCalls ?? []).filter((call) => run.toolResults[call.toolCallId] === undefined);
+
+/**
+ * How a tool result reads to the model: `<status>: <content>`, e.g. `succeeded: 42 rows` or
+ * `failed: tool not available: http_request`. One rule for every status, so a model (and the
+ * local provider) can tell outcomes apart by the first word.
+ */
+export const toolResultMessage = (toolCallId: string, outcome: ToolOutcome): LlmMessage => ({
+  role: 'tool',
+  toolCallId,
+  content: `${outcome.status}: ${outcome.content}`,
+});
+
+/**
+ * The whole conversation so far: what the latest call sent, then its reply (with its tool calls)
+ * and one `tool` message per recorded result, in the order the model asked for them.
+ */
+export const conversationOf = (run: StartedRunProcessState): LlmMessage[] => {
+  if (run.reply === null) return [...run.sent];
+  const { content, toolCalls } = run.reply;
+  const assistant: LlmMessage = toolCalls.length > 0 ? { role: 'assistant', content, toolCalls: [...toolCalls] } : { role: 'assistant', content };
+  const results = toolCalls.flatMap((call) => {
+    const outcome = run.toolResults[call.toolCallId];
+    return outcome === undefined ? [] : [toolResultMessage(call.toolCallId, outcome)];
+  });
+  return [...run.sent, assistant, ...results];
+};

@@ -1,0 +1,64 @@
+import type { z } from 'zod';
+import type { llmMessageSchema, llmToolCallSchema, llmUsageSchema } from '@nexus/events';
+
+/** A message of the run contract (`LlmCallRequested.messages`): tool results carry `toolCallId`. */
+export type LlmMessage = z.infer<typeof llmMessageSchema>;
+export type LlmToolCall = z.infer<typeof llmToolCallSchema>;
+export type LlmUsage = z.infer<typeof llmUsageSchema>;
+
+/** A tool the model may call; `parameters` is a JSON schema object. */
+export interface LlmToolDefinition {
+  readonly name: string;
+  readonly description: string;
+  readonly parameters: Record<string, unknown>;
+}
+
+export interface LlmRequest {
+  readonly model: string;
+  readonly messages: readonly LlmMessage[];
+  readonly tools?: readonly LlmToolDefinition[];
+  /** Always set: the budget reservation is sized from it. */
+  readonly maxTokens: number;
+  readonly temperature: number;
+  /**
+   * Seed for ids a provider has to invent (the local model's tool call ids). Callers replace tool
+   * call ids with their own unique ids anyway; the seed only keeps replies reproducible.
+   */
+  readonly seed?: string;
+}
+
+/** `stop`, `length` and `tool_calls` are normalised across providers; others pass through. */
+export type LlmFinishReason = 'stop' | 'length' | 'tool_calls' | (string & {});
+
+export interface LlmResponse {
+  readonly content: string;
+  readonly toolCalls: readonly LlmToolCall[];
+  readonly usage: LlmUsage;
+  readonly finishReason: LlmFinishReason;
+  readonly provider: string;
+  readonly model: string;
+}
+
+/** Text deltas as they arrive, then exactly one `done` chunk with the whole response. */
+export type LlmStreamChunk =
+  | { readonly type: 'delta'; readonly text: string }
+  | { readonly type: 'done'; readonly response: LlmResponse };
+
+export interface LlmProviderPort {
+  readonly name: string;
+  /** Whether this provider can serve the model; the resilient client skips it otherwise. */
+  supports(model: string): boolean;
+  complete(request: LlmRequest, signal?: AbortSignal): Promise<LlmResponse>;
+  stream(request: LlmRequest, signal?: AbortSignal): AsyncIterable<LlmStreamChunk>;
+}
+
+/** Injection token for the ordered provider list (fallback order). */
+export const LLM_PROVIDERS = Symbol('LlmProviders');
+
+/** Drains a stream into its final response (what `complete` means for a streaming-only source). */
+export async function collectStream(chunks: AsyncIterable<LlmStreamChunk>): Promise<LlmResponse> {
+  for await (const chunk of chunks) {
+    if (chunk.type === 'done') return chunk.response;
+  }
+  throw new Error('stream ended without a final chunk');
+}

@@ -1,0 +1,66 @@
+import type {
+  ChatCompletion,
+  ChatCompletionMessageParam,
+  ChatCompletionTool,
+} from 'openai/resources/chat/completions';
+import type { LlmFinishReason, LlmMessage, LlmToolCall, LlmToolDefinition } from '../llm-provider.port';
+
+/** Contract messages → Chat Completions messages (tool calls carry their arguments as JSON text). */
+export function toOpenAiMessages(messages: readonly LlmMessage[]): ChatCompletionMessageParam[] {
+  return messages.map((message): ChatCompletionMessageParam => {
+    switch (message.role) {
+      case 'system':
+        return { role: 'system', content: message.content };
+      case 'user':
+        return { role: 'user', content: message.content };
+      case 'tool':
+        return { role: 'tool', tool_call_id: message.toolCallId ?? '', content: message.content };
+      case 'assistant':
+        return message.toolCalls?.length
+          ? {
+              role: 'assistant',
+              content: message.content === '' ? null : message.content,
+              tool_calls: message.toolCalls.map((call) => ({
+                id: call.toolCallId,
+                type: 'function',
+                function: { name: call.name, arguments: JSON.stringify(call.arguments) },
+              })),
+            }
+          : { role: 'assistant', content: message.content };
+    }
+  });
+}
+
+export function toOpenAiTools(tools: readonly LlmToolDefinition[] | undefined): ChatCompletionTool[] | undefined {
+  if (!tools?.length) return undefined;
+  return tools.map((tool) => ({
+    type: 'function',
+    function: { name: tool.name, description: tool.description, parameters: tool.parameters },
+  }));
+}
+
+/** Arguments text → object; a model that emits broken JSON gets its text kept under `_raw`. */
+export function parseToolArguments(text: string): Record<string, unknown> {
+  if (text.trim() === '') return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    // fall through: kept raw so the caller can report an invalid call rather than lose it
+  }
+  return { _raw: text };
+}
+
+export function fromOpenAiToolCalls(
+  calls: ChatCompletion['choices'][number]['message']['tool_calls'],
+): LlmToolCall[] {
+  return (calls ?? []).flatMap((call) =>
+    call.type === 'function'
+      ? [{ toolCallId: call.id, name: call.function.name, arguments: parseToolArguments(call.function.arguments) }]
+      : [],
+  );
+}
+
+export function normaliseOpenAiFinishReason(reason: string | null | undefined): LlmFinishReason {
+  return reason ?? 'stop';
+}

@@ -1,0 +1,126 @@
+import OpenAI from 'openai';
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type { LlmProviderPort, LlmRequest, LlmResponse, LlmStreamChunk } from '../llm-provider.port';
+import { countPromptTokens, countTokens } from '../tokenizer';
+import {
+  fromOpenAiToolCalls,
+  normaliseOpenAiFinishReason,
+  parseToolArguments,
+  toOpenAiMessages,
+  toOpenAiTools,
+} from './openai-compatible.mapping';
+
+export interface OpenAiCompatibleProviderOptions {
+  /** Provider name in metrics and `LlmCallCompleted.provider`, e.g. `openai`, `vllm`. */
+  readonly name: string;
+  readonly baseURL?: string;
+  readonly apiKey: string;
+  /** Models served; unset = any model except `local`. */
+  readonly models?: readonly string[];
+  /** The SDK's own whole-request ceiling; per-attempt timeouts belong to the resilient client. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * OpenAI, vLLM, Ollama, llama.cpp and any other Chat Completions server. The SDK's retries are off
+ * (`maxRetries: 0`): retries, backoff, breakers and fallback are the resilient client's job.
+ */
+export class OpenAiCompatibleProvider implements LlmProviderPort {
+  readonly name: string;
+  private readonly client: OpenAI;
+  private readonly models: readonly string[] | undefined;
+
+  constructor(options: OpenAiCompatibleProviderOptions) {
+    this.name = options.name;
+    this.models = options.models;
+    this.client = new OpenAI({
+      baseURL: options.baseURL,
+      apiKey: options.apiKey,
+      maxRetries: 0,
+      timeout: options.timeoutMs ?? 120_000,
+    });
+  }
+
+  supports(model: string): boolean {
+    return this.models ? this.models.includes(model) : model !== 'local';
+  }
+
+  async complete(request: LlmRequest, signal?: AbortSignal): Promise<LlmResponse> {
+    const completion = await this.client.chat.completions.create(
+      { ...this.body(request), stream: false },
+      { signal },
+    );
+    const choice = completion.choices[0];
+    const content = choice?.message.content ?? '';
+    return {
+      content,
+      toolCalls: fromOpenAiToolCalls(choice?.message.tool_calls),
+      usage: {
+        promptTokens: completion.usage?.prompt_tokens ?? countPromptTokens(request.messages),
+        completionTokens: completion.usage?.completion_tokens ?? countTokens(content),
+      },
+      finishReason: normaliseOpenAiFinishReason(choice?.finish_reason),
+      provider: this.name,
+      model: completion.model || request.model,
+    };
+  }
+
+  async *stream(request: LlmRequest, signal?: AbortSignal): AsyncIterable<LlmStreamChunk> {
+    const chunks = await this.client.chat.completions.create(
+      { ...this.body(request), stream: true, stream_options: { include_usage: true } },
+      { signal },
+    );
+    let content = '';
+    let finishReason: string | null = null;
+    let usage: ChatCompletionChunk['usage'] = null;
+    let model = request.model;
+    const calls = new Map<number, { id: string; name: string; args: string }>();
+    for await (const chunk of chunks) {
+      model = chunk.model || model;
+      usage = chunk.usage ?? usage;
+      const choice = chunk.choices[0];
+      if (!choice) continue;
+      finishReason = choice.finish_reason ?? finishReason;
+      for (const delta of choice.delta.tool_calls ?? []) {
+        const call = calls.get(delta.index) ?? { id: '', name: '', args: '' };
+        call.id = delta.id ?? call.id;
+        call.name += delta.function?.name ?? '';
+        call.args += delta.function?.arguments ?? '';
+        calls.set(delta.index, call);
+      }
+      const text = choice.delta.content;
+      if (text) {
+        content += text;
+        yield { type: 'delta', text };
+      }
+    }
+    const toolCalls = [...calls.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, call]) => ({ toolCallId: call.id, name: call.name, arguments: parseToolArguments(call.args) }));
+    yield {
+      type: 'done',
+      response: {
+        content,
+        toolCalls,
+        usage: {
+          promptTokens: usage?.prompt_tokens ?? countPromptTokens(request.messages),
+          completionTokens: usage?.completion_tokens ?? countTokens(content),
+        },
+        finishReason: normaliseOpenAiFinishReason(finishReason),
+        provider: this.name,
+        model,
+      },
+    };
+  }
+
+  private body(request: LlmRequest) {
+    const tools = toOpenAiTools(request.tools);
+    return {
+      model: request.model,
+      messages: toOpenAiMessages(request.messages),
+      max_tokens: request.maxTokens,
+      temperature: request.temperature,
+      ...(tools ? { tools } : {}),
+    };
+  }
+}

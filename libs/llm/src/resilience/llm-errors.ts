@@ -1,0 +1,79 @@
+import { APIConnectionError as AnthropicConnectionError } from '@anthropic-ai/sdk';
+import { BrokenCircuitError, TaskCancelledError } from 'cockatiel';
+import { APIConnectionError as OpenAiConnectionError } from 'openai';
+
+/** One provider's failure as the resilient client saw it (after its retries, or its open breaker). */
+export interface ProviderFailure {
+  readonly provider: string;
+  readonly attempts: number;
+  readonly error: string;
+  readonly circuitOpen: boolean;
+}
+
+/** Every provider that could serve the model failed; maps to `LlmCallFailed.reason = provider_unavailable`. */
+export class LlmUnavailableError extends Error {
+  override readonly name = 'LlmUnavailableError';
+
+  constructor(
+    readonly model: string,
+    readonly failures: readonly ProviderFailure[],
+  ) {
+    super(
+      failures.length === 0
+        ? `no provider serves model ${model}`
+        : `all providers failed for model ${model}: ${failures.map((f) => `${f.provider} (${f.error})`).join('; ')}`,
+    );
+  }
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
+
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/**
+ * Worth another attempt: rate limits, server errors, per-attempt timeouts and connection failures.
+ * Both SDKs raise `APIConnectionError` (no status) for network trouble and `APIError` with `status`
+ * otherwise; 4xx other than 408/429 is the request's fault and would fail again.
+ */
+export function isRetryableLlmError(error: unknown): boolean {
+  if (error instanceof BrokenCircuitError) return false;
+  if (error instanceof TaskCancelledError) return true;
+  const status = statusOf(error);
+  if (status !== undefined) return status === 408 || status === 429 || status >= 500;
+  if (error instanceof OpenAiConnectionError || error instanceof AnthropicConnectionError) return true;
+  const code = (error as { code?: unknown; cause?: { code?: unknown } } | null)?.code ??
+    (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return typeof code === 'string' && CONNECTION_CODES.has(code);
+}
+
+function header(error: unknown, name: string): string | null {
+  const headers = (error as { headers?: unknown } | null)?.headers;
+  if (headers && typeof (headers as Headers).get === 'function') return (headers as Headers).get(name);
+  return null;
+}
+
+/**
+ * The wait a 429/503 asks for, from `retry-after-ms` (OpenAI's) or `Retry-After` (seconds or an
+ * HTTP date), read off the SDK's `APIError.headers`. `undefined` when absent or unparseable.
+ */
+export function retryAfterMs(error: unknown, now: number = Date.now()): number | undefined {
+  const ms = Number(header(error, 'retry-after-ms') ?? NaN);
+  if (Number.isFinite(ms) && ms >= 0) return ms;
+  const value = header(error, 'retry-after');
+  if (value === null || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof TaskCancelledError) return 'attempt timed out';
+  if (error instanceof BrokenCircuitError) return 'circuit open';
+  const status = statusOf(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return status === undefined ? message : `${status} ${message}`;
+}

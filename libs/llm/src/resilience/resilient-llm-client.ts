@@ -1,0 +1,199 @@
+import type { LlmProviderPort, LlmRequest, LlmResponse, LlmStreamChunk } from '../llm-provider.port';
+import { isCacheable, responseCacheKey, type ResponseCachePort } from '../cache/response-cache.port';
+import { DEFAULT_PRICE_TABLE, estimateCost, type PriceTable } from '../price-table';
+import { describeError, LlmUnavailableError, type ProviderFailure } from './llm-errors';
+import { llmMetrics } from './llm-metrics';
+import { buildProviderPolicy, DEFAULT_RESILIENCE, type ProviderPolicy, type ResilienceOptions } from './provider-policy';
+
+export interface ResilientLlmClientOptions {
+  /** Fallback order: the first provider that supports the model is tried first. */
+  readonly providers: readonly LlmProviderPort[];
+  readonly resilience?: Partial<ResilienceOptions>;
+  readonly prices?: PriceTable;
+  readonly cache?: ResponseCachePort;
+  readonly cacheTtlSeconds?: number;
+  readonly now?: () => number;
+}
+
+/** A served call and how it was served. */
+export interface LlmCallResult {
+  readonly response: LlmResponse;
+  /** The provider that answered (for a cache hit: the one that answered originally). */
+  readonly provider: string;
+  /** Attempts made over all providers (0 for a cache hit). */
+  readonly attempts: number;
+  /** Providers given up on before the one that answered. */
+  readonly fallbacks: number;
+  readonly failures: readonly ProviderFailure[];
+  /** Integer micro-dollars; 0 for a cache hit, which cost nothing. */
+  readonly costMicroUsd: number;
+  readonly latencyMs: number;
+  readonly cached: boolean;
+}
+
+export type LlmClientChunk =
+  | { readonly type: 'delta'; readonly text: string }
+  | { readonly type: 'done'; readonly result: LlmCallResult };
+
+interface Entry extends ProviderPolicy {
+  readonly provider: LlmProviderPort;
+}
+
+type Opened = { iterator: AsyncIterator<LlmStreamChunk>; first: IteratorResult<LlmStreamChunk> };
+
+/**
+ * Providers in fallback order, each behind retry (backoff + jitter, `Retry-After`), a circuit
+ * breaker and a per-attempt timeout. A stream is retried and falls back only until its first chunk:
+ * tokens already sent to a client cannot be taken back, so a later failure is the caller's.
+ */
+export class ResilientLlmClient {
+  private readonly entries: readonly Entry[];
+  private readonly prices: PriceTable;
+  private readonly now: () => number;
+
+  constructor(private readonly options: ResilientLlmClientOptions) {
+    const resilience = { ...DEFAULT_RESILIENCE, ...options.resilience };
+    this.entries = options.providers.map((provider) => ({ provider, ...buildProviderPolicy(provider.name, resilience) }));
+    this.prices = options.prices ?? DEFAULT_PRICE_TABLE;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Breaker state per provider name, for health endpoints. */
+  circuitStates(): Record<string, 'closed' | 'open' | 'half-open' | 'isolated'> {
+    const names = ['closed', 'open', 'half-open', 'isolated'] as const;
+    return Object.fromEntries(this.entries.map((e) => [e.provider.name, names[e.breaker.state] ?? 'closed']));
+  }
+
+  async complete(request: LlmRequest, signal?: AbortSignal): Promise<LlmCallResult> {
+    const started = this.now();
+    const hit = await this.fromCache(request, started);
+    if (hit) return hit;
+    const result = await this.acrossProviders(request, signal, started, (entry, count) =>
+      entry.policy.execute(({ signal: attemptSignal }) => {
+        count();
+        return entry.provider.complete(request, attemptSignal);
+      }, signal),
+    );
+    return this.served(request, result.value, result, started);
+  }
+
+  async *stream(request: LlmRequest, signal?: AbortSignal): AsyncIterable<LlmClientChunk> {
+    const started = this.now();
+    const hit = await this.fromCache(request, started);
+    if (hit) {
+      if (hit.response.content !== '') yield { type: 'delta', text: hit.response.content };
+      yield { type: 'done', result: hit };
+      return;
+    }
+    const opened = await this.acrossProviders(request, signal, started, (entry, count) =>
+      entry.policy.execute(({ signal: attemptSignal }) => {
+        count();
+        return openStream(entry.provider, request, attemptSignal, signal);
+      }, signal),
+    );
+    const labels = { provider: opened.provider, model: request.model };
+    let next = opened.value.first;
+    let firstText = true;
+    try {
+      while (!next.done) {
+        const chunk = next.value;
+        if (chunk.type === 'done') {
+          yield { type: 'done', result: await this.served(request, chunk.response, opened, started) };
+          return;
+        }
+        if (firstText) llmMetrics.timeToFirstToken.observe(labels, (this.now() - started) / 1000);
+        firstText = false;
+        yield chunk;
+        next = await opened.value.iterator.next();
+      }
+      throw new Error(`provider ${opened.provider} ended its stream without a final chunk`);
+    } finally {
+      // A consumer that stops early (client gone) must release the provider's HTTP stream.
+      await opened.value.iterator.return?.();
+    }
+  }
+
+  private async acrossProviders<T>(
+    request: LlmRequest,
+    signal: AbortSignal | undefined,
+    started: number,
+    attempt: (entry: Entry, count: () => void) => Promise<T>,
+  ): Promise<{ value: T; provider: string; attempts: number; fallbacks: number; failures: ProviderFailure[] }> {
+    const candidates = this.entries.filter((entry) => entry.provider.supports(request.model));
+    const failures: ProviderFailure[] = [];
+    let total = 0;
+    for (const [index, entry] of candidates.entries()) {
+      const labels = { provider: entry.provider.name, model: request.model };
+      let attempts = 0;
+      const count = () => {
+        if (attempts > 0) llmMetrics.retries.inc(labels);
+        attempts += 1;
+      };
+      try {
+        const value = await attempt(entry, count);
+        return { value, provider: entry.provider.name, attempts: total + attempts, fallbacks: index, failures };
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        total += attempts;
+        failures.push({ provider: entry.provider.name, attempts, error: describeError(error), circuitOpen: attempts === 0 });
+        llmMetrics.latency.observe({ ...labels, outcome: 'failure' }, (this.now() - started) / 1000);
+        if (index < candidates.length - 1) llmMetrics.fallbacks.inc(labels);
+      }
+    }
+    throw new LlmUnavailableError(request.model, failures);
+  }
+
+  private async served(
+    request: LlmRequest,
+    response: LlmResponse,
+    how: { provider: string; attempts: number; fallbacks: number; failures: ProviderFailure[] },
+    started: number,
+  ): Promise<LlmCallResult> {
+    const latencyMs = this.now() - started;
+    const costMicroUsd = estimateCost(response.model, response.usage.promptTokens, response.usage.completionTokens, this.prices);
+    const labels = { provider: how.provider, model: request.model };
+    llmMetrics.latency.observe({ ...labels, outcome: 'success' }, latencyMs / 1000);
+    llmMetrics.promptTokens.inc(labels, response.usage.promptTokens);
+    llmMetrics.completionTokens.inc(labels, response.usage.completionTokens);
+    llmMetrics.cost.inc(labels, costMicroUsd);
+    if (this.options.cache && isCacheable(request)) {
+      await this.options.cache.set(responseCacheKey(request), response, this.options.cacheTtlSeconds ?? 3600);
+    }
+    return { response, ...how, costMicroUsd, latencyMs, cached: false };
+  }
+
+  private async fromCache(request: LlmRequest, started: number): Promise<LlmCallResult | undefined> {
+    if (!this.options.cache || !isCacheable(request)) return undefined;
+    const response = await this.options.cache.get(responseCacheKey(request));
+    if (!response) {
+      llmMetrics.cacheMisses.inc({ model: request.model });
+      return undefined;
+    }
+    llmMetrics.cacheHits.inc({ model: request.model });
+    const latencyMs = this.now() - started;
+    return { response, provider: response.provider, attempts: 0, fallbacks: 0, failures: [], costMicroUsd: 0, latencyMs, cached: true };
+  }
+}
+
+/**
+ * Opens a provider stream and waits for its first chunk under the attempt's signal (so the attempt
+ * timeout can cut it), then detaches from that signal: the rest of the stream lives on the caller's.
+ */
+async function openStream(
+  provider: LlmProviderPort,
+  request: LlmRequest,
+  attemptSignal: AbortSignal,
+  callerSignal: AbortSignal | undefined,
+): Promise<Opened> {
+  const controller = new AbortController();
+  const abort = (source: AbortSignal) => () => controller.abort(source.reason);
+  const onAttemptAbort = abort(attemptSignal);
+  attemptSignal.addEventListener('abort', onAttemptAbort, { once: true });
+  callerSignal?.addEventListener('abort', abort(callerSignal), { once: true });
+  try {
+    const iterator = provider.stream(request, controller.signal)[Symbol.asyncIterator]();
+    return { iterator, first: await iterator.next() };
+  } finally {
+    attemptSignal.removeEventListener('abort', onAttemptAbort);
+  }
+}

@@ -1,0 +1,2 @@
+export * from './openai-stub.server';
+export * from './anthropic-stub.server';

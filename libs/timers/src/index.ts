@@ -1,0 +1,10 @@
+export {
+  cancelTimer,
+  claimDueTimers,
+  markTimerFired,
+  recordTimerFailure,
+  scheduleTimer,
+  type ScheduleTimerInput,
+  type Timer,
+} from './timers.store';
+export { TimerWorker, type TimerWorkerOptions } from './timer.worker';

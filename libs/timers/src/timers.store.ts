@@ -1,0 +1,98 @@
+import type { SqlExecutor } from '@nexus/event-store';
+
+/** A timer as a worker hands it to `fire`. */
+export interface Timer<Command = unknown> {
+  readonly id: string;
+  /** ISO timestamp. */
+  readonly dueAt: string;
+  readonly command: Command;
+  readonly metadata: Record<string, unknown>;
+  /** Attempts so far, this one included (1 on the first firing). */
+  readonly attempts: number;
+}
+
+export interface ScheduleTimerInput {
+  /** Deterministic (e.g. `run-<runId>-deadline`): scheduling the same id again is a no-op. */
+  readonly id: string;
+  readonly dueAt: string | Date;
+  /** JSON-safe; stored as jsonb and handed back to `fire` as it was given. */
+  readonly command: object;
+  readonly metadata?: Record<string, unknown>;
+}
+
+interface TimerRow {
+  id: string;
+  due_at: Date | string;
+  command: unknown;
+  metadata: Record<string, unknown> | null;
+  attempts: number;
+}
+
+const toTimer = (row: TimerRow): Timer => ({
+  id: row.id,
+  dueAt: new Date(row.due_at).toISOString(),
+  command: row.command,
+  metadata: row.metadata ?? {},
+  attempts: row.attempts,
+});
+
+/**
+ * Schedules a timer, idempotently by id: a redelivered reaction that schedules it again changes
+ * nothing (the first schedule wins). Resolves to whether this call created it.
+ */
+export async function scheduleTimer(sql: SqlExecutor, input: ScheduleTimerInput): Promise<boolean> {
+  const dueAt = typeof input.dueAt === 'string' ? input.dueAt : input.dueAt.toISOString();
+  const rows = await sql.query<{ id: string }>(
+    `INSERT INTO timers (id, due_at, command, metadata) VALUES ($1, $2, $3::jsonb, $4::jsonb)
+     ON CONFLICT (id) DO NOTHING RETURNING id`,
+    [input.id, dueAt, JSON.stringify(input.command), JSON.stringify(input.metadata ?? {})],
+  );
+  return rows.length > 0;
+}
+
+/** Cancels a timer that has not fired yet; resolves to whether there was one. */
+export async function cancelTimer(sql: SqlExecutor, id: string): Promise<boolean> {
+  const rows = await sql.query<{ id: string }>('DELETE FROM timers WHERE id = $1 AND fired_at IS NULL RETURNING id', [id]);
+  return rows.length > 0;
+}
+
+/**
+ * Claims up to `batchSize` due timers for `leaseMs`: one statement, so one short transaction
+ * that never spans the firing. `SKIP LOCKED` lets concurrent workers pass over each other's rows,
+ * and the lease (`not_before`) keeps a claimed timer from being claimed again until it runs out —
+ * which is also how a timer whose worker died mid-firing gets fired again (at least once).
+ * Time is the database's, so every worker agrees on what is due.
+ */
+export async function claimDueTimers(sql: SqlExecutor, options: { batchSize: number; leaseMs: number }): Promise<Timer[]> {
+  const rows = await sql.query<TimerRow>(
+    `UPDATE timers t
+        SET attempts = t.attempts + 1, not_before = now() + $2::int * interval '1 millisecond'
+       FROM (SELECT id FROM timers
+              WHERE fired_at IS NULL AND failed_at IS NULL AND due_at <= now()
+                AND (not_before IS NULL OR not_before <= now())
+              ORDER BY due_at, id
+              LIMIT $1
+              FOR UPDATE SKIP LOCKED) due
+      WHERE t.id = due.id
+      RETURNING t.id, t.due_at, t.command, t.metadata, t.attempts`,
+    [options.batchSize, options.leaseMs],
+  );
+  return rows.map(toTimer).sort((a, b) => a.dueAt.localeCompare(b.dueAt) || a.id.localeCompare(b.id));
+}
+
+/** Marks a claimed timer fired; it is never claimed again. */
+export async function markTimerFired(sql: SqlExecutor, id: string): Promise<void> {
+  await sql.query('UPDATE timers SET fired_at = now(), not_before = NULL WHERE id = $1 AND fired_at IS NULL', [id]);
+}
+
+/** Records a failed firing: retried after `retryInMs`, or given up for good when `retryInMs` is null. */
+export async function recordTimerFailure(sql: SqlExecutor, id: string, error: string, retryInMs: number | null): Promise<void> {
+  await sql.query(
+    `UPDATE timers
+        SET last_error = $2,
+            not_before = CASE WHEN $3::int IS NULL THEN NULL ELSE now() + $3::int * interval '1 millisecond' END,
+            failed_at = CASE WHEN $3::int IS NULL THEN now() ELSE NULL END
+      WHERE id = $1 AND fired_at IS NULL`,
+    [id, error, retryInMs],
+  );
+}
