@@ -9,14 +9,12 @@
  * the mix covers both new and existing streams. pgbench inserts one row into a table with a
  * bigserial and a jsonb column: the floor any one-row-per-event store pays.
  */
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { NewEvent } from '@nexus/events';
 import { createPgExecutor, migrate, PostgresEventStore } from '../libs/event-store/src/index';
 import { createTestDatabase, findPostgresBinDir, startPostgres } from '../libs/testing/src/infra/index';
+import { pgbenchInsertTps } from './support/pgbench';
+import { printTable } from './support/report';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 10);
 const concurrencies = [1, 32];
@@ -66,37 +64,6 @@ async function nexusAppendsPerSecond(serverUrl: string, writers: number): Promis
   return appended / seconds;
 }
 
-function pgbenchTps(binDir: string, serverUrl: string, writers: number): number {
-  const url = new URL(serverUrl);
-  const dir = mkdtempSync(join(tmpdir(), 'nexus-pgbench-'));
-  const script = join(dir, 'insert.sql');
-  writeFileSync(script, `INSERT INTO bench_inserts (data) VALUES ('{"type": "BenchmarkEventRecorded", "n": 1}');\n`);
-  const env = {
-    ...process.env,
-    PGHOST: url.hostname,
-    PGPORT: url.port || '5432',
-    PGUSER: decodeURIComponent(url.username) || 'postgres',
-    PGPASSWORD: decodeURIComponent(url.password),
-    PGDATABASE: url.pathname.slice(1) || 'postgres',
-  };
-  const psql = (command: string): void => {
-    execFileSync(join(binDir, 'psql'), ['-q', '-v', 'ON_ERROR_STOP=1', '-c', command], { env, stdio: 'pipe' });
-  };
-  psql('DROP TABLE IF EXISTS bench_inserts');
-  psql('CREATE TABLE bench_inserts (id bigserial PRIMARY KEY, data jsonb NOT NULL)');
-  const threads = writers > 1 ? ['-j', '2'] : [];
-  const output = execFileSync(
-    join(binDir, 'pgbench'),
-    ['-n', '-f', script, '-c', String(writers), ...threads, '-T', String(seconds)],
-    { env, encoding: 'utf8' },
-  );
-  psql('DROP TABLE bench_inserts');
-  rmSync(dir, { recursive: true, force: true });
-  const tps = /tps = ([\d.]+)/.exec(output)?.[1];
-  if (!tps) throw new Error(`could not read pgbench output:\n${output}`);
-  return Number(tps);
-}
-
 const server = await startPostgres({ durable: true });
 const binDir = server.binDir ?? findPostgresBinDir();
 console.log(`server: ${process.env['DATABASE_URL'] ? 'DATABASE_URL' : 'throwaway, fsync on'}; ${seconds} s per run`);
@@ -104,12 +71,10 @@ const rows: string[][] = [];
 try {
   for (const writers of concurrencies) {
     const nexus = await nexusAppendsPerSecond(server.url, writers);
-    const pgbench = pgbenchTps(binDir, server.url, writers);
+    const pgbench = pgbenchInsertTps(binDir, server.url, writers, seconds);
     rows.push([String(writers), nexus.toFixed(0), pgbench.toFixed(0), (nexus / pgbench).toFixed(2)]);
   }
 } finally {
   await server.stop();
 }
-const header = ['writers', 'nexus appends/s', 'pgbench TPS', 'ratio'];
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
-for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padStart(widths[i] ?? 0)).join('  '));
+printTable(['writers', 'nexus appends/s', 'pgbench TPS', 'ratio'], rows);

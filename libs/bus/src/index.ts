@@ -6,3 +6,4 @@ export { createConsumer, type BusConsumer, type BusConsumerOptions } from './bus
 export { createLogConsumer, type LogConsumerOptions } from './log-consumer';
 export * from './commands/command-sender.port';
 export { NatsCommandSender } from './commands/nats-command-sender';
+export * from './tokens/token-stream.port';

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import type { CommandSenderPort } from '@nexus/bus';
+import { InProcessTokenStream, NatsTokenStream, TOKEN_STREAM, type CommandSenderPort, type TokenStreamPort } from '@nexus/bus';
+import { connect } from '@nats-io/transport-node';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { EVENT_STORE, openDatabase, PostgresEventStore, SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
 import {
@@ -13,7 +14,7 @@ import {
 } from '@nexus/http';
 
 export const REDIS = Symbol('Redis');
-const OWNS_DATABASE = Symbol('OwnsDatabase');
+const SHARED = Symbol('SharedInfrastructure');
 
 /**
  * What several apps in one process share (embedded mode): one database. PGlite is a single
@@ -23,6 +24,8 @@ export interface SharedInfrastructure {
   readonly sql?: SqlExecutor;
   /** How services in the command-api's process send it internal commands (no NATS needed). */
   readonly commandSender?: CommandSenderPort;
+  /** Live LLM tokens from the gateway to the query API's SSE streams, in process. */
+  readonly tokenStream?: TokenStreamPort;
 }
 
 /** Closes the connections these providers opened, so tests and restarts leave nothing behind. */
@@ -31,13 +34,15 @@ export class ConnectionCloser implements OnApplicationShutdown {
   constructor(
     @Inject(SQL_EXECUTOR) private readonly sql: SqlExecutor,
     @Inject(REDIS) private readonly redis: Redis | undefined,
-    @Inject(OWNS_DATABASE) private readonly ownsDatabase: boolean,
+    @Inject(TOKEN_STREAM) private readonly tokens: TokenStreamPort,
+    @Inject(SHARED) private readonly shared: SharedInfrastructure,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     this.redis?.disconnect();
-    // A shared database belongs to whoever opened it (the embedded host closes it last).
-    if (this.ownsDatabase) await this.sql.close();
+    if (this.shared.tokenStream === undefined) await this.tokens.close?.();
+    // Shared connections belong to whoever opened them (the embedded host closes them last).
+    if (this.shared.sql === undefined) await this.sql.close();
   }
 }
 
@@ -47,7 +52,7 @@ export class ConnectionCloser implements OnApplicationShutdown {
  */
 export const infrastructureProviders = (app: string, config: NexusConfig, shared: SharedInfrastructure = {}): Provider[] => [
   { provide: NEXUS_CONFIG, useValue: config },
-  { provide: OWNS_DATABASE, useValue: shared.sql === undefined },
+  { provide: SHARED, useValue: shared },
   {
     provide: SQL_EXECUTOR,
     useFactory: () =>
@@ -76,6 +81,14 @@ export const infrastructureProviders = (app: string, config: NexusConfig, shared
       ...(redis === undefined ? [] : [{ name: 'redis', check: async () => void (await redis.ping()) }]),
     ],
     inject: [SQL_EXECUTOR, REDIS],
+  },
+  {
+    provide: TOKEN_STREAM,
+    useFactory: async (): Promise<TokenStreamPort> => {
+      if (shared.tokenStream !== undefined) return shared.tokenStream;
+      if (config.NATS_URL === undefined) return new InProcessTokenStream();
+      return new NatsTokenStream(await connect({ servers: config.NATS_URL, maxReconnectAttempts: -1 }));
+    },
   },
   ConnectionCloser,
 ];

@@ -10,11 +10,24 @@ import {
   loadEventStreamDefinition,
   type BusConsumer,
   type CommandSenderPort,
+  TOKEN_STREAM,
+  type TokenStreamPort,
 } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { PostgresEventStore, SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
 import type { EventMetadata, LlmCallRequested, RecordedEvent, RunCommand } from '@nexus/events';
-import { detectPromptInjection, LlmUnavailableError, redactSecrets, type ResilientLlmClient } from '@nexus/llm';
+import { RESERVATION_EXHAUSTED } from '@nexus/domain';
+import {
+  countPromptTokens,
+  countTokens,
+  detectPromptInjection,
+  estimateCost,
+  LlmUnavailableError,
+  loadPriceTable,
+  redactSecrets,
+  type LlmCallResult,
+  type ResilientLlmClient,
+} from '@nexus/llm';
 import { LLM_CLIENT } from '../llm-client.provider';
 
 export const LLM_GATEWAY_CONSUMER = 'llm-gateway';
@@ -30,12 +43,14 @@ export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationS
   private readonly logger = new Logger('llm-gateway');
   private nats: NatsConnection | undefined;
   private consumer: BusConsumer | undefined;
+  private readonly prices = loadPriceTable();
 
   constructor(
     @Inject(NEXUS_CONFIG) private readonly config: NexusConfig,
     @Inject(SQL_EXECUTOR) private readonly sql: SqlExecutor,
     @Inject(COMMAND_SENDER) private readonly commands: CommandSenderPort,
     @Inject(LLM_CLIENT) private readonly llm: ResilientLlmClient,
+    @Inject(TOKEN_STREAM) private readonly tokens: TokenStreamPort,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -63,7 +78,7 @@ export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   private async call(event: RecordedEvent): Promise<void> {
-    const { callId, model, messages, maxTokens } = event.data as LlmCallRequested['data'];
+    const { callId, messages } = event.data as LlmCallRequested['data'];
     const runId = event.streamId.slice('run-'.length);
     const actor = { userId: 'nexus', roles: ['service' as const], tenantId: event.metadata.actor.tenantId };
     const metadata = this.metadataCausedBy(event);
@@ -72,13 +87,8 @@ export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationS
     }
     let command: RunCommand;
     try {
-      const { response, provider, costMicroUsd, latencyMs } = await this.llm.complete({
-        model,
-        messages,
-        maxTokens,
-        temperature: this.config.NEXUS_LLM_TEMPERATURE,
-        seed: callId,
-      });
+      const outcome = await this.streamCall(runId, event.data as LlmCallRequested['data']);
+      const { response, provider, costMicroUsd, latencyMs } = outcome;
       command = {
         type: 'RecordLlmCallCompleted',
         data: {
@@ -111,6 +121,47 @@ export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationS
       if (!(error instanceof CommandRejectedError)) throw error;
       this.logger.warn(`run ${runId} call ${callId}: outcome refused: ${error.message}`);
     }
+  }
+
+  /**
+   * Streams the call, publishing tokens live to whoever watches the run, and meters it as it flows:
+   * a provider that goes past the call's reservation (its `max_tokens`) is cut there, and the call
+   * is recorded as `reservation_exhausted` with the usage counted so far — the run then fails
+   * `budget_exhausted`, and the budget is charged for exactly what was used.
+   */
+  private async streamCall(runId: string, request: LlmCallRequested['data']): Promise<LlmCallResult> {
+    const { callId, model, messages, maxTokens } = request;
+    const abort = new AbortController();
+    let completionTokens = 0;
+    let content = '';
+    let index = 0;
+    let provider = 'unknown';
+    const started = performance.now();
+    try {
+      const chunks = this.llm.stream({ model, messages, maxTokens, temperature: this.config.NEXUS_LLM_TEMPERATURE, seed: callId }, abort.signal);
+      for await (const chunk of chunks) {
+        if (chunk.type === 'done') return chunk.result;
+        provider = chunk.provider;
+        const tokens = countTokens(chunk.text);
+        if (completionTokens + tokens > maxTokens) break;
+        completionTokens += tokens;
+        content += chunk.text;
+        this.tokens.publish(runId, { callId, index: index++, text: chunk.text });
+      }
+    } finally {
+      abort.abort();
+    }
+    const promptTokens = countPromptTokens(messages);
+    return {
+      response: { content, toolCalls: [], usage: { promptTokens, completionTokens }, finishReason: RESERVATION_EXHAUSTED, provider, model },
+      provider,
+      attempts: 1,
+      fallbacks: 0,
+      failures: [],
+      costMicroUsd: estimateCost(model, promptTokens, completionTokens, this.prices),
+      latencyMs: performance.now() - started,
+      cached: false,
+    };
   }
 
   private metadataCausedBy(event: RecordedEvent): EventMetadata {

@@ -20,6 +20,9 @@ import {
   type StartedRunProcessState,
 } from './run-process.state';
 
+/** The finish reason of a call the gateway cut because its reservation was used up. */
+export const RESERVATION_EXHAUSTED = 'reservation_exhausted';
+
 /**
  * A process manager is a decider for process logic: it folds the events it follows into its own
  * state and reacts to each one with intents, plain data that thin executors carry out.
@@ -98,6 +101,11 @@ const onLlmCallCompleted = (run: StartedRunProcessState, { data }: LlmCallComple
     : [];
   // A finished run, or a superseded call, still pays for the call and does nothing more.
   if (run.status !== 'running' || run.latestCall?.callId !== data.callId) return settle;
+  if (data.finishReason === RESERVATION_EXHAUSTED) {
+    // The gateway cut the answer where its reservation ran out: pay for it, and stop the run.
+    const detail = 'the LLM call used up its reservation and was cut';
+    return [...settle, { type: 'Command', command: { type: 'FailRun', data: { runId: run.runId, reason: 'budget_exhausted', detail, actor, at } } }];
+  }
   if (data.toolCalls.length === 0) {
     return [...settle, { type: 'Command', command: { type: 'CompleteRun', data: { runId: run.runId, output: data.content, actor, at } } }];
   }

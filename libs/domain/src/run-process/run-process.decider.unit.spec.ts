@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { runCommandSchema, type RunEvent } from '@nexus/events';
 import type { LlmMessage, RunProcessContext, RunProcessIntent } from './run-process.intents';
+import { RESERVATION_EXHAUSTED } from './run-process.decider';
 import { conversationOf, type StartedRunProcessState } from './run-process.state';
 import {
   context, DEADLINE, foldProcess, llmCallCompleted, llmCallFailed, llmCallRequested, nexus, notAvailable,
@@ -62,6 +63,16 @@ describe('run process manager', () => {
     it('settles the reservation and completes the run with the answer when there are no tool calls', () => {
       const complete: RunProcessIntent = { type: 'Command', command: { type: 'CompleteRun', data: { runId, output: 'Done.', actor: nexus, at: T2 } } };
       given(step1).when(llmCallCompleted(1)).then([settle(1), complete]);
+    });
+
+    it('settles and fails the run as budget exhausted when the gateway cut the answer at its reservation', () => {
+      const cut = llmCallCompleted(1, [toolCall('t1')], 'partial answ');
+      const event = { ...cut, data: { ...cut.data, finishReason: RESERVATION_EXHAUSTED } } as typeof cut;
+      const detail = 'the LLM call used up its reservation and was cut';
+      given(step1).when(event).then([
+        settle(1),
+        { type: 'Command', command: { type: 'FailRun', data: { runId, reason: 'budget_exhausted', detail, actor: nexus, at: T2 } } },
+      ]);
     });
 
     it('records every tool call as not available while no tool can run', () => {

@@ -98,7 +98,7 @@ describe('the resilient client against an OpenAI-compatible server', () => {
     it('releases the provider stream when the consumer stops early', async () => {
       stubA.script({ type: 'success', content: 'one two three four' });
       for await (const chunk of client([provider(stubA, 'stub-a')]).stream(request)) {
-        expect(chunk).toEqual({ type: 'delta', text: 'one ' });
+        expect(chunk).toEqual({ type: 'delta', text: 'one ', provider: 'stub-a' });
         break;
       }
       const next = await client([provider(stubA, 'stub-a')]).complete(request);

@@ -32,7 +32,7 @@ export interface LlmCallResult {
 }
 
 export type LlmClientChunk =
-  | { readonly type: 'delta'; readonly text: string }
+  | { readonly type: 'delta'; readonly text: string; readonly provider: string }
   | { readonly type: 'done'; readonly result: LlmCallResult };
 
 interface Entry extends ProviderPolicy {
@@ -81,7 +81,7 @@ export class ResilientLlmClient {
     const started = this.now();
     const hit = await this.fromCache(request, started);
     if (hit) {
-      if (hit.response.content !== '') yield { type: 'delta', text: hit.response.content };
+      if (hit.response.content !== '') yield { type: 'delta', text: hit.response.content, provider: hit.provider };
       yield { type: 'done', result: hit };
       return;
     }
@@ -103,7 +103,7 @@ export class ResilientLlmClient {
         }
         if (firstText) llmMetrics.timeToFirstToken.observe(labels, (this.now() - started) / 1000);
         firstText = false;
-        yield chunk;
+        yield { ...chunk, provider: opened.provider };
         next = await opened.value.iterator.next();
       }
       throw new Error(`provider ${opened.provider} ended its stream without a final chunk`);

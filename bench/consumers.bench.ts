@@ -1,0 +1,152 @@
+/**
+ * Projector throughput draining a JetStream backlog with 1, 2 and 4 projector processes, next
+ * to the same backlog projected without the bus and to the bus alone.
+ *
+ *   node --import @swc-node/register/esm-register bench/consumers.bench.ts
+ *
+ * Throwaway durable PostgreSQL and NATS (or DATABASE_URL / NATS_URL). BENCH_BACKLOG (default
+ * 20,000) events of the session/budget mix (bench/support/session-events.ts) are COPYed into
+ * the store and published to JetStream by the real OutboxRelay, before anything consumes them.
+ *
+ * Each projector run starts from empty read models, an empty inbox and fresh durable consumers
+ * (deliver all), so every run drains the same backlog. To keep process start-up out of the
+ * figure, the bench holds `LOCK TABLE processed_events` while the processes start (their first
+ * deliveries block on the inbox insert), and the clock starts when it releases the lock; it
+ * stops when the inbox holds every event.
+ *
+ * Baselines, in this process:
+ * - `runProjections` over the store (the embedded mode's catch-up loop: batches of 500, one
+ *   transaction per batch, no bus);
+ * - the bus runtime (`createConsumer`: 8 partitions, max_ack_pending 1, inbox row in a
+ *   transaction, ack) with a no-op handler: the cost of ordering and exactly-once alone;
+ * - a raw JetStream ordered consumer that only parses each message: the bus's ceiling.
+ */
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { createConsumer, DEFAULT_PARTITIONS, loadEventStreamDefinition, OutboxRelay } from '../libs/bus/src/index';
+import { createPgExecutor, migrate, PostgresEventStore } from '../libs/event-store/src/index';
+import { allProjections, runProjections, tableOf } from '../libs/projections/src/index';
+import { startAppProcess, type AppProcess } from '../libs/testing/src/apps/app-process';
+import { createTestDatabase, startNats, startPostgres } from '../libs/testing/src/infra/index';
+import { fixed, printTable, waitUntil } from './support/report';
+import { copyFileInto, EVENT_COPY_COLUMNS, writeSessionEventsFile } from './support/session-events';
+
+const backlog = Number(process.env['BENCH_BACKLOG'] ?? 20_000);
+const instanceCounts = (process.env['BENCH_INSTANCES'] ?? '1,2,4').split(',').map(Number);
+const PROJECTOR_CONSUMER = 'projector';
+const drainTimeoutMs = 600_000;
+
+const postgres = await startPostgres({ durable: true });
+const nats = await startNats();
+const databaseUrl = await createTestDatabase(postgres.url, 'nexus_consumers_bench');
+const sql = createPgExecutor(databaseUrl, { max: 10 });
+const nc = await connect({ servers: nats.url });
+const stream = loadEventStreamDefinition().name;
+const rows: string[][] = [];
+
+async function inboxCount(consumer: string): Promise<number> {
+  const [row] = await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM processed_events WHERE consumer = $1', [consumer]);
+  return row?.n ?? 0;
+}
+
+/** Empty read models, inbox and checkpoints; the projector's durables deleted (recreated deliver-all). */
+async function reset(): Promise<void> {
+  const tables = allProjections.map((p) => tableOf(p.name));
+  await sql.exec(`TRUNCATE processed_events, dead_letters, ${tables.join(', ')}`);
+  await sql.exec(`UPDATE projection_checkpoints SET transaction_id = '0', position = 0`);
+  const jsm = await jetstreamManager(nc);
+  for (let p = 0; p < DEFAULT_PARTITIONS; p += 1) await jsm.consumers.delete(stream, `${PROJECTOR_CONSUMER}-p${p}`).catch(() => false);
+}
+
+async function projectorProcesses(instances: number, events: number): Promise<number> {
+  await reset();
+  const lock = new pg.Client({ connectionString: databaseUrl });
+  await lock.connect();
+  await lock.query('BEGIN');
+  await lock.query('LOCK TABLE processed_events IN ACCESS EXCLUSIVE MODE');
+  const apps: AppProcess[] = [];
+  try {
+    const env = { DATABASE_URL: databaseUrl, NATS_URL: nats.url };
+    // One after another: 2 cores start them no faster together, and a slow start would time out.
+    for (let i = 0; i < instances; i += 1) apps.push(await startAppProcess('projector', env));
+    const started = performance.now();
+    await lock.query('COMMIT');
+    await waitUntil(async () => (await inboxCount(PROJECTOR_CONSUMER)) >= events, drainTimeoutMs, 'the projectors', 100);
+    return events / ((performance.now() - started) / 1000);
+  } finally {
+    await lock.end().catch(() => undefined);
+    await Promise.allSettled(apps.map((app) => app.stop()));
+  }
+}
+
+async function catchUpLoop(events: number): Promise<number> {
+  await reset();
+  const started = performance.now();
+  const result = await runProjections(new PostgresEventStore(sql), sql, allProjections);
+  if (result.events !== events) throw new Error(`runProjections read ${result.events} events, expected ${events}`);
+  return events / ((performance.now() - started) / 1000);
+}
+
+async function busNoOp(events: number): Promise<number> {
+  const started = performance.now();
+  const consumer = await createConsumer({ name: 'bench-noop', nats: nc, sql, stream, handler: async () => undefined });
+  await waitUntil(async () => (await inboxCount('bench-noop')) >= events, drainTimeoutMs, 'the no-op consumer', 100);
+  const rate = events / ((performance.now() - started) / 1000);
+  await consumer.stop();
+  return rate;
+}
+
+async function rawJetStream(events: number): Promise<number> {
+  const started = performance.now();
+  const consumer = await jetstream(nc).consumers.get(stream);
+  const messages = await consumer.consume();
+  let seen = 0;
+  for await (const msg of messages) {
+    msg.json();
+    seen += 1;
+    if (seen >= events) break;
+  }
+  messages.stop();
+  return events / ((performance.now() - started) / 1000);
+}
+
+try {
+  await migrate(sql);
+  const dir = mkdtempSync(join(tmpdir(), 'nexus-consumers-bench-'));
+  const file = join(dir, 'events.copy');
+  const events = writeSessionEventsFile(file, backlog);
+  await copyFileInto(databaseUrl, 'events', EVENT_COPY_COLUMNS, file);
+  rmSync(dir, { recursive: true, force: true });
+  await sql.exec('VACUUM ANALYZE events');
+
+  let started = performance.now();
+  const relay = new OutboxRelay({ sql, nats: nc }).start();
+  const jsm = await jetstreamManager(nc);
+  await waitUntil(async () => (await jsm.streams.info(stream).then((i) => i.state.messages, () => 0)) >= events, drainTimeoutMs, 'the relay');
+  await relay.stop();
+  const relayRate = events / ((performance.now() - started) / 1000);
+  console.log(`backlog: ${events} events in JetStream (relayed at ${fixed(relayRate)}/s); ${DEFAULT_PARTITIONS} partitions`);
+
+  const baseline = await catchUpLoop(events);
+  rows.push(['runProjections, in process, no bus (baseline)', fixed(baseline), '1.00']);
+  const noop = await busNoOp(events);
+  rows.push(['bus runtime, no-op handler, in process', fixed(noop), fixed(noop / baseline, 2)]);
+  const raw = await rawJetStream(events);
+  rows.push(['raw JetStream ordered consumer, parse only', fixed(raw), fixed(raw / baseline, 2)]);
+  rows.push(['outbox relay publishing the backlog', fixed(relayRate), fixed(relayRate / baseline, 2)]);
+  for (const instances of instanceCounts) {
+    started = performance.now();
+    const rate = await projectorProcesses(instances, events);
+    rows.push([`projector × ${instances} (processes)`, fixed(rate), fixed(rate / baseline, 2)]);
+  }
+} finally {
+  await nc.drain().catch(() => undefined);
+  await sql.close();
+  await nats.stop();
+  await postgres.stop();
+}
+printTable(['what', 'events/s', 'vs runProjections'], rows);
