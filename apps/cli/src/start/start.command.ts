@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig, type NexusConfig } from '@nexus/config';
+import { InProcessTokenStream } from '@nexus/bus';
 import { openDatabase } from '@nexus/event-store';
 import { developmentApiKeys } from '@nexus/http';
 import type { SharedInfrastructure } from '@nexus/infrastructure';
@@ -35,7 +36,8 @@ export function registerStart(program: Command): void {
       for (const name of selected) if (apps[name] === undefined) throw new Error(`unknown app ${name}`);
       const sql = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir, poolSize: config.NEXUS_DB_POOL_SIZE });
       const started: NestFastifyApplication[] = [];
-      let shared: SharedInfrastructure = { sql };
+      // One database and one token stream for every app of the process.
+      let shared: SharedInfrastructure = { sql, tokenStream: new InProcessTokenStream() };
       for (const name of selected) {
         const app = apps[name] as (typeof apps)[string];
         const nest = await app.create(config, shared);

@@ -1,5 +1,6 @@
 import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { TOKEN_STREAM, type TokenStreamPort } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { EVENT_STORE, type EventStorePort } from '@nexus/event-store';
 import type { LlmCallCompleted, RecordedEvent, RunStarted } from '@nexus/events';
@@ -13,7 +14,8 @@ const heartbeatMs = 15_000;
 
 /**
  * `GET /v1/runs/{id}/stream`: the run's events (its own stream and its tool calls') as Server-Sent
- * Events while they happen, ending when the run ends. Each event's id is a cursor;
+ * Events while they happen, with the tokens of its LLM calls as they stream (`event: token`),
+ * ending when the run ends. Each event's id is a cursor;
  * `Last-Event-ID` resumes after it. Reads the event store itself, so it works the same in every
  * mode and never waits for a projection.
  */
@@ -22,6 +24,7 @@ export class StreamRunEventsHttpController {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStorePort,
     @Inject(NEXUS_CONFIG) private readonly config: NexusConfig,
+    @Inject(TOKEN_STREAM) private readonly tokens: TokenStreamPort,
   ) {}
 
   @Get()
@@ -49,6 +52,10 @@ export class StreamRunEventsHttpController {
       reply.raw.write(text);
       lastWrite = Date.now();
     };
+    // Live tokens of the run's LLM calls: a preview without ids (the recorded events are what resume).
+    const stopTokens = this.tokens.subscribe(runId, (delta) => {
+      if (open) write(`event: token\ndata: ${JSON.stringify(delta)}\n\n`);
+    });
 
     while (open) {
       const { fresh, ended } = await this.readNew(runStream, cursor);
@@ -63,6 +70,7 @@ export class StreamRunEventsHttpController {
       if (Date.now() - lastWrite > heartbeatMs) write(': keep-alive\n\n');
       await new Promise((resolve) => setTimeout(resolve, this.config.NEXUS_SSE_POLL_MS));
     }
+    stopTokens();
     reply.raw.end();
   }
 
