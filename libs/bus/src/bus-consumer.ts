@@ -89,7 +89,10 @@ export async function createConsumer(options: BusConsumerOptions): Promise<BusCo
   const streams: ConsumerMessages[] = [];
   const loops = durables.map(async (durable) => {
     const consumer = await js.consumers.get(options.stream, durable);
-    const messages = await consumer.consume({ max_messages: 1 });
+    // Short-lived pulls: nats-server 2.9 hands a timed-out (redelivered) message only to a pull
+    // request issued after the timeout, so a partition whose instance crashed mid-message waits
+    // for the next pull — up to the 30 s default — even though a live instance is waiting on it.
+    const messages = await consumer.consume({ max_messages: 1, expires: 5_000 });
     streams.push(messages);
     for await (const msg of messages) await handle(options, msg, backoffMs);
   });

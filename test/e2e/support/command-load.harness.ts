@@ -28,6 +28,10 @@ export interface LoadOptions {
   readonly pauseMs?: number;
   /** Seed of the workers' choices, so a run can be replayed. */
   readonly seed?: number;
+  /** Ends the load early (checked before each command), e.g. when a scenario's phases are over. */
+  readonly stopWhen?: () => boolean;
+  /** Called with each answer's status as it arrives. */
+  readonly onAnswer?: (status: number) => void;
 }
 
 /** mulberry32: a tiny seeded PRNG, so the command mix is the same on every run. */
@@ -72,6 +76,7 @@ export async function runCommandLoad(options: LoadOptions): Promise<LoadResult> 
       text = String(error);
     }
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    options.onAnswer?.(status);
     if (status !== 201 && status !== 202) {
       if (failures.length < 10) failures.push(`${status} POST ${path}: ${text.slice(0, 300)}`);
       return undefined;
@@ -84,7 +89,7 @@ export async function runCommandLoad(options: LoadOptions): Promise<LoadResult> 
     const random = prng((options.seed ?? 42) * 1000 + index);
     const sessions: string[] = [];
     const reservations: { sessionId: string; reservationId: string }[] = [];
-    while (issued < options.commands) {
+    while (issued < options.commands && !options.stopWhen?.()) {
       issued += 1;
       const roll = random();
       const session = sessions[Math.floor(random() * sessions.length)];
