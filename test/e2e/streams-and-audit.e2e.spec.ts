@@ -1,14 +1,13 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CommandBus } from '@nestjs/cqrs';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig } from '@nexus/config';
 import { createPgExecutor, type SqlExecutor } from '@nexus/event-store';
 import { developmentApiKeys } from '@nexus/http';
 import { freshTestDatabase } from '@nexus/testing';
-import { createCommandApi } from '../../apps/command-api/src/command-api.bootstrap';
-import { ExecuteInternalCommand } from '../../apps/command-api/src/internal/execute-internal-command/execute-internal-command.command';
+import { commandSenderOf, createCommandApi } from '../../apps/command-api/src/command-api.bootstrap';
+import { createLlmGateway } from '../../apps/llm-gateway/src/llm-gateway.bootstrap';
 import { createQueryApi } from '../../apps/query-api/src/query-api.bootstrap';
 
 const run = promisify(execFile);
@@ -25,6 +24,7 @@ describe('query API: raw streams and audit verification', () => {
   let url: string;
   let sql: SqlExecutor;
   let commandApp: NestFastifyApplication;
+  let gateway: NestFastifyApplication;
   let commandUrl: string;
 
   beforeAll(async () => {
@@ -35,10 +35,13 @@ describe('query API: raw streams and audit verification', () => {
     commandUrl = `http://127.0.0.1:${(commandApp.getHttpServer().address() as { port: number }).port}`;
     app = await createQueryApi(config);
     await app.listen(0, '127.0.0.1');
+    gateway = await createLlmGateway(config, { commandSender: commandSenderOf(commandApp) });
+    await gateway.init();
     url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
     sql = createPgExecutor(databaseUrl, { max: 1 });
   });
   afterAll(async () => {
+    await gateway.close();
     await app.close();
     await commandApp.close();
     await sql.close();
@@ -105,17 +108,8 @@ describe('query API: raw streams and audit verification', () => {
     const sse = await get(`/v1/runs/${runId}/stream`, 'alice');
     expect(sse.headers.get('content-type')).toBe('text/event-stream');
 
-    // The agent loop arrives with a later milestone; here the test plays it through the internal command path.
-    const service = { userId: 'nexus', roles: ['service' as const], tenantId: 'acme' };
-    const metadata = { actor: service, correlationId: 'sse', causationId: null, traceparent: null, ip: null, userAgent: null, idempotencyKey: null };
-    const bus = commandApp.get(CommandBus);
-    const at = () => new Date().toISOString();
-    const base = () => ({ runId, actor: service, at: at() });
-    await bus.execute(new ExecuteInternalCommand({ type: 'RequestLlmCall', data: { ...base(), callId: 'c1', reservationId: 'r1', model: 'local', messages: [{ role: 'user', content: 'hello' }], maxTokens: 64, estimatedPromptTokens: 2 } }, metadata));
-    await bus.execute(new ExecuteInternalCommand({ type: 'RecordLlmCallCompleted', data: { ...base(), callId: 'c1', content: 'local model: hello', toolCalls: [], usage: { promptTokens: 2, completionTokens: 4 }, costMicroUsd: 0, provider: 'local', model: 'local', latencyMs: 1, finishReason: 'stop' } }, metadata));
-    await bus.execute(new ExecuteInternalCommand({ type: 'CompleteRun', data: { ...base(), output: 'local model: hello' } }, metadata));
-
-    const frames = parseSse(await sse.text());
+    // The agent loop and the gateway run in this process: the local model answers.
+    const frames = parseSse(await sse.text()).filter((f) => f.event !== 'token');
     expect(frames.map((f) => f.event)).toEqual(['RunStarted', 'LlmCallRequested', 'LlmCallCompleted', 'RunCompleted', 'end']);
     expect(JSON.parse(frames[3]?.data ?? '{}')).toMatchObject({ type: 'RunCompleted', data: { output: 'local model: hello' } });
 

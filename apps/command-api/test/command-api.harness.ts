@@ -25,6 +25,8 @@ export interface CommandApiUnderTest {
   readonly sql: SqlExecutor;
   post(path: string, body: unknown, options?: { token?: string | null; headers?: Record<string, string>; raw?: string }): Promise<Response>;
   eventCount(): Promise<number>;
+  /** Waits until the agent loop has stopped adding events (its reactions are asynchronous). */
+  quiescent(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,15 @@ export async function startCommandApi(env: Record<string, string> = {}, database
     eventCount: async () => {
       const [row] = await sql.query<{ n: string }>('SELECT count(*)::text AS n FROM events');
       return Number(row?.n ?? 0);
+    },
+    quiescent: async () => {
+      let last = -1;
+      for (let stable = 0, rounds = 0; stable < 3 && rounds < 100; rounds++) {
+        const now = Number((await sql.query<{ n: string }>('SELECT count(*)::text AS n FROM events'))[0]?.n ?? 0);
+        stable = now === last ? stable + 1 : 0;
+        last = now;
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
     },
     close: async () => {
       await app.close();

@@ -26,7 +26,9 @@ describe('command API: rejected input', () => {
     const reservation = await api.post(`/v1/sessions/${sessionId}/budget/reservations`, { tokens: 10 });
     reservationId = ((await reservation.json()) as { reservationId: string }).reservationId;
     runId = ((await (await api.post(`/v1/sessions/${sessionId}/runs`, { input: 'hi' })).json()) as { runId: string }).runId;
-  });
+    // The run's agent loop reserves and requests a call on its own; let it settle before counting.
+    await api.quiescent();
+  }, 30_000);
   afterAll(async () => api.close());
 
   const paths = () => ({

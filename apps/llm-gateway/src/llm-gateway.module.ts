@@ -1,11 +1,14 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { connect } from '@nats-io/transport-node';
 import { COMMAND_SENDER, NatsCommandSender } from '@nexus/bus';
 import type { NexusConfig } from '@nexus/config';
-import { HealthHttpController, MetricsHttpController, ProblemDetailsFilter } from '@nexus/http';
+import { ApiKeyGuard, HealthHttpController, MetricsHttpController, ProblemDetailsFilter, RateLimitGuard } from '@nexus/http';
 import { infrastructureProviders, type SharedInfrastructure } from '@nexus/infrastructure';
 import { CallLlmWorker } from './call-llm/call-llm.worker';
+import { ChatCompletionsHandler } from './chat-completions/chat-completions.handler';
+import { ChatCompletionsHttpController } from './chat-completions/chat-completions.http.controller';
+import { SessionBudget } from './chat-completions/session-budget.adapter';
 import { llmClientProvider } from './llm-client.provider';
 
 /** Internal commands go to command-api in this process when it is here, else over NATS. */
@@ -20,18 +23,26 @@ const commandSenderProvider = (config: NexusConfig, shared: SharedInfrastructure
   },
 });
 
-/** Calls LLM providers for the agent loop: fallback, retries, breakers, cost, cache, filters. */
+/**
+ * Calls LLM providers for the agent loop (`LlmCallRequested`) and for OpenAI clients
+ * (`POST /v1/chat/completions`): fallback, retries, breakers, cost, cache, filters, budgets.
+ */
 @Module({})
 export class LlmGatewayModule {
   static forRoot(config: NexusConfig, shared: SharedInfrastructure = {}): DynamicModule {
     return {
       module: LlmGatewayModule,
-      controllers: [HealthHttpController, MetricsHttpController],
+      controllers: [HealthHttpController, MetricsHttpController, ChatCompletionsHttpController],
       providers: [
         ...infrastructureProviders('llm-gateway', config, shared),
         commandSenderProvider(config, shared),
         llmClientProvider,
         CallLlmWorker,
+        SessionBudget,
+        ChatCompletionsHandler,
+        // Every route needs a token except those marked @Public (health, metrics); limits per token.
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_GUARD, useClass: RateLimitGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
       ],
     };

@@ -6,7 +6,8 @@ import { collectProcessMetrics, httpRequestDuration } from './metrics/metrics';
 
 /** A Nest app on Fastify with Nexus's body limit, logging and request metrics, not yet listening. */
 export async function createHttpApp(app: string, module: unknown, config: NexusConfig): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: config.NEXUS_MAX_BODY_BYTES, trustProxy: true });
+  // forceCloseConnections: a long-lived SSE stream must not hold a shutdown hostage.
+  const adapter = new FastifyAdapter({ bodyLimit: config.NEXUS_MAX_BODY_BYTES, trustProxy: true, forceCloseConnections: true });
   const nest = await NestFactory.create<NestFastifyApplication>(module as never, adapter, {
     logger: config.NEXUS_LOG_LEVEL === 'silent' ? false : ['error', 'warn', 'log'],
     abortOnError: false,

@@ -35,7 +35,7 @@ function fromEndpoint(endpoint: ProviderEndpoint, env: NodeJS.ProcessEnv): LlmPr
 /**
  * Providers in fallback order from the environment (API.md "Configuration"): the endpoints of
  * `NEXUS_LLM_PROVIDERS` if set, else `OPENAI_BASE_URL`/`OPENAI_API_KEY` as `openai`; then
- * `ANTHROPIC_API_KEY` as `anthropic`; always the built-in `local` last (alone when nothing is set).
+ * `ANTHROPIC_API_KEY` as `anthropic`; always the built-in `local` last: for the `local` model, and for every model only when nothing else is set.
  * A local server such as Ollama needs only `OPENAI_BASE_URL`.
  */
 export function createProvidersFromEnv(env: NodeJS.ProcessEnv = process.env): LlmProviderPort[] {
@@ -56,7 +56,7 @@ export function createProvidersFromEnv(env: NodeJS.ProcessEnv = process.env): Ll
   if (anthropicKey && !providers.some((provider) => provider.name === 'anthropic')) {
     providers.push(new AnthropicProvider({ apiKey: anthropicKey }));
   }
-  providers.push(new LocalProvider());
+  providers.push(new LocalProvider({ answersAnyModel: providers.length === 0 }));
   return providers;
 }
 

@@ -12,12 +12,19 @@ describe('providers from the environment', () => {
     expect(names({ OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1', ANTHROPIC_API_KEY: 'k' })).toEqual(['openai', 'anthropic', 'local']);
   });
 
-  it('routes models: local only serves everything, SDK providers not the local model', () => {
+  it('routes models: SDK providers not the local model, local only the local model beside them', () => {
     const [openai, anthropic, local] = createProvidersFromEnv({ OPENAI_API_KEY: 'k', ANTHROPIC_API_KEY: 'k' });
     expect(openai?.supports('gpt-4o')).toBe(true);
     expect(openai?.supports('local')).toBe(false);
     expect(anthropic?.supports('claude-sonnet-4-0')).toBe(true);
     expect(anthropic?.supports('gpt-4o')).toBe(false);
+    expect(local?.supports('gpt-4o')).toBe(false);
+    expect(local?.supports('local')).toBe(true);
+  });
+
+  it('lets the local stand-in answer every model when it is the only provider (zero setup)', () => {
+    const [local, ...others] = createProvidersFromEnv({});
+    expect(others).toEqual([]);
     expect(local?.supports('gpt-4o')).toBe(true);
   });
 

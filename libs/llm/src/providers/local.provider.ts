@@ -63,13 +63,20 @@ function truncateToTokens(text: string, maxTokens: number): { text: string; trun
 export class LocalProvider implements LlmProviderPort {
   readonly name: string;
 
-  constructor(options: { name?: string } = {}) {
+  private readonly answersAnyModel: boolean;
+
+  constructor(options: { name?: string; answersAnyModel?: boolean } = {}) {
     this.name = options.name ?? 'local';
+    this.answersAnyModel = options.answersAnyModel ?? true;
   }
 
-  /** The last-resort fallback: it answers for any model name. */
-  supports(): boolean {
-    return true;
+  /**
+   * The `local` model always; any model only when it is the sole provider (zero-setup mode).
+   * Beside real providers it must not stand in for them: a run that asked for a paid model would
+   * silently get the stand-in's answer instead of failing `provider_unavailable`.
+   */
+  supports(model: string): boolean {
+    return this.answersAnyModel || model === LOCAL_MODEL;
   }
 
   async complete(request: LlmRequest, signal?: AbortSignal): Promise<LlmResponse> {

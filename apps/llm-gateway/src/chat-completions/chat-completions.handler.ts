@@ -1,0 +1,123 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { v7 as uuidv7 } from 'uuid';
+import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
+import type { Actor, EventMetadata } from '@nexus/events';
+import { ProblemException } from '@nexus/http';
+import {
+  countPromptTokens,
+  countTokens,
+  estimateCost,
+  LlmUnavailableError,
+  loadPriceTable,
+  redactSecrets,
+  type LlmRequest,
+  type ResilientLlmClient,
+} from '@nexus/llm';
+import { LLM_CLIENT } from '../llm-client.provider';
+import { toLlmMessages, toLlmTools, type ChatCompletionsRequest } from './chat-completions.request.dto';
+import { chatCompletion, type CompletionIdentity } from './chat-completions.response';
+import { meterStream, type MeteredEvent } from './metered-stream';
+import { SessionBudget, type SessionReservation } from './session-budget.adapter';
+
+/** A call whose budget is reserved: ready to go to a provider. */
+export interface ReservedCall {
+  readonly identity: CompletionIdentity;
+  readonly request: LlmRequest;
+  readonly promptTokens: number;
+  readonly reservation: SessionReservation;
+}
+
+/** Every provider failed: the reservation is released and the client may retry later. */
+const providerProblem = (error: unknown): unknown =>
+  error instanceof LlmUnavailableError
+    ? new ProblemException(503, 'provider_unavailable', 'Provider unavailable', `No LLM provider could serve model ${error.model}.`)
+    : error;
+
+/**
+ * `POST /v1/chat/completions` behind Nexus's governance: reserve the most the call can cost on the
+ * session's budget (prompt + max_tokens) BEFORE any provider is called, so concurrent calls can
+ * never overspend; then call the providers; then charge actual usage (or release on failure).
+ */
+@Injectable()
+export class ChatCompletionsHandler {
+  private readonly prices = loadPriceTable();
+
+  constructor(
+    @Inject(NEXUS_CONFIG) private readonly config: NexusConfig,
+    @Inject(LLM_CLIENT) private readonly llm: ResilientLlmClient,
+    private readonly budget: SessionBudget,
+  ) {}
+
+  async reserve(sessionId: string, body: ChatCompletionsRequest, actor: Actor, metadata: EventMetadata): Promise<ReservedCall> {
+    const messages = toLlmMessages(body.messages);
+    const tools = toLlmTools(body);
+    const cap = this.config.NEXUS_LLM_MAX_TOKENS;
+    const maxTokens = Math.min(body.max_completion_tokens ?? body.max_tokens ?? cap, cap);
+    // Tool definitions are part of the prompt a provider bills for.
+    const promptTokens = countPromptTokens(messages) + (tools === undefined ? 0 : countTokens(JSON.stringify(tools)));
+    const amount = {
+      tokens: promptTokens + maxTokens,
+      costMicroUsd: estimateCost(body.model, promptTokens, maxTokens, this.prices),
+      wallClockSeconds: 0,
+    };
+    const reservation = await this.budget.reserve({ sessionId, amount, actor, metadata, purpose: `chat.completions ${body.model}` });
+    return {
+      identity: { id: `chatcmpl-${uuidv7()}`, created: Math.floor(Date.now() / 1000), model: body.model },
+      request: {
+        model: body.model,
+        messages,
+        ...(tools === undefined ? {} : { tools }),
+        maxTokens,
+        temperature: body.temperature ?? this.config.NEXUS_LLM_TEMPERATURE,
+      },
+      promptTokens,
+      reservation,
+    };
+  }
+
+  async complete(call: ReservedCall): Promise<ReturnType<typeof chatCompletion>> {
+    let result;
+    try {
+      result = await this.llm.complete(call.request);
+    } catch (error) {
+      await this.budget.release(call.reservation);
+      throw providerProblem(error);
+    }
+    const { response, costMicroUsd } = result;
+    await this.budget.consume(call.reservation, { tokens: response.usage.promptTokens + response.usage.completionTokens, costMicroUsd });
+    return chatCompletion(
+      { ...call.identity, model: response.model },
+      // Secrets never leave the gateway: the model's answer is redacted as the call-llm worker does.
+      { content: redactSecrets(response.content).text, toolCalls: response.toolCalls, finishReason: response.finishReason, usage: response.usage },
+    );
+  }
+
+  /**
+   * Starts a metered stream and waits for its first event, so that a provider failure still becomes
+   * a problem response (and a released reservation) before any byte of the stream is sent.
+   */
+  async stream(call: ReservedCall, signal: AbortSignal): Promise<AsyncIterable<MeteredEvent>> {
+    const events = meterStream(this.llm.stream(call.request, signal), {
+      promptTokens: call.promptTokens,
+      allowance: call.request.maxTokens,
+      signal,
+      onOpenFailure: async (error) => {
+        await this.budget.release(call.reservation);
+        return providerProblem(error);
+      },
+      settle: (usage, result) =>
+        this.budget.consume(call.reservation, {
+          tokens: usage.promptTokens + usage.completionTokens,
+          costMicroUsd: result?.costMicroUsd ?? estimateCost(call.request.model, usage.promptTokens, usage.completionTokens, this.prices),
+        }),
+    });
+    const first = await events.next();
+    return {
+      async *[Symbol.asyncIterator]() {
+        if (first.done) return;
+        yield first.value;
+        yield* events;
+      },
+    };
+  }
+}

@@ -1,0 +1,80 @@
+import type { LlmToolCall, LlmUsage } from '@nexus/llm';
+
+/** What every object of one completion shares: its id, creation second and model. */
+export interface CompletionIdentity {
+  readonly id: string;
+  readonly created: number;
+  readonly model: string;
+}
+
+const openAiUsage = (usage: LlmUsage) => ({
+  prompt_tokens: usage.promptTokens,
+  completion_tokens: usage.completionTokens,
+  total_tokens: usage.promptTokens + usage.completionTokens,
+});
+
+// Providers may leave tool call ids empty (a stream that never sent one); OpenAI clients need them.
+const openAiToolCalls = (calls: readonly LlmToolCall[], completionId: string) =>
+  calls.map((call, index) => ({
+    id: call.toolCallId || `call_${completionId.slice(-12)}_${index}`,
+    type: 'function' as const,
+    function: { name: call.name, arguments: JSON.stringify(call.arguments) },
+  }));
+
+/** OpenAI's finish reasons; a tool call always ends the turn as `tool_calls`. */
+const openAiFinishReason = (reason: string, toolCalls: readonly LlmToolCall[]): string =>
+  toolCalls.length > 0 ? 'tool_calls' : reason;
+
+/** A `chat.completion` object. */
+export function chatCompletion(
+  identity: CompletionIdentity,
+  answer: { content: string; toolCalls: readonly LlmToolCall[]; finishReason: string; usage: LlmUsage },
+) {
+  const toolCalls = openAiToolCalls(answer.toolCalls, identity.id);
+  return {
+    ...identity,
+    object: 'chat.completion' as const,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant' as const,
+          content: toolCalls.length > 0 && answer.content === '' ? null : answer.content,
+          refusal: null,
+          ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+        },
+        logprobs: null,
+        finish_reason: openAiFinishReason(answer.finishReason, answer.toolCalls),
+      },
+    ],
+    usage: openAiUsage(answer.usage),
+  };
+}
+
+/** The `chat.completion.chunk` objects of a stream, each ready to be one SSE `data:` line. */
+export const chunks = {
+  delta: (identity: CompletionIdentity, delta: Record<string, unknown>) => ({
+    ...identity,
+    object: 'chat.completion.chunk' as const,
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: null }],
+  }),
+  toolCalls: (identity: CompletionIdentity, calls: readonly LlmToolCall[]) =>
+    chunks.delta(identity, {
+      tool_calls: openAiToolCalls(calls, identity.id).map((call, index) => ({ index, ...call })),
+    }),
+  finish: (identity: CompletionIdentity, finishReason: string, toolCalls: readonly LlmToolCall[]) => ({
+    ...identity,
+    object: 'chat.completion.chunk' as const,
+    choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: openAiFinishReason(finishReason, toolCalls) }],
+  }),
+  /** With `stream_options.include_usage`, OpenAI ends with a chunk with no choices and the usage. */
+  usage: (identity: CompletionIdentity, usage: LlmUsage) => ({
+    ...identity,
+    object: 'chat.completion.chunk' as const,
+    choices: [],
+    usage: openAiUsage(usage),
+  }),
+};
+
+/** One Server-Sent Event as OpenAI streams them: a `data:` line and a blank line. */
+export const sseData = (value: unknown): string => `data: ${typeof value === 'string' ? value : JSON.stringify(value)}\n\n`;

@@ -1,0 +1,26 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { toProblem } from '@nexus/http';
+
+/**
+ * Nexus problem documents (RFC 9457), plus what OpenAI clients read: an `error` member
+ * `{ message, type, code }` (an extension member, so the document stays a valid problem), and
+ * `x-should-retry: false` on refusals — OpenAI SDKs otherwise retry a 409 such as
+ * `budget_exceeded`, which a retry will not change.
+ */
+@Catch()
+export class OpenAiProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('http');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const { document, headers, internal } = toProblem(error);
+    if (internal) this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    const refusal = document.status >= 400 && document.status < 500 && document.status !== 429;
+    void reply
+      .status(document.status)
+      .headers({ ...headers, ...(refusal ? { 'x-should-retry': 'false' } : {}) })
+      .type('application/problem+json')
+      .send({ ...document, error: { message: document.detail, type: document.code, code: document.code, param: null } });
+  }
+}

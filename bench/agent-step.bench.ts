@@ -1,0 +1,147 @@
+/**
+ * Agent-loop step overhead across real processes, next to one direct append on the same server.
+ *
+ *   node --import @swc-node/register/esm-register bench/agent-step.bench.ts
+ *
+ * Starts a throwaway durable PostgreSQL (or uses DATABASE_URL), a NATS JetStream server (or
+ * NATS_URL), command-api (outbox relay + agent loop) and llm-gateway, each its own process, and
+ * runs BENCH_RUNS (default 60) runs on the `local` model, BENCH_CONCURRENCY (default 1) at a time.
+ * Each run's input is one `/tool lookup {…}` line, so a run takes two LLM steps:
+ *
+ * - tool step: `LlmCallCompleted` (step 1, with a tool call) → `LlmCallRequested` (step 2): the
+ *   event is relayed to the agent loop, which records "tool not available", whose event is relayed
+ *   to it again, which reserves budget and requests the next call;
+ * - answer step: `LlmCallCompleted` (step 2, no tool call) → `RunCompleted`: one hop.
+ *
+ * Gaps are taken between the events' `occurredAt`, i.e. the `at` each command carried: the
+ * gateway stamps `LlmCallCompleted` before sending it over NATS to command-api, and the agent loop
+ * stamps the next command when it reacts, so the gap is event → bus → process manager → next
+ * command (the final append of that command is not in it). Baseline: p50/p99 of single-event
+ * appends with `PostgresEventStore`, in process, on the same server.
+ */
+import { randomUUID } from 'node:crypto';
+import type { NewEvent, RecordedEvent } from '@nexus/events';
+import { createPgExecutor, migrate, PostgresEventStore } from '../libs/event-store/src/index';
+import { developmentApiKeys } from '../libs/http/src/auth/api-keys';
+import { startAppProcess, type AppProcess } from '../libs/testing/src/apps/app-process';
+import { createTestDatabase, startNats, startPostgres } from '../libs/testing/src/infra/index';
+import { fixed, percentile, printTable, waitUntil } from './support/report';
+
+const runs = Number(process.env['BENCH_RUNS'] ?? 60);
+const concurrency = Number(process.env['BENCH_CONCURRENCY'] ?? 1);
+const appends = Number(process.env['BENCH_APPENDS'] ?? 500);
+const authorization = `Bearer ${developmentApiKeys.find((k) => k.userId === 'alice')?.key ?? ''}`;
+
+async function post(url: string, body: unknown): Promise<Record<string, string>> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify(body) });
+  const json = (await response.json()) as Record<string, string>;
+  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+const ms = (from: RecordedEvent, to: RecordedEvent) => Date.parse(to.occurredAt) - Date.parse(from.occurredAt);
+
+/** The two step gaps of one finished run, read from its stream. */
+function stepGaps(events: readonly RecordedEvent[]): { tool: number; answer: number } {
+  const completed = events.filter((e) => e.type === 'LlmCallCompleted');
+  const requested = events.filter((e) => e.type === 'LlmCallRequested');
+  const end = events.find((e) => e.type === 'RunCompleted');
+  const [first, second] = completed;
+  if (!first || !second || !requested[1] || !end) throw new Error(`unexpected run: ${events.map((e) => e.type).join(', ')}`);
+  return { tool: ms(first, requested[1]), answer: ms(second, end) };
+}
+
+function benchEvent(n: number): NewEvent {
+  return {
+    id: randomUUID(),
+    type: 'BenchmarkEventRecorded',
+    schemaVersion: 1,
+    data: { n, note: 'a small payload, like most domain events' },
+    metadata: {
+      actor: { userId: 'bench', roles: ['service'], tenantId: 'bench' },
+      correlationId: randomUUID(),
+      causationId: null,
+      traceparent: null,
+      ip: null,
+      userAgent: null,
+      idempotencyKey: null,
+    },
+    occurredAt: new Date().toISOString(),
+  };
+}
+
+/** Latency of single-event appends, one at a time, to fresh and growing streams. */
+async function appendLatencies(serverUrl: string): Promise<number[]> {
+  const sql = createPgExecutor(await createTestDatabase(serverUrl, 'nexus_bench_append'), { max: 1 });
+  await migrate(sql);
+  const store = new PostgresEventStore(sql);
+  const latencies: number[] = [];
+  let streamId = `bench-${randomUUID()}`;
+  let version = 0;
+  for (let n = 0; n < appends; n += 1) {
+    if (version === 20) [streamId, version] = [`bench-${randomUUID()}`, 0];
+    const started = performance.now();
+    version = (await store.appendToStream(streamId, [benchEvent(n)], { expectedVersion: version })).nextExpectedVersion;
+    latencies.push(performance.now() - started);
+  }
+  await sql.close();
+  return latencies;
+}
+
+const postgres = await startPostgres({ durable: true });
+const nats = await startNats();
+const databaseUrl = await createTestDatabase(postgres.url, 'nexus_agent_step_bench');
+const env = { DATABASE_URL: databaseUrl, NATS_URL: nats.url, NEXUS_RATE_LIMIT_POINTS: '1000000000' };
+let commandApi: AppProcess | undefined;
+let gateway: AppProcess | undefined;
+const sql = createPgExecutor(databaseUrl, { max: 2 });
+try {
+  commandApi = await startAppProcess('command-api', env);
+  gateway = await startAppProcess('llm-gateway', env);
+  const store = new PostgresEventStore(sql);
+  const { sessionId } = await post(`${commandApi.url}/v1/sessions`, { budget: { tokens: 1_000_000_000, costUsd: 1000 } });
+
+  const runOnce = async (n: number) => {
+    const { runId } = await post(`${commandApi!.url}/v1/sessions/${sessionId}/runs`, { input: `/tool lookup {"n":${n}}` });
+    let events: RecordedEvent[] = [];
+    await waitUntil(
+      async () => {
+        events = await store.readStream(`run-${runId}`);
+        return events.some((e) => ['RunCompleted', 'RunFailed', 'RunCancelled'].includes(e.type));
+      },
+      30_000,
+      `run ${runId}`,
+      20,
+    );
+    return stepGaps(events);
+  };
+  // Warm-up: the first runs pay for JIT, connection pools and consumer start-up.
+  for (let n = 0; n < 5; n += 1) await runOnce(-n - 1);
+
+  const gaps: { tool: number; answer: number }[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < runs) gaps.push(await runOnce(next++));
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const baseline = await appendLatencies(postgres.url);
+
+  console.log(`${runs} runs on the local model, ${concurrency} at a time, ${fixed(seconds, 1)} s; ${appends} baseline appends`);
+  const line = (name: string, values: number[]) => [name, String(values.length), ...[50, 99].map((p) => fixed(percentile(values, p), 1))];
+  printTable(
+    ['measure', 'n', 'p50 ms', 'p99 ms'],
+    [
+      line('tool step: LlmCallCompleted → next LlmCallRequested', gaps.map((g) => g.tool)),
+      line('answer step: LlmCallCompleted → RunCompleted', gaps.map((g) => g.answer)),
+      line('baseline: one in-process append', baseline),
+    ],
+  );
+} finally {
+  await sql.close();
+  await Promise.all([commandApi?.stop(), gateway?.stop()]);
+  await nats.stop();
+  await postgres.stop();
+}

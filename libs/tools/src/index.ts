@@ -1,0 +1,17 @@
+export * from './tool-definition';
+export { ToolRegistry, type ModelToolDefinition } from './tool-registry';
+export { runTool, type RunToolContext } from './run-tool';
+export { AddressGate, httpPolicyFromEnv, type HttpAddressPolicy } from './http/address-policy';
+export { AddressRefusedError, guardedLookup, systemResolver, type HostResolver } from './http/guarded-lookup';
+export { createHttpRequestTool, type HttpRequestToolOptions } from './http/http-request.tool';
+export { createFilesReadTool, createFilesWriteTool } from './files/files.tools';
+export { DEFAULT_WORKSPACE_LIMITS, isInside, workspaceRoot, type WorkspaceLimits } from './files/workspace';
+export { createCodeExecutionTool, type CodeExecutionOptions } from './code/code-execution.tool';
+export { EMBEDDER, type EmbedderPort } from './memory/embedder.port';
+export { LexicalHashEmbedder } from './memory/lexical-hash.embedder';
+export { OpenAiEmbedder } from './memory/openai.embedder';
+export * from './memory/vector-memory.port';
+export { PgVectorMemoryAdapter } from './memory/pgvector-memory.adapter';
+export { QdrantMemoryAdapter, qdrantCollectionName, type QdrantMemoryClient } from './memory/qdrant-memory.adapter';
+export { createMemoryTools, type MemoryToolsOptions } from './memory/memory.tools';
+export { builtinToolsOptionsFromEnv, createBuiltinToolRegistry, type BuiltinToolsOptions } from './builtin-tools';
