@@ -17,6 +17,15 @@ import { DEFAULT_PARTITIONS, eventSubject } from './subjects';
 /** First key of the relay's advisory lock; the second is `hashtext(name)`. */
 const RELAY_LOCK_NAMESPACE = 7_300_452;
 
+const APPENDED_CHANNEL = 'nexus_events_appended';
+
+interface LeaderLock {
+  lost(): boolean;
+  /** Resolves at the next commit of appended events, or after `timeoutMs` (the polling fallback). */
+  nextAppend(timeoutMs: number, signal: AbortSignal): Promise<void>;
+  unlock(): Promise<void>;
+}
+
 export interface OutboxRelayOptions {
   /**
    * A real Postgres server only. In PGlite/embedded mode there is no relay at all: the event store
@@ -119,7 +128,7 @@ export class OutboxRelay {
   }
 
   /** A session-level advisory lock on a dedicated connection: held while that session lives. */
-  private async tryLock(): Promise<{ lost: () => boolean; unlock: () => Promise<void> } | undefined> {
+  private async tryLock(): Promise<LeaderLock | undefined> {
     let client: pg.PoolClient;
     try {
       client = await this.options.sql.pool.connect();
@@ -142,8 +151,24 @@ export class OutboxRelay {
       release();
       return undefined;
     }
+    // The leader's own session also listens for appends (migration 008), to publish at once.
+    let wake: (() => void) | undefined;
+    client.on('notification', () => wake?.());
+    await client.query(`LISTEN ${APPENDED_CHANNEL}`).catch(() => undefined);
     return {
       lost: () => lost,
+      nextAppend: (timeoutMs, signal) =>
+        new Promise<void>((resolve) => {
+          const done = (): void => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', done);
+            wake = undefined;
+            resolve();
+          };
+          const timer = setTimeout(done, timeoutMs);
+          signal.addEventListener('abort', done, { once: true });
+          wake = done;
+        }),
       // Closing the session releases the lock even when the unlock statement cannot run.
       unlock: async () => {
         await client
@@ -154,7 +179,7 @@ export class OutboxRelay {
     };
   }
 
-  private async lead(lock: { lost: () => boolean }): Promise<void> {
+  private async lead(lock: LeaderLock): Promise<void> {
     const signal = this.abort.signal;
     const js = jetstream(this.options.nats, { timeout: this.options.publishTimeoutMs ?? 2000 });
     await this.policy.execute(
@@ -174,9 +199,7 @@ export class OutboxRelay {
       }
       const head = await this.store.headPosition().catch(() => undefined);
       if (head !== undefined) busMetrics.relayLag.set(Math.max(0, head - checkpoint.position));
-      if (page.events.length === 0) {
-        await sleep(this.options.pollIntervalMs ?? 100, undefined, { signal }).catch(() => undefined);
-      }
+      if (page.events.length === 0) await lock.nextAppend(this.options.pollIntervalMs ?? 100, signal);
     }
   }
 

@@ -15,3 +15,5 @@ export { PgVectorMemoryAdapter } from './memory/pgvector-memory.adapter';
 export { QdrantMemoryAdapter, qdrantCollectionName, type QdrantMemoryClient } from './memory/qdrant-memory.adapter';
 export { createMemoryTools, type MemoryToolsOptions } from './memory/memory.tools';
 export { builtinToolsOptionsFromEnv, createBuiltinToolRegistry, type BuiltinToolsOptions } from './builtin-tools';
+export { mcpServersFromEnv, type McpServerConfig } from './mcp/mcp-server-config';
+export { connectMcpTools, mcpToolName, type McpTools, type McpToolsOptions } from './mcp/mcp.tools';
