@@ -19,6 +19,7 @@ import { ServeInternalCommandsNatsListener } from './internal/serve-internal-com
 import { AgentLoopExecutor } from './agent-loop/agent-loop.executor';
 import { InProcessCommandSender } from './agent-loop/internal-command.sender';
 import { RunAgentLoopWorker } from './agent-loop/run-agent-loop.worker';
+import { toolCatalogProviders } from './agent-loop/tool-catalog.providers';
 import { FireDueTimersWorker } from './timers/fire-due-timers.worker';
 import { RelayEventsWorker } from './relay-events/relay-events.worker';
 import { CancelRunHandler } from './runs/cancel-run/cancel-run.handler';
@@ -74,6 +75,7 @@ export class CommandApiModule {
         RelayEventsWorker,
         ServeInternalCommandsNatsListener,
         InProcessCommandSender,
+        ...toolCatalogProviders,
         AgentLoopExecutor,
         RunAgentLoopWorker,
         FireDueTimersWorker,

@@ -5,3 +5,4 @@ export * from './budget';
 export * from './run';
 export * from './tool-call';
 export * from './run-process';
+export * from './tool-call-outcome';

@@ -10,6 +10,7 @@ import { commandSenderOf, createCommandApi } from '../../../command-api/src/comm
 import { createLlmGateway } from '../../../llm-gateway/src/llm-gateway.bootstrap';
 import { createProjector } from '../../../projector/src/projector.bootstrap';
 import { createQueryApi } from '../../../query-api/src/query-api.bootstrap';
+import { createToolRunner } from '../../../tool-runner/src/tool-runner.bootstrap';
 
 type AppFactory = (config: NexusConfig, shared: SharedInfrastructure) => Promise<NestFastifyApplication>;
 
@@ -18,6 +19,8 @@ const apps: Record<string, { create: AppFactory; port: (config: NexusConfig) => 
   'query-api': { create: createQueryApi, port: (c) => c.QUERY_API_PORT },
   projector: { create: createProjector, port: (c) => c.PROJECTOR_PORT },
   'llm-gateway': { create: createLlmGateway, port: (c) => c.LLM_GATEWAY_PORT },
+  // After command-api: it runs tool calls through command-api's in-process command sender.
+  'tool-runner': { create: createToolRunner, port: (c) => c.TOOL_RUNNER_PORT },
 };
 
 /**

@@ -5,16 +5,25 @@ import {
   budgetDecider,
   fold,
   InvalidStateError,
+  remainingBudget,
   runDecider,
   toBudgetStreamId,
   toRunStreamId,
   type RunProcessIntent,
 } from '@nexus/domain';
 import { EVENT_STORE, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
-import type { BudgetEvent, DomainCommand, EventMetadata, LlmCallRequested, RunEvent } from '@nexus/events';
+import { argsDigest, type Actor, type BudgetEvent, type DomainCommand, type EventMetadata, type LlmCallRequested, type RunEvent } from '@nexus/events';
 import { countPromptTokens, estimateCost, loadPriceTable } from '@nexus/llm';
+import { POLICY_ENGINE, type PolicyEnginePort } from '@nexus/policy';
 import { scheduleTimer } from '@nexus/timers';
+import type { ToolRegistry } from '@nexus/tools';
 import { InProcessCommandSender } from './internal-command.sender';
+import { TOOL_REGISTRY } from './tool-catalog.providers';
+
+type DispatchToolCall = Extract<RunProcessIntent, { type: 'DispatchToolCall' }>;
+
+/** The durable timer that expires one tool call's approval request. */
+export const approvalExpiryTimerId = (toolCallId: string): string => `toolcall-${toolCallId}-approval-expiry`;
 
 /**
  * Carries out the run process's intents: one thin async function per kind. All it sends are
@@ -29,6 +38,8 @@ export class AgentLoopExecutor {
     @Inject(EVENT_STORE) private readonly store: EventStorePort,
     @Inject(SQL_EXECUTOR) private readonly sql: SqlExecutor,
     @Inject(NEXUS_CONFIG) private readonly config: NexusConfig,
+    @Inject(TOOL_REGISTRY) private readonly tools: ToolRegistry,
+    @Inject(POLICY_ENGINE) private readonly policy: PolicyEnginePort,
   ) {}
 
   async execute(intent: RunProcessIntent, metadata: EventMetadata): Promise<void> {
@@ -44,7 +55,7 @@ export class AgentLoopExecutor {
       case 'ScheduleTimer':
         return void (await scheduleTimer(this.sql, { id: intent.timerId, dueAt: intent.dueAt, command: intent.command, metadata }));
       case 'DispatchToolCall':
-        throw new Error(`tool dispatch is not available yet (${intent.toolCall.name})`);
+        return this.dispatchToolCall(intent, metadata);
     }
   }
 
@@ -106,6 +117,72 @@ export class AgentLoopExecutor {
         if (!(error instanceof InvalidStateError)) throw error;
       }
     }
+  }
+
+  /**
+   * Requests the tool call on the run user's behalf, has the policy decide it and, when a human
+   * must approve, arms the approval's expiry. Repeatable: the same request and verdict are no-ops
+   * for the tool-call decider, and the timer id is derived from the call.
+   */
+  private async dispatchToolCall(intent: DispatchToolCall, metadata: EventMetadata): Promise<void> {
+    const { runId, sessionId, toolCall, actor, at } = intent;
+    const { toolCallId } = toolCall;
+    const tool = this.tools.get(toolCall.name)?.definition;
+    if (tool === undefined) {
+      const content = `tool not available: ${toolCall.name}`;
+      await this.send({ type: 'RecordToolResult', data: { runId, toolCallId, status: 'failed', content, actor, at } }, metadata);
+      return;
+    }
+    const [runEvents, budgetEvents] = await Promise.all([this.store.readStream(toRunStreamId(runId)), this.store.readStream(toBudgetStreamId(sessionId))]);
+    const requestedBy = this.runUser(runEvents[0]?.metadata.actor, intent);
+    const input = toolCall.arguments;
+    await this.send(
+      {
+        type: 'RequestToolCall',
+        data: {
+          toolCallId, runId, sessionId, requestedBy, tool: tool.name, toolVersion: tool.version, category: tool.category,
+          risk: tool.risk, input, argsDigest: argsDigest(input), actor, at,
+        },
+      },
+      metadata,
+    );
+    const budget = fold(budgetDecider, budgetEvents as unknown as BudgetEvent[]);
+    const remainingBudgetTokens = budget.status === 'none' ? 0 : Math.max(0, remainingBudget(budget).tokens);
+    const verdict = this.policy.evaluate({
+      principal: requestedBy,
+      action: { tool: tool.name, category: tool.category, risk: tool.risk },
+      resource: { sessionId, remainingBudgetTokens },
+      context: { input },
+    });
+    const needsApproval = verdict.decision === 'require_approval';
+    const expiresAt = needsApproval ? new Date(Date.parse(at) + this.config.NEXUS_APPROVAL_TTL_SECONDS * 1000).toISOString() : null;
+    const { decision, rule, reason } = verdict;
+    const approverRoles = needsApproval ? [...verdict.approverRoles] : [];
+    try {
+      await this.send(
+        { type: 'RecordPolicyDecision', data: { toolCallId, decision, rule, reason, approverRoles, approvalExpiresAt: expiresAt, actor, at } },
+        metadata,
+      );
+    } catch (error) {
+      // A redelivery after the budget moved may evaluate differently; the first verdict stands.
+      if (error instanceof InvalidStateError) return;
+      throw error;
+    }
+    if (expiresAt === null) return;
+    await scheduleTimer(this.sql, {
+      id: approvalExpiryTimerId(toolCallId),
+      dueAt: expiresAt,
+      command: { type: 'ExpireApproval', data: { toolCallId, actor, at: expiresAt } },
+      metadata,
+    });
+  }
+
+  /** The run's user with their roles, as they started the run (the policy and approvals need the roles). */
+  private runUser(starter: Actor | undefined, intent: DispatchToolCall): Actor {
+    if (starter === undefined || starter.userId !== intent.userId) {
+      throw new Error(`run ${intent.runId}: its first event does not name its user ${intent.userId}`);
+    }
+    return { userId: starter.userId, roles: [...starter.roles], tenantId: starter.tenantId };
   }
 
   private send(command: DomainCommand, metadata: EventMetadata) {

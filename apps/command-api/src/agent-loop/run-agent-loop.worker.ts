@@ -3,31 +3,49 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createConsumer, createLogConsumer, ensureStream, loadEventStreamDefinition, type BusConsumer } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
-import { runProcess, toRunStreamId, type RunProcessEvent } from '@nexus/domain';
+import {
+  DomainError,
+  runProcess,
+  toolCallOutcome,
+  toRunStreamId,
+  toToolCallStreamId,
+  type RunProcessEvent,
+} from '@nexus/domain';
 import { EVENT_STORE, PostgresEventStore, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
-import type { BudgetReserved, EventMetadata, RecordedEvent } from '@nexus/events';
+import type { BudgetReserved, EventMetadata, RecordedEvent, ToolCallEvent } from '@nexus/events';
 import { scheduleTimer } from '@nexus/timers';
+import type { ToolRegistry } from '@nexus/tools';
 import { AgentLoopExecutor } from './agent-loop.executor';
+import { InProcessCommandSender } from './internal-command.sender';
+import { TOOL_REGISTRY } from './tool-catalog.providers';
+
+const TOOL_CALL_STREAM_PREFIX = 'toolcall-';
 
 export const AGENT_LOOP_CONSUMER = 'agent-loop';
 
 /**
  * Hosts the agent loop: consumes run events (JetStream, or the log in embedded mode), folds the
  * run's process state from its stream, asks the process manager what to do next and has the
- * executor do it. Also arms the expiry timer of every reservation.
+ * executor do it. Also arms the expiry timer of every reservation, and reports each tool call's
+ * outcome back to its run.
  */
 @Injectable()
 export class RunAgentLoopWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('agent-loop');
   private nats: NatsConnection | undefined;
   private consumer: BusConsumer | undefined;
+  private readonly toolsAvailable: ReadonlySet<string>;
 
   constructor(
     @Inject(NEXUS_CONFIG) private readonly config: NexusConfig,
     @Inject(SQL_EXECUTOR) private readonly sql: SqlExecutor,
     @Inject(EVENT_STORE) private readonly store: EventStorePort,
     private readonly executor: AgentLoopExecutor,
-  ) {}
+    private readonly sender: InProcessCommandSender,
+    @Inject(TOOL_REGISTRY) tools: ToolRegistry,
+  ) {
+    this.toolsAvailable = new Set(tools.list().map((tool) => tool.name));
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     // Commands and timers go through other connections than the consumer's transaction.
@@ -38,7 +56,8 @@ export class RunAgentLoopWorker implements OnApplicationBootstrap, BeforeApplica
         sql: this.sql,
         storeFor: (sql) => new PostgresEventStore(sql),
         handlerOutsideTransaction: true,
-        accepts: (event) => event.streamId.startsWith('run-') || event.type === 'BudgetReserved',
+        accepts: (event) =>
+          event.streamId.startsWith('run-') || event.streamId.startsWith(TOOL_CALL_STREAM_PREFIX) || event.type === 'BudgetReserved',
         handler,
       });
       return;
@@ -57,11 +76,29 @@ export class RunAgentLoopWorker implements OnApplicationBootstrap, BeforeApplica
   private async handle(event: RecordedEvent): Promise<void> {
     const metadata = this.metadataCausedBy(event);
     if (event.type === 'BudgetReserved') return this.armReservationExpiry(event, metadata);
+    if (event.streamId.startsWith(TOOL_CALL_STREAM_PREFIX)) return this.reportToolCallOutcome(event, metadata);
     if (!event.streamId.startsWith('run-')) return;
     const history = (await this.store.readStream(toRunStreamId(event.streamId.slice('run-'.length)))) as unknown as RunProcessEvent[];
     const state = history.reduce(runProcess.evolve, runProcess.initialState());
-    const intents = runProcess.react(state, event as unknown as RunProcessEvent, { at: new Date().toISOString() });
+    const context = { at: new Date().toISOString(), toolsAvailable: this.toolsAvailable };
+    const intents = runProcess.react(state, event as unknown as RunProcessEvent, context);
     for (const intent of intents) await this.executor.execute(intent, metadata);
+  }
+
+  /** A tool call's end becomes its run's tool result (the tool runner retries within attempt 1). */
+  private async reportToolCallOutcome(event: RecordedEvent, metadata: EventMetadata): Promise<void> {
+    const history = await this.store.readStream(toToolCallStreamId(event.streamId.slice(TOOL_CALL_STREAM_PREFIX.length)));
+    const state = (history as unknown as ToolCallEvent[]).reduce(toolCallOutcome.evolve, toolCallOutcome.initialState());
+    const commands = toolCallOutcome.react(state, event as unknown as ToolCallEvent, { at: new Date().toISOString(), maxAttempts: 1 });
+    for (const command of commands) {
+      try {
+        await this.sender.send(command, metadata);
+      } catch (error) {
+        // The run ended meanwhile (cancelled, failed): a refusal will not change on a retry.
+        if (!(error instanceof DomainError)) throw error;
+        this.logger.warn(`tool call ${command.data.toolCallId}: result refused by run ${command.data.runId}: ${error.message}`);
+      }
+    }
   }
 
   private async armReservationExpiry(event: RecordedEvent, metadata: EventMetadata): Promise<void> {

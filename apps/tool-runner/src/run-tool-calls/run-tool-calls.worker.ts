@@ -1,0 +1,126 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import {
+  COMMAND_SENDER,
+  CommandRejectedError,
+  createConsumer,
+  createLogConsumer,
+  ensureStream,
+  loadEventStreamDefinition,
+  type BusConsumer,
+  type CommandSenderPort,
+} from '@nexus/bus';
+import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
+import { DomainError, nexusServiceActor, toToolCallStreamId } from '@nexus/domain';
+import { EVENT_STORE, PostgresEventStore, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
+import type { EventMetadata, RecordedEvent, ToolCallCommand, ToolCallRequested } from '@nexus/events';
+import { runTool, ToolError, type ToolRegistry } from '@nexus/tools';
+import { TOOL_REGISTRY } from '../tool-registry.provider';
+
+export const TOOL_RUNNER_CONSUMER = 'tool-runner';
+const TOOL_CALL_STREAM_PREFIX = 'toolcall-';
+const runnable = new Set(['ToolCallAllowed', 'ToolCallApproved']);
+
+/**
+ * Runs a tool call once the policy allowed it or a human approved it. The tool-call stream is the
+ * ledger: the tool runs only when this delivery's `StartToolCall` wrote `ToolCallStarted`, so a
+ * redelivered (or concurrently delivered) event finds attempt 1 taken and runs nothing. The price
+ * is at-most-once: a crash mid-run leaves the call `running` rather than running it twice.
+ */
+@Injectable()
+export class RunToolCallsWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('tool-runner');
+  private nats: NatsConnection | undefined;
+  private consumer: BusConsumer | undefined;
+
+  constructor(
+    @Inject(NEXUS_CONFIG) private readonly config: NexusConfig,
+    @Inject(SQL_EXECUTOR) private readonly sql: SqlExecutor,
+    @Inject(EVENT_STORE) private readonly store: EventStorePort,
+    @Inject(COMMAND_SENDER) private readonly commands: CommandSenderPort,
+    @Inject(TOOL_REGISTRY) private readonly tools: ToolRegistry,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const handler = (event: RecordedEvent) => this.handle(event);
+    if (this.config.NATS_URL === undefined) {
+      this.consumer = createLogConsumer({
+        name: TOOL_RUNNER_CONSUMER,
+        sql: this.sql,
+        storeFor: (sql) => new PostgresEventStore(sql),
+        // Tools run for seconds: never inside the consumer's transaction.
+        handlerOutsideTransaction: true,
+        accepts: (event) => runnable.has(event.type),
+        handler,
+      });
+      return;
+    }
+    this.nats = await connect({ servers: this.config.NATS_URL, maxReconnectAttempts: -1 });
+    const stream = loadEventStreamDefinition();
+    await ensureStream(await jetstreamManager(this.nats), stream);
+    this.consumer = await createConsumer({ name: TOOL_RUNNER_CONSUMER, nats: this.nats, sql: this.sql, stream: stream.name, category: 'toolcall', handler });
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.consumer?.stop();
+    await this.nats?.drain();
+  }
+
+  /** One delivery of a tool-call event; anything but an allow or an approval is ignored. */
+  async handle(event: RecordedEvent): Promise<void> {
+    if (!runnable.has(event.type) || !event.streamId.startsWith(TOOL_CALL_STREAM_PREFIX)) return;
+    const toolCallId = event.streamId.slice(TOOL_CALL_STREAM_PREFIX.length);
+    const history = await this.store.readStream(toToolCallStreamId(toolCallId));
+    const request = history.find((e) => e.type === 'ToolCallRequested')?.data as ToolCallRequested['data'] | undefined;
+    if (request === undefined) throw new Error(`tool call ${toolCallId}: its stream has no ToolCallRequested`);
+    const actor = nexusServiceActor(request.requestedBy.tenantId);
+    const metadata = this.metadataCausedBy(event);
+    const attempt = 1;
+    const receipt = await this.send(
+      { type: 'StartToolCall', data: { toolCallId, attempt, argsDigest: request.argsDigest, actor, at: new Date().toISOString() } },
+      metadata,
+    );
+    if (!receipt?.eventTypes.includes('ToolCallStarted')) return;
+    const started = performance.now();
+    const context = { sessionId: request.sessionId, tenantId: request.requestedBy.tenantId, userId: request.requestedBy.userId, toolCallId };
+    let outcome: ToolCallCommand;
+    try {
+      const { output } = await runTool(this.tools, request.tool, request.input, context);
+      const latencyMs = Math.round(performance.now() - started);
+      outcome = { type: 'RecordToolCallSucceeded', data: { toolCallId, attempt, output, latencyMs, actor, at: new Date().toISOString() } };
+    } catch (error) {
+      const latencyMs = Math.round(performance.now() - started);
+      const failure = error instanceof ToolError ? error : new ToolError('execution_failed', (error as Error).message);
+      const message = `${failure.code}: ${failure.message}`;
+      outcome = {
+        type: 'RecordToolCallFailed',
+        data: { toolCallId, attempt, error: message, retryable: failure.retryable, latencyMs, actor, at: new Date().toISOString() },
+      };
+    }
+    await this.send(outcome, metadata);
+  }
+
+  /** Sends a command; a refusal (the call moved on) will not change on a retry, so it ends the delivery. */
+  private async send(command: ToolCallCommand, metadata: EventMetadata) {
+    try {
+      return await this.commands.send(command, metadata);
+    } catch (error) {
+      if (!(error instanceof CommandRejectedError) && !(error instanceof DomainError)) throw error;
+      this.logger.warn(`tool call ${command.data.toolCallId}: ${command.type} refused: ${error.message}`);
+      return undefined;
+    }
+  }
+
+  private metadataCausedBy(event: RecordedEvent): EventMetadata {
+    return {
+      actor: nexusServiceActor(event.metadata.actor.tenantId),
+      correlationId: event.metadata.correlationId,
+      causationId: event.id,
+      traceparent: event.metadata.traceparent,
+      ip: null,
+      userAgent: 'nexus-tool-runner',
+      idempotencyKey: null,
+    };
+  }
+}

@@ -1,0 +1,24 @@
+import type { Provider } from '@nestjs/common';
+import { SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
+import {
+  builtinToolsOptionsFromEnv,
+  createBuiltinToolRegistry,
+  LexicalHashEmbedder,
+  PgVectorMemoryAdapter,
+} from '@nexus/tools';
+
+export const TOOL_REGISTRY = Symbol('ToolRegistry');
+
+/**
+ * Every built-in tool, configured from the environment; memory over pgvector in the same database
+ * (a PostgreSQL without pgvector makes the memory tools fail `unavailable`, nothing else).
+ */
+export const toolRegistryProvider: Provider = {
+  provide: TOOL_REGISTRY,
+  useFactory: (sql: SqlExecutor) =>
+    createBuiltinToolRegistry({
+      ...builtinToolsOptionsFromEnv(process.env),
+      memory: { store: new PgVectorMemoryAdapter(sql), embedder: new LexicalHashEmbedder() },
+    }),
+  inject: [SQL_EXECUTOR],
+};
