@@ -77,6 +77,21 @@ describe('streaming tokens and metering', () => {
     expect(events.at(-2)).toBe('RunCompleted');
   }, 30_000);
 
+  it('offers the model the run’s tools that exist and the policy does not deny', async () => {
+    stub.reset();
+    stub.script({ type: 'success', content: 'no tools needed' });
+    const { sessionId } = await post('/v1/sessions', { budget: { tokens: 5000 } });
+    const { runId } = await post(`/v1/sessions/${sessionId}/runs`, { input: 'hi', model: 'stub-model', tools: ['files_read', 'no_such_tool'] });
+    const store = new PostgresEventStore(sql);
+    const deadline = Date.now() + 20_000;
+    while (stub.requests.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const offered = (stub.requests[0]?.body['tools'] as { function: { name: string; parameters: { properties: object } } }[]).map((t) => t.function);
+    expect(offered.map((f) => f.name)).toEqual(['files_read']);
+    expect(offered[0]?.parameters.properties).toHaveProperty('path');
+    const requested = (await store.readStream(`run-${runId}`)).find((e) => e.type === 'LlmCallRequested')?.data as { tools: { name: string }[] };
+    expect(requested.tools.map((t) => t.name)).toEqual(['files_read']);
+  }, 30_000);
+
   it('cuts an answer that runs past its reservation; the run fails budget_exhausted and the usage is charged', async () => {
     // A provider that ignores max_tokens: far more words than the 20-token allowance.
     stub.script({ type: 'success', content: Array.from({ length: 200 }, (_, i) => `word${i}`).join(' ') });

@@ -31,6 +31,13 @@ export const llmToolCallSchema = z.strictObject({
   arguments: z.record(z.string(), z.unknown()),
 });
 
+/** A tool as the model is offered it: name, what it does, and a JSON schema of its arguments. */
+export const llmToolDefinitionSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string(),
+  parameters: z.record(z.string(), z.unknown()),
+});
+
 export const llmMessageSchema = z.strictObject({
   role: z.enum(['system', 'user', 'assistant', 'tool']),
   content: z.string(),
@@ -68,6 +75,8 @@ export const runEventDataSchemas = {
     reservationId: z.string().min(1),
     model: z.string().min(1),
     messages: z.array(llmMessageSchema),
+    /** The tools offered to the model: the run's, as far as the policy allows them (absent: none). */
+    tools: z.array(llmToolDefinitionSchema).optional(),
     maxTokens: z.int().min(1),
     estimatedPromptTokens: nonNegativeInt,
     requestedAt: isoDateTime,
@@ -167,6 +176,7 @@ export const runCommandDataSchemas = {
     reservationId: z.string().min(1),
     model: z.string().min(1),
     messages: z.array(llmMessageSchema),
+    tools: z.array(llmToolDefinitionSchema).optional(),
     maxTokens: z.int().min(1),
     estimatedPromptTokens: nonNegativeInt,
   }),

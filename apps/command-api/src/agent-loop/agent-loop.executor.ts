@@ -12,8 +12,17 @@ import {
   type RunProcessIntent,
 } from '@nexus/domain';
 import { EVENT_STORE, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
-import { argsDigest, type Actor, type BudgetEvent, type DomainCommand, type EventMetadata, type LlmCallRequested, type RunEvent } from '@nexus/events';
-import { countPromptTokens, estimateCost, loadPriceTable } from '@nexus/llm';
+import {
+  argsDigest,
+  type Actor,
+  type BudgetEvent,
+  type DomainCommand,
+  type EventMetadata,
+  type LlmCallRequested,
+  type RunEvent,
+  type RunStarted,
+} from '@nexus/events';
+import { countPromptTokens, countTokens, estimateCost, loadPriceTable } from '@nexus/llm';
 import { POLICY_ENGINE, type PolicyEnginePort } from '@nexus/policy';
 import { scheduleTimer } from '@nexus/timers';
 import type { ToolRegistry } from '@nexus/tools';
@@ -21,6 +30,7 @@ import { InProcessCommandSender } from './internal-command.sender';
 import { TOOL_REGISTRY } from './tool-catalog.providers';
 
 type DispatchToolCall = Extract<RunProcessIntent, { type: 'DispatchToolCall' }>;
+type LlmToolDefinition = NonNullable<LlmCallRequested['data']['tools']>[number];
 
 /** The durable timer that expires one tool call's approval request. */
 export const approvalExpiryTimerId = (toolCallId: string): string => `toolcall-${toolCallId}-approval-expiry`;
@@ -59,11 +69,15 @@ export class AgentLoopExecutor {
     }
   }
 
-  /** Reserve what the call can cost at most (prompt + max_tokens), then request it. */
+  /**
+   * Reserve what the call can cost at most (prompt, tool definitions and max_tokens), then request
+   * it with the tools the model may see: the run's, minus those the policy would deny its user.
+   */
   private async startLlmStep(intent: Extract<RunProcessIntent, { type: 'StartLlmStep' }>, metadata: EventMetadata): Promise<void> {
     const { runId, sessionId, callId, reservationId, model, messages, actor, at, step } = intent;
     const maxTokens = this.config.NEXUS_LLM_MAX_TOKENS;
-    const promptTokens = countPromptTokens(messages);
+    const tools = await this.toolsOffered(runId, sessionId);
+    const promptTokens = countPromptTokens(messages) + (tools.length === 0 ? 0 : countTokens(JSON.stringify(tools)));
     const amount = { tokens: promptTokens + maxTokens, costMicroUsd: estimateCost(model, promptTokens, maxTokens, this.prices), wallClockSeconds: 0 };
     try {
       await this.send(
@@ -79,9 +93,32 @@ export class AgentLoopExecutor {
       return;
     }
     await this.send(
-      { type: 'RequestLlmCall', data: { runId, callId, reservationId, model, messages: [...messages], maxTokens, estimatedPromptTokens: promptTokens, actor, at } },
+      {
+        type: 'RequestLlmCall',
+        data: { runId, callId, reservationId, model, messages: [...messages], tools, maxTokens, estimatedPromptTokens: promptTokens, actor, at },
+      },
       metadata,
     );
+  }
+
+  /** The run's tools that the registry has and the policy does not deny its user outright. */
+  private async toolsOffered(runId: string, sessionId: string): Promise<LlmToolDefinition[]> {
+    const [started] = await this.store.readStream(toRunStreamId(runId));
+    const requested = started?.type === 'RunStarted' ? (started.data as RunStarted['data']).tools : [];
+    const user = started?.metadata.actor;
+    if (requested.length === 0 || user === undefined) return [];
+    return this.tools.definitionsForModel(requested).filter((definition) => {
+      const tool = this.tools.get(definition.name)?.definition;
+      if (tool === undefined) return false;
+      // Arguments are not known yet: a rule that reads them decides when the call is made.
+      const verdict = this.policy.evaluate({
+        principal: user,
+        action: { tool: tool.name, category: tool.category, risk: tool.risk },
+        resource: { sessionId, remainingBudgetTokens: Number.MAX_SAFE_INTEGER },
+        context: { input: {} },
+      });
+      return verdict.decision !== 'deny';
+    });
   }
 
   /** Consume at actual usage; a reservation already settled (a redelivery) is done. */

@@ -130,7 +130,7 @@ export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationS
    * `budget_exhausted`, and the budget is charged for exactly what was used.
    */
   private async streamCall(runId: string, request: LlmCallRequested['data']): Promise<LlmCallResult> {
-    const { callId, model, messages, maxTokens } = request;
+    const { callId, model, messages, tools, maxTokens } = request;
     const abort = new AbortController();
     let completionTokens = 0;
     let content = '';
@@ -138,7 +138,10 @@ export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationS
     let provider = 'unknown';
     const started = performance.now();
     try {
-      const chunks = this.llm.stream({ model, messages, maxTokens, temperature: this.config.NEXUS_LLM_TEMPERATURE, seed: callId }, abort.signal);
+      const chunks = this.llm.stream(
+        { model, messages, ...(tools === undefined ? {} : { tools }), maxTokens, temperature: this.config.NEXUS_LLM_TEMPERATURE, seed: callId },
+        abort.signal,
+      );
       for await (const chunk of chunks) {
         if (chunk.type === 'done') return chunk.result;
         provider = chunk.provider;

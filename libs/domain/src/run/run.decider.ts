@@ -50,7 +50,7 @@ const startRun = (data: StartRun['data'], state: RunState): RunEvent[] => {
 };
 
 const requestLlmCall = (data: RequestLlmCall['data'], state: RunState): RunEvent[] => {
-  const { callId, reservationId, model, messages, maxTokens, estimatedPromptTokens, actor, at } = data;
+  const { callId, reservationId, model, messages, tools, maxTokens, estimatedPromptTokens, actor, at } = data;
   const run = findRun(state, actor);
   if (run.llmCalls[callId] !== undefined) return [];
   assertRunning(run);
@@ -63,7 +63,7 @@ const requestLlmCall = (data: RequestLlmCall['data'], state: RunState): RunEvent
   return [
     {
       type: 'LlmCallRequested',
-      data: { callId, step, reservationId, model, messages, maxTokens, estimatedPromptTokens, requestedAt: at },
+      data: { callId, step, reservationId, model, messages, ...(tools === undefined ? {} : { tools }), maxTokens, estimatedPromptTokens, requestedAt: at },
     },
   ];
 };
