@@ -114,6 +114,24 @@ describe('the default policy', () => {
     });
   });
 
+  describe('with MCP tools of category mcp, as mounted by default', () => {
+    const mcp = (roles: Role[], risk: ToolRisk, budget = 5000) => call('mcp__test__echo', roles, budget, { category: 'mcp', risk });
+    it('asks an approver for a high-risk one, whatever the budget', () => {
+      expect(decide(mcp(['user'], 'high'))).toMatchObject(approval('high-risk-tools-need-approval'));
+      expect(decide(mcp(['user'], 'high', 500))).toMatchObject(approval('high-risk-tools-need-approval'));
+    });
+    it('allows a user a low- or medium-risk one', () => {
+      expect(decide(mcp(['user'], 'low'))).toMatchObject(allow('user-mcp-tools'));
+      expect(decide(mcp(['user'], 'medium'))).toMatchObject(allow('user-mcp-tools'));
+    });
+    it('lets an admin through without approval', () => {
+      expect(decide(mcp(['admin'], 'high'))).toMatchObject(allow('admin-all-tools'));
+    });
+    it('denies an approver who is not a user', () => {
+      expect(decide(mcp(['approver'], 'high'))).toMatchObject(deny('default-deny'));
+    });
+  });
+
   describe('with awkward tool arguments', () => {
     it('evaluates arguments Cedar has no type for, and refuses forged entity escapes', () => {
       const input: PolicyInput = {

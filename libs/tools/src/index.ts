@@ -17,3 +17,4 @@ export { createMemoryTools, type MemoryToolsOptions } from './memory/memory.tool
 export { builtinToolsOptionsFromEnv, createBuiltinToolRegistry, type BuiltinToolsOptions } from './builtin-tools';
 export { mcpServersFromEnv, type McpServerConfig } from './mcp/mcp-server-config';
 export { connectMcpTools, mcpToolName, type McpTools, type McpToolsOptions } from './mcp/mcp.tools';
+export { MountedToolRegistry } from './mcp/mounted-tool-registry';
