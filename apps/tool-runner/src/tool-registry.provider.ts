@@ -1,30 +1,14 @@
 import type { Provider } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import { SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
-import {
-  builtinToolsOptionsFromEnv,
-  createBuiltinToolRegistry,
-  LexicalHashEmbedder,
-  mcpServersFromEnv,
-  MountedToolRegistry,
-  PgVectorMemoryAdapter,
-} from '@nexus/tools';
+import { REDIS } from '@nexus/infrastructure';
+import { createToolRegistryFromEnv } from '@nexus/tools';
 
 export const TOOL_REGISTRY = Symbol('ToolRegistry');
 
-/**
- * Every built-in tool, configured from the environment; memory over pgvector in the same database
- * (a PostgreSQL without pgvector makes the memory tools fail `unavailable`, nothing else); plus the
- * tools of the MCP servers in `NEXUS_MCP_SERVERS`, which this process calls.
- */
+/** The tools this process runs: built-ins and mounted MCP tools, configured from the environment. */
 export const toolRegistryProvider: Provider = {
   provide: TOOL_REGISTRY,
-  useFactory: (sql: SqlExecutor) =>
-    MountedToolRegistry.mount(
-      createBuiltinToolRegistry({
-        ...builtinToolsOptionsFromEnv(process.env),
-        memory: { store: new PgVectorMemoryAdapter(sql), embedder: new LexicalHashEmbedder() },
-      }),
-      mcpServersFromEnv(process.env),
-    ),
-  inject: [SQL_EXECUTOR],
+  useFactory: (sql: SqlExecutor, redis: Redis | undefined) => createToolRegistryFromEnv(process.env, sql, redis),
+  inject: [SQL_EXECUTOR, REDIS],
 };

@@ -18,3 +18,6 @@ export { builtinToolsOptionsFromEnv, createBuiltinToolRegistry, type BuiltinTool
 export { mcpServersFromEnv, type McpServerConfig } from './mcp/mcp-server-config';
 export { connectMcpTools, mcpToolName, type McpTools, type McpToolsOptions } from './mcp/mcp.tools';
 export { MountedToolRegistry } from './mcp/mounted-tool-registry';
+export { CachingEmbedder, InMemoryEmbeddingCache, RedisEmbeddingCache, type EmbeddingCache } from './memory/caching.embedder';
+export { memoryFromEnv } from './memory/memory-from-env';
+export { createToolRegistryFromEnv } from './tool-registry-from-env';
