@@ -1,7 +1,9 @@
 import { loadConfig } from '@nexus/config';
+import { startTelemetry } from '@nexus/observability';
 import { developmentApiKeys } from '@nexus/http';
 import { createCommandApi } from './command-api.bootstrap';
 
+startTelemetry('nexus-command-api');
 const config = loadConfig();
 const app = await createCommandApi(config);
 await app.listen(config.COMMAND_API_PORT, config.NEXUS_HOST);

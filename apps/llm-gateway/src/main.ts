@@ -1,6 +1,8 @@
 import { loadConfig } from '@nexus/config';
+import { startTelemetry } from '@nexus/observability';
 import { createLlmGateway } from './llm-gateway.bootstrap';
 
+startTelemetry('nexus-llm-gateway');
 const config = loadConfig();
 const app = await createLlmGateway(config);
 await app.listen(config.LLM_GATEWAY_PORT, config.NEXUS_HOST);

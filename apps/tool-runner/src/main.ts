@@ -1,6 +1,8 @@
 import { loadConfig } from '@nexus/config';
+import { startTelemetry } from '@nexus/observability';
 import { createToolRunner } from './tool-runner.bootstrap';
 
+startTelemetry('nexus-tool-runner');
 const config = loadConfig();
 const app = await createToolRunner(config);
 await app.listen(config.TOOL_RUNNER_PORT, config.NEXUS_HOST);

@@ -10,6 +10,7 @@ import {
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { SqlExecutor } from '@nexus/event-store';
 import type { RecordedEvent } from '@nexus/events';
+import { withConsumerSpan } from '@nexus/observability';
 import { busMetrics } from './bus-metrics';
 import { DEFAULT_PARTITIONS, partitionFilter } from './subjects';
 
@@ -133,7 +134,8 @@ async function handle(options: BusConsumerOptions, msg: JsMsg, backoffMs: readon
         [options.name, event.id],
       );
       if (fresh.length === 0) return false;
-      await options.handler(event, tx);
+      const traceparent = msg.headers?.get('traceparent');
+      await withConsumerSpan(options.name, event, () => options.handler(event, tx), traceparent === '' ? null : traceparent);
       return true;
     });
     if (applied) busMetrics.processed.inc({ consumer: options.name });

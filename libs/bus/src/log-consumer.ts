@@ -1,5 +1,6 @@
 import { type EventStorePort, type GlobalCheckpoint, type SqlExecutor } from '@nexus/event-store';
 import type { RecordedEvent } from '@nexus/events';
+import { withConsumerSpan } from '@nexus/observability';
 import { busMetrics } from './bus-metrics';
 import type { BusConsumer } from './bus-consumer';
 
@@ -48,11 +49,14 @@ export function createLogConsumer(options: LogConsumerOptions): BusConsumer {
     ]);
   const checkpointOf = (event: RecordedEvent): GlobalCheckpoint => ({ transactionId: event.transactionId, position: event.globalPosition });
 
+  const handle = (event: RecordedEvent, tx: SqlExecutor): Promise<void> =>
+    withConsumerSpan(options.name, event, () => options.handler(event, tx));
+
   const handleOne = async (event: RecordedEvent): Promise<void> => {
     const wanted = options.accepts?.(event) ?? true;
     if (options.handlerOutsideTransaction === true) {
       const [seen] = await options.sql.query('SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $2', [options.name, event.id]);
-      if (seen === undefined && wanted) await options.handler(event, options.sql);
+      if (seen === undefined && wanted) await handle(event, options.sql);
       await options.sql.transaction(async (tx) => {
         await markProcessed(tx, event);
         await saveCheckpoint(tx, options.name, checkpointOf(event));
@@ -61,7 +65,7 @@ export function createLogConsumer(options: LogConsumerOptions): BusConsumer {
     }
     await options.sql.transaction(async (tx) => {
       const fresh = await markProcessed(tx, event);
-      if (fresh.length > 0 && wanted) await options.handler(event, tx);
+      if (fresh.length > 0 && wanted) await handle(event, tx);
       await saveCheckpoint(tx, options.name, checkpointOf(event));
     });
   };

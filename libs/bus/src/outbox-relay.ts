@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { ExponentialBackoff, handleAll, retry, type RetryPolicy } from 'cockatiel';
 import pg from 'pg';
 import {
@@ -213,8 +213,11 @@ export class OutboxRelay {
     let acked = from;
     for (const event of events) {
       const subject = eventSubject(event.streamId, partitions, event.metadata.partitionKey);
+      // The trace travels in a header too, so consumers need not parse the payload to join it.
+      const traced = headers();
+      if (event.metadata.traceparent !== null) traced.set('traceparent', event.metadata.traceparent);
       await this.policy.execute(
-        () => js.publish(subject, JSON.stringify(event), { msgID: event.id }),
+        () => js.publish(subject, JSON.stringify(event), { msgID: event.id, headers: traced }),
         this.abort.signal,
       );
       busMetrics.eventsRelayed.inc();

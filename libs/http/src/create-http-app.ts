@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { NexusConfig } from '@nexus/config';
+import { createLogger, NexusLogger, startServerSpan, traceparentOfSpan, type Span } from '@nexus/observability';
 import { collectProcessMetrics, httpRequestDuration } from './metrics/metrics';
 
 /** A Nest app on Fastify with Nexus's body limit, logging and request metrics, not yet listening. */
@@ -9,7 +10,7 @@ export async function createHttpApp(app: string, module: unknown, config: NexusC
   // forceCloseConnections: a long-lived SSE stream must not hold a shutdown hostage.
   const adapter = new FastifyAdapter({ bodyLimit: config.NEXUS_MAX_BODY_BYTES, trustProxy: true, forceCloseConnections: true });
   const nest = await NestFactory.create<NestFastifyApplication>(module as never, adapter, {
-    logger: config.NEXUS_LOG_LEVEL === 'silent' ? false : ['error', 'warn', 'log'],
+    logger: config.NEXUS_LOG_LEVEL === 'silent' ? false : new NexusLogger(createLogger(config.NEXUS_LOG_LEVEL)),
     abortOnError: false,
   });
   const fastify = nest.getHttpAdapter().getInstance();
@@ -17,8 +18,26 @@ export async function createHttpApp(app: string, module: unknown, config: NexusC
   fastify.removeContentTypeParser('text/plain');
   collectProcessMetrics();
   const duration = httpRequestDuration();
+  const spans = new WeakMap<object, Span>();
+  fastify.addHook('onRequest', async (request) => {
+    const incoming = request.headers['traceparent'];
+    const route = request.routeOptions.url ?? 'unmatched';
+    const span = startServerSpan(`${request.method} ${route}`, typeof incoming === 'string' ? incoming : null, {
+      'http.request.method': request.method,
+      'http.route': route,
+      'nexus.app': app,
+    });
+    spans.set(request, span);
+    // As a proxy hop would: downstream (the events' metadata) sees this span as their parent, and a
+    // request that came without a trace starts one here.
+    const traceparent = traceparentOfSpan(span);
+    if (traceparent !== null) request.headers['traceparent'] = traceparent;
+  });
   fastify.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
+    const span = spans.get(request);
+    span?.setAttribute('http.response.status_code', reply.statusCode);
+    span?.end();
     duration.observe({ app, method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
   nest.enableShutdownHooks();

@@ -4,6 +4,7 @@ import { loadConfig, type NexusConfig } from '@nexus/config';
 import { InProcessTokenStream } from '@nexus/bus';
 import { openDatabase } from '@nexus/event-store';
 import { developmentApiKeys } from '@nexus/http';
+import { startTelemetry } from '@nexus/observability';
 import type { SharedInfrastructure } from '@nexus/infrastructure';
 // The composition root: the one place allowed to import apps' bootstraps (see eslint.config.js).
 import { commandSenderOf, createCommandApi } from '../../../command-api/src/command-api.bootstrap';
@@ -37,6 +38,7 @@ export function registerStart(program: Command): void {
       const config = loadConfig();
       const selected = options.app === undefined ? Object.keys(apps) : [options.app];
       for (const name of selected) if (apps[name] === undefined) throw new Error(`unknown app ${name}`);
+      startTelemetry(options.app === undefined ? 'nexus' : `nexus-${options.app}`);
       const sql = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir, poolSize: config.NEXUS_DB_POOL_SIZE });
       const started: NestFastifyApplication[] = [];
       // One database and one token stream for every app of the process.

@@ -13,6 +13,7 @@ import {
 } from '@nexus/domain';
 import { EVENT_STORE, PostgresEventStore, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
 import type { BudgetReserved, EventMetadata, RecordedEvent, ToolCallEvent } from '@nexus/events';
+import { traceparentOf } from '@nexus/observability';
 import { scheduleTimer } from '@nexus/timers';
 import type { ToolRegistry } from '@nexus/tools';
 import { AgentLoopExecutor } from './agent-loop.executor';
@@ -119,7 +120,8 @@ export class RunAgentLoopWorker implements OnApplicationBootstrap, BeforeApplica
       actor: { userId: 'nexus', roles: ['service'], tenantId: event.metadata.actor.tenantId },
       correlationId: event.metadata.correlationId,
       causationId: event.id,
-      traceparent: event.metadata.traceparent,
+      // The current (consumer) span: the next command's events continue this trace as its children.
+      traceparent: traceparentOf() ?? event.metadata.traceparent,
       ip: null,
       userAgent: 'nexus-agent-loop',
       idempotencyKey: null,

@@ -28,6 +28,7 @@ import {
   type LlmCallResult,
   type ResilientLlmClient,
 } from '@nexus/llm';
+import { SpanKind, traceparentOf, withSpan } from '@nexus/observability';
 import { LLM_CLIENT } from '../llm-client.provider';
 
 export const LLM_GATEWAY_CONSUMER = 'llm-gateway';
@@ -87,7 +88,19 @@ export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationS
     }
     let command: RunCommand;
     try {
-      const outcome = await this.streamCall(runId, event.data as LlmCallRequested['data']);
+      const request = event.data as LlmCallRequested['data'];
+      const attributes = { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': request.model, 'nexus.llm.call_id': callId };
+      const outcome = await withSpan(`chat ${request.model}`, attributes, async (span) => {
+        const result = await this.streamCall(runId, request);
+        span.setAttributes({
+          'gen_ai.provider.name': result.provider,
+          'gen_ai.response.model': result.response.model,
+          'gen_ai.usage.input_tokens': result.response.usage.promptTokens,
+          'gen_ai.usage.output_tokens': result.response.usage.completionTokens,
+          'nexus.llm.cost_micro_usd': result.costMicroUsd,
+        });
+        return result;
+      }, SpanKind.CLIENT);
       const { response, provider, costMicroUsd, latencyMs } = outcome;
       command = {
         type: 'RecordLlmCallCompleted',
@@ -172,7 +185,8 @@ export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationS
       actor: { userId: 'nexus', roles: ['service'], tenantId: event.metadata.actor.tenantId },
       correlationId: event.metadata.correlationId,
       causationId: event.id,
-      traceparent: event.metadata.traceparent,
+      // The current (consumer) span: the next command's events continue this trace as its children.
+      traceparent: traceparentOf() ?? event.metadata.traceparent,
       ip: null,
       userAgent: 'nexus-llm-gateway',
       idempotencyKey: null,

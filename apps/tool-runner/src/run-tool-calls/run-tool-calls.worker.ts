@@ -15,6 +15,7 @@ import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { DomainError, nexusServiceActor, toToolCallStreamId } from '@nexus/domain';
 import { EVENT_STORE, PostgresEventStore, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
 import type { EventMetadata, RecordedEvent, ToolCallCommand, ToolCallRequested } from '@nexus/events';
+import { traceparentOf, withSpan } from '@nexus/observability';
 import { runTool, ToolError, type ToolRegistry } from '@nexus/tools';
 import { TOOL_REGISTRY } from '../tool-registry.provider';
 
@@ -86,7 +87,9 @@ export class RunToolCallsWorker implements OnApplicationBootstrap, BeforeApplica
     const context = { sessionId: request.sessionId, tenantId: request.requestedBy.tenantId, userId: request.requestedBy.userId, toolCallId };
     let outcome: ToolCallCommand;
     try {
-      const { output } = await runTool(this.tools, request.tool, request.input, context);
+      const { output } = await withSpan(`tool ${request.tool}`, { 'nexus.tool.name': request.tool, 'nexus.tool_call.id': toolCallId }, () =>
+        runTool(this.tools, request.tool, request.input, context),
+      );
       const latencyMs = Math.round(performance.now() - started);
       outcome = { type: 'RecordToolCallSucceeded', data: { toolCallId, attempt, output, latencyMs, actor, at: new Date().toISOString() } };
     } catch (error) {
@@ -117,7 +120,8 @@ export class RunToolCallsWorker implements OnApplicationBootstrap, BeforeApplica
       actor: nexusServiceActor(event.metadata.actor.tenantId),
       correlationId: event.metadata.correlationId,
       causationId: event.id,
-      traceparent: event.metadata.traceparent,
+      // The current (consumer) span: the next command's events continue this trace as its children.
+      traceparent: traceparentOf() ?? event.metadata.traceparent,
       ip: null,
       userAgent: 'nexus-tool-runner',
       idempotencyKey: null,

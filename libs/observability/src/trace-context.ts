@@ -1,0 +1,100 @@
+import {
+  context,
+  createContextKey,
+  defaultTextMapGetter,
+  defaultTextMapSetter,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+
+const TRACER = 'nexus';
+// W3C directly rather than the global propagator: event metadata always speaks `traceparent`.
+const w3c = new W3CTraceContextPropagator();
+const CORRELATION_ID = createContextKey('nexus.correlationId');
+
+const tracer = () => trace.getTracer(TRACER);
+
+/** The context whose remote parent is `traceparent` (the root context when it is missing or invalid). */
+export function contextOf(traceparent: string | null | undefined, parent: Context = ROOT_CONTEXT): Context {
+  if (traceparent === null || traceparent === undefined) return parent;
+  return w3c.extract(parent, { traceparent }, defaultTextMapGetter);
+}
+
+/** The W3C `traceparent` of a context's span, or null when it has no valid one. */
+export function traceparentOf(ctx: Context = context.active()): string | null {
+  const carrier: Record<string, string> = {};
+  w3c.inject(ctx, carrier, defaultTextMapSetter);
+  return carrier['traceparent'] ?? null;
+}
+
+/** The `traceparent` of a span (for metadata written on behalf of a span that is not active). */
+export function traceparentOfSpan(span: Span): string | null {
+  return traceparentOf(trace.setSpan(ROOT_CONTEXT, span));
+}
+
+/** The correlation id set by the enclosing consumer span, if any. */
+export function activeCorrelationId(): string | undefined {
+  return context.active().getValue(CORRELATION_ID) as string | undefined;
+}
+
+/** A server span for an HTTP request, child of the caller's `traceparent` header if any. Not made active. */
+export function startServerSpan(name: string, traceparent: string | null | undefined, attributes: Attributes = {}): Span {
+  return tracer().startSpan(name, { kind: SpanKind.SERVER, attributes }, contextOf(traceparent));
+}
+
+async function runInSpan<T>(span: Span, ctx: Context, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await context.with(ctx, fn);
+  } catch (error) {
+    span.recordException(error as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: String((error as Error)?.message ?? error) });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+export interface ConsumedEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly streamId: string;
+  readonly metadata: { readonly correlationId: string; readonly traceparent: string | null };
+}
+
+/**
+ * Runs a consumer's handler for one event inside a consumer span, child of the event's trace
+ * (`traceparent` from the transport's headers, else the event's metadata), with the event's
+ * correlation id in context for the logs.
+ */
+export function withConsumerSpan<T>(consumer: string, event: ConsumedEvent, fn: () => Promise<T>, traceparent?: string | null): Promise<T> {
+  const parent = contextOf(traceparent ?? event.metadata.traceparent).setValue(CORRELATION_ID, event.metadata.correlationId);
+  const span = tracer().startSpan(
+    `${consumer} consume ${event.type}`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'messaging.consumer.group.name': consumer,
+        'messaging.message.id': event.id,
+        'nexus.event.type': event.type,
+        'nexus.stream.id': event.streamId,
+        'nexus.correlation_id': event.metadata.correlationId,
+      },
+    },
+    parent,
+  );
+  return runInSpan(span, trace.setSpan(parent, span), fn);
+}
+
+/** Runs `fn` in an internal (or client) span, child of the active one; `fn` may add attributes. */
+export function withSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>, kind: SpanKind = SpanKind.INTERNAL): Promise<T> {
+  const span = tracer().startSpan(name, { kind, attributes });
+  return runInSpan(span, trace.setSpan(context.active(), span), () => fn(span));
+}
+
+export { SpanKind, type Span };
