@@ -7,3 +7,4 @@ export { createLogConsumer, type LogConsumerOptions } from './log-consumer';
 export * from './commands/command-sender.port';
 export { NatsCommandSender } from './commands/nats-command-sender';
 export * from './tokens/token-stream.port';
+export { startEventConsumer, type EventConsumerOptions } from './event-consumer';

@@ -1,7 +1,5 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { createConsumer, createLogConsumer, ensureStream, loadEventStreamDefinition, type BusConsumer } from '@nexus/bus';
+import { startEventConsumer, type BusConsumer } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import {
   DomainError,
@@ -11,7 +9,7 @@ import {
   toToolCallStreamId,
   type RunProcessEvent,
 } from '@nexus/domain';
-import { EVENT_STORE, PostgresEventStore, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
+import { EVENT_STORE, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
 import type { BudgetReserved, EventMetadata, RecordedEvent, ToolCallEvent } from '@nexus/events';
 import { traceparentOf } from '@nexus/observability';
 import { scheduleTimer } from '@nexus/timers';
@@ -33,7 +31,6 @@ export const AGENT_LOOP_CONSUMER = 'agent-loop';
 @Injectable()
 export class RunAgentLoopWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('agent-loop');
-  private nats: NatsConnection | undefined;
   private consumer: BusConsumer | undefined;
   private readonly toolsAvailable: ReadonlySet<string>;
 
@@ -49,29 +46,20 @@ export class RunAgentLoopWorker implements OnApplicationBootstrap, BeforeApplica
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    // Commands and timers go through other connections than the consumer's transaction.
-    const handler = (event: RecordedEvent) => this.handle(event);
-    if (this.config.NATS_URL === undefined) {
-      this.consumer = createLogConsumer({
-        name: AGENT_LOOP_CONSUMER,
-        sql: this.sql,
-        storeFor: (sql) => new PostgresEventStore(sql),
-        handlerOutsideTransaction: true,
-        accepts: (event) =>
-          event.streamId.startsWith('run-') || event.streamId.startsWith(TOOL_CALL_STREAM_PREFIX) || event.type === 'BudgetReserved',
-        handler,
-      });
-      return;
-    }
-    this.nats = await connect({ servers: this.config.NATS_URL, maxReconnectAttempts: -1 });
-    const stream = loadEventStreamDefinition();
-    await ensureStream(await jetstreamManager(this.nats), stream);
-    this.consumer = await createConsumer({ name: AGENT_LOOP_CONSUMER, nats: this.nats, sql: this.sql, stream: stream.name, handler });
+    this.consumer = await startEventConsumer({
+      name: AGENT_LOOP_CONSUMER,
+      natsUrl: this.config.NATS_URL,
+      sql: this.sql,
+      accepts: (event) =>
+        event.streamId.startsWith('run-') || event.streamId.startsWith(TOOL_CALL_STREAM_PREFIX) || event.type === 'BudgetReserved',
+      // Commands and timers go through other connections than the consumer's transaction.
+      handlerOutsideTransaction: true,
+      handler: (event) => this.handle(event),
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.consumer?.stop();
-    await this.nats?.drain();
   }
 
   private async handle(event: RecordedEvent): Promise<void> {

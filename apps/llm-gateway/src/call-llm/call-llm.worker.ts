@@ -1,20 +1,15 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   COMMAND_SENDER,
   CommandRejectedError,
-  createConsumer,
-  createLogConsumer,
-  ensureStream,
-  loadEventStreamDefinition,
+  startEventConsumer,
   type BusConsumer,
   type CommandSenderPort,
   TOKEN_STREAM,
   type TokenStreamPort,
 } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
-import { PostgresEventStore, SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
+import { SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
 import type { EventMetadata, LlmCallRequested, RecordedEvent, RunCommand } from '@nexus/events';
 import { RESERVATION_EXHAUSTED } from '@nexus/domain';
 import {
@@ -42,7 +37,6 @@ export const LLM_GATEWAY_CONSUMER = 'llm-gateway';
 @Injectable()
 export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('llm-gateway');
-  private nats: NatsConnection | undefined;
   private consumer: BusConsumer | undefined;
   private readonly prices = loadPriceTable();
 
@@ -55,27 +49,20 @@ export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationS
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const handler = (event: RecordedEvent) => (event.type === 'LlmCallRequested' ? this.call(event) : Promise.resolve());
-    if (this.config.NATS_URL === undefined) {
-      this.consumer = createLogConsumer({
-        name: LLM_GATEWAY_CONSUMER,
-        sql: this.sql,
-        storeFor: (sql) => new PostgresEventStore(sql),
-        handlerOutsideTransaction: true,
-        accepts: (event) => event.type === 'LlmCallRequested',
-        handler,
-      });
-      return;
-    }
-    this.nats = await connect({ servers: this.config.NATS_URL, maxReconnectAttempts: -1 });
-    const stream = loadEventStreamDefinition();
-    await ensureStream(await jetstreamManager(this.nats), stream);
-    this.consumer = await createConsumer({ name: LLM_GATEWAY_CONSUMER, nats: this.nats, sql: this.sql, stream: stream.name, category: 'run', handler });
+    this.consumer = await startEventConsumer({
+      name: LLM_GATEWAY_CONSUMER,
+      natsUrl: this.config.NATS_URL,
+      sql: this.sql,
+      category: 'run',
+      accepts: (event) => event.type === 'LlmCallRequested',
+      // Provider calls take seconds and their outcome is a command: not inside the inbox transaction.
+      handlerOutsideTransaction: true,
+      handler: (event) => (event.type === 'LlmCallRequested' ? this.call(event) : Promise.resolve()),
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.consumer?.stop();
-    await this.nats?.drain();
   }
 
   private async call(event: RecordedEvent): Promise<void> {

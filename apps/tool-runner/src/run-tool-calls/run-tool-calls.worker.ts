@@ -1,19 +1,14 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   COMMAND_SENDER,
   CommandRejectedError,
-  createConsumer,
-  createLogConsumer,
-  ensureStream,
-  loadEventStreamDefinition,
+  startEventConsumer,
   type BusConsumer,
   type CommandSenderPort,
 } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { DomainError, nexusServiceActor, toToolCallStreamId } from '@nexus/domain';
-import { EVENT_STORE, PostgresEventStore, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
+import { EVENT_STORE, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
 import type { EventMetadata, RecordedEvent, ToolCallCommand, ToolCallRequested } from '@nexus/events';
 import { traceparentOf, withSpan } from '@nexus/observability';
 import { runTool, ToolError, type ToolRegistry } from '@nexus/tools';
@@ -32,7 +27,6 @@ const runnable = new Set(['ToolCallAllowed', 'ToolCallApproved']);
 @Injectable()
 export class RunToolCallsWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('tool-runner');
-  private nats: NatsConnection | undefined;
   private consumer: BusConsumer | undefined;
 
   constructor(
@@ -44,28 +38,20 @@ export class RunToolCallsWorker implements OnApplicationBootstrap, BeforeApplica
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const handler = (event: RecordedEvent) => this.handle(event);
-    if (this.config.NATS_URL === undefined) {
-      this.consumer = createLogConsumer({
-        name: TOOL_RUNNER_CONSUMER,
-        sql: this.sql,
-        storeFor: (sql) => new PostgresEventStore(sql),
-        // Tools run for seconds: never inside the consumer's transaction.
-        handlerOutsideTransaction: true,
-        accepts: (event) => runnable.has(event.type),
-        handler,
-      });
-      return;
-    }
-    this.nats = await connect({ servers: this.config.NATS_URL, maxReconnectAttempts: -1 });
-    const stream = loadEventStreamDefinition();
-    await ensureStream(await jetstreamManager(this.nats), stream);
-    this.consumer = await createConsumer({ name: TOOL_RUNNER_CONSUMER, nats: this.nats, sql: this.sql, stream: stream.name, category: 'toolcall', handler });
+    this.consumer = await startEventConsumer({
+      name: TOOL_RUNNER_CONSUMER,
+      natsUrl: this.config.NATS_URL,
+      sql: this.sql,
+      category: 'toolcall',
+      accepts: (event) => runnable.has(event.type),
+      // Tools run for seconds: never inside the consumer's transaction.
+      handlerOutsideTransaction: true,
+      handler: (event) => this.handle(event),
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.consumer?.stop();
-    await this.nats?.drain();
   }
 
   /** One delivery of a tool-call event; anything but an allow or an approval is ignored. */
