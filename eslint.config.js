@@ -1,5 +1,6 @@
 // @ts-check
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const apps = ['command-api', 'query-api', 'projector', 'llm-gateway', 'tool-runner', 'cli'];
@@ -19,6 +20,8 @@ export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'coverage/**', '.nexus/**', '.tmp/**', 'reports/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  // Plain JavaScript files (bin shims, worker and health-check scripts) run on Node.
+  { files: ['**/*.mjs', '**/*.js'], languageOptions: { globals: globals.node } },
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
