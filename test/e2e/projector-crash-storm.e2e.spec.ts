@@ -14,7 +14,8 @@ import {
 const COMMANDS = envCount('COMMANDS', 5000);
 const CONCURRENCY = envCount('CONCURRENCY', 20);
 const KILLS = envCount('KILLS', 10);
-const CATCH_UP_MS = envCount('CATCH_UP_SECONDS', 120) * 1000;
+// Generous: catching up takes ~60 s here when the machine is busy; a stall still fails it.
+const CATCH_UP_MS = envCount('CATCH_UP_SECONDS', 240) * 1000;
 
 /**
  * The projector is SIGKILLed again and again while commands pour in: mid-transaction, between
@@ -73,5 +74,5 @@ describe('resilience: a projector crash storm loses and duplicates nothing', () 
         `load+storm ${loadSeconds.toFixed(1)} s, caught up after ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
         comparisons.map((c) => `${c.projection}=${c.documents}`).join(' '),
     );
-  }, 240_000);
+  }, 420_000);
 });

@@ -11,7 +11,7 @@ import {
 } from '@nexus/domain';
 import { EVENT_STORE, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
 import type { BudgetReserved, EventMetadata, RecordedEvent, ToolCallEvent } from '@nexus/events';
-import { traceparentOf } from '@nexus/observability';
+import { metadataCausedBy } from '@nexus/observability';
 import { scheduleTimer } from '@nexus/timers';
 import type { ToolRegistry } from '@nexus/tools';
 import { AgentLoopExecutor } from './agent-loop.executor';
@@ -63,7 +63,7 @@ export class RunAgentLoopWorker implements OnApplicationBootstrap, BeforeApplica
   }
 
   private async handle(event: RecordedEvent): Promise<void> {
-    const metadata = this.metadataCausedBy(event);
+    const metadata = metadataCausedBy(event, 'nexus-agent-loop');
     if (event.type === 'BudgetReserved') return this.armReservationExpiry(event, metadata);
     if (event.streamId.startsWith(TOOL_CALL_STREAM_PREFIX)) return this.reportToolCallOutcome(event, metadata);
     if (!event.streamId.startsWith('run-')) return;
@@ -103,16 +103,4 @@ export class RunAgentLoopWorker implements OnApplicationBootstrap, BeforeApplica
   }
 
   /** Commands caused by an event carry its correlation and trace, and name it as their cause. */
-  private metadataCausedBy(event: RecordedEvent): EventMetadata {
-    return {
-      actor: { userId: 'nexus', roles: ['service'], tenantId: event.metadata.actor.tenantId },
-      correlationId: event.metadata.correlationId,
-      causationId: event.id,
-      // The current (consumer) span: the next command's events continue this trace as its children.
-      traceparent: traceparentOf() ?? event.metadata.traceparent,
-      ip: null,
-      userAgent: 'nexus-agent-loop',
-      idempotencyKey: null,
-    };
-  }
 }

@@ -10,7 +10,7 @@ import {
 } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
-import type { EventMetadata, LlmCallRequested, RecordedEvent, RunCommand } from '@nexus/events';
+import type { LlmCallRequested, RecordedEvent, RunCommand } from '@nexus/events';
 import { RESERVATION_EXHAUSTED } from '@nexus/domain';
 import {
   countPromptTokens,
@@ -23,7 +23,7 @@ import {
   type LlmCallResult,
   type ResilientLlmClient,
 } from '@nexus/llm';
-import { SpanKind, traceparentOf, withSpan } from '@nexus/observability';
+import { metadataCausedBy, SpanKind, withSpan } from '@nexus/observability';
 import { LLM_CLIENT } from '../llm-client.provider';
 
 export const LLM_GATEWAY_CONSUMER = 'llm-gateway';
@@ -69,7 +69,7 @@ export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationS
     const { callId, messages } = event.data as LlmCallRequested['data'];
     const runId = event.streamId.slice('run-'.length);
     const actor = { userId: 'nexus', roles: ['service' as const], tenantId: event.metadata.actor.tenantId };
-    const metadata = this.metadataCausedBy(event);
+    const metadata = metadataCausedBy(event, 'nexus-llm-gateway');
     for (const flag of detectPromptInjection(messages)) {
       this.logger.warn(`run ${runId} call ${callId}: tool result ${flag.toolCallId ?? '?'} contains a prompt-injection marker (${flag.marker})`);
     }
@@ -167,16 +167,4 @@ export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationS
     };
   }
 
-  private metadataCausedBy(event: RecordedEvent): EventMetadata {
-    return {
-      actor: { userId: 'nexus', roles: ['service'], tenantId: event.metadata.actor.tenantId },
-      correlationId: event.metadata.correlationId,
-      causationId: event.id,
-      // The current (consumer) span: the next command's events continue this trace as its children.
-      traceparent: traceparentOf() ?? event.metadata.traceparent,
-      ip: null,
-      userAgent: 'nexus-llm-gateway',
-      idempotencyKey: null,
-    };
-  }
 }

@@ -10,7 +10,7 @@ import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { DomainError, nexusServiceActor, toToolCallStreamId } from '@nexus/domain';
 import { EVENT_STORE, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
 import type { EventMetadata, RecordedEvent, ToolCallCommand, ToolCallRequested } from '@nexus/events';
-import { traceparentOf, withSpan } from '@nexus/observability';
+import { metadataCausedBy, withSpan } from '@nexus/observability';
 import { runTool, ToolError, type ToolRegistry } from '@nexus/tools';
 import { TOOL_REGISTRY } from '../tool-registry.provider';
 
@@ -62,7 +62,7 @@ export class RunToolCallsWorker implements OnApplicationBootstrap, BeforeApplica
     const request = history.find((e) => e.type === 'ToolCallRequested')?.data as ToolCallRequested['data'] | undefined;
     if (request === undefined) throw new Error(`tool call ${toolCallId}: its stream has no ToolCallRequested`);
     const actor = nexusServiceActor(request.requestedBy.tenantId);
-    const metadata = this.metadataCausedBy(event);
+    const metadata = metadataCausedBy(event, 'nexus-tool-runner');
     const attempt = 1;
     const receipt = await this.send(
       { type: 'StartToolCall', data: { toolCallId, attempt, argsDigest: request.argsDigest, actor, at: new Date().toISOString() } },
@@ -101,16 +101,4 @@ export class RunToolCallsWorker implements OnApplicationBootstrap, BeforeApplica
     }
   }
 
-  private metadataCausedBy(event: RecordedEvent): EventMetadata {
-    return {
-      actor: nexusServiceActor(event.metadata.actor.tenantId),
-      correlationId: event.metadata.correlationId,
-      causationId: event.id,
-      // The current (consumer) span: the next command's events continue this trace as its children.
-      traceparent: traceparentOf() ?? event.metadata.traceparent,
-      ip: null,
-      userAgent: 'nexus-tool-runner',
-      idempotencyKey: null,
-    };
-  }
 }
