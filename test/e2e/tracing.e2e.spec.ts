@@ -2,19 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { InProcessTokenStream } from '@nexus/bus';
-import { loadConfig } from '@nexus/config';
-import { createPgExecutor, migrate, PostgresEventStore, type PgSqlExecutor } from '@nexus/event-store';
 import { developmentApiKeys } from '@nexus/http';
 import { startTelemetry } from '@nexus/observability';
-import { freshTestDatabase } from '@nexus/testing';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { commandSenderOf, createCommandApi } from '../../apps/command-api/src/command-api.bootstrap';
-import { createLlmGateway } from '../../apps/llm-gateway/src/llm-gateway.bootstrap';
-import { createProjector } from '../../apps/projector/src/projector.bootstrap';
-import { createQueryApi } from '../../apps/query-api/src/query-api.bootstrap';
-import { createToolRunner } from '../../apps/tool-runner/src/tool-runner.bootstrap';
+import { startInProcessPlatform, type InProcessPlatform } from './support/in-process-platform';
 
 const keyOf = (userId: string) => developmentApiKeys.find((k) => k.userId === userId)?.key ?? '';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -25,31 +16,14 @@ const exporter = new InMemorySpanExporter();
 startTelemetry('nexus-test', { spanProcessors: [new SimpleSpanProcessor(exporter)] });
 
 describe('one trace from the HTTP command to the LLM call, the tool call and the next command', () => {
-  let sql: PgSqlExecutor;
-  let apps: NestFastifyApplication[] = [];
-  let commandUrl = '';
-  let queryUrl = '';
+  let platform: InProcessPlatform;
 
   beforeAll(async () => {
     process.env['NEXUS_DATA_DIR'] = mkdtempSync(join(tmpdir(), 'nexus-tracing-'));
-    const databaseUrl = await freshTestDatabase('tracing');
-    sql = createPgExecutor(databaseUrl, { max: 10 });
-    await migrate(sql);
-    const config = loadConfig({ DATABASE_URL: databaseUrl, NEXUS_LOG_LEVEL: 'silent', NEXUS_LLM_MAX_TOKENS: '4000' });
-    const tokenStream = new InProcessTokenStream();
-    const commandApp = await createCommandApi(config, { sql, tokenStream });
-    const shared = { sql, tokenStream, commandSender: commandSenderOf(commandApp) };
-    const queryApp = await createQueryApi(config, shared);
-    apps = [commandApp, queryApp, await createProjector(config, shared), await createLlmGateway(config, shared), await createToolRunner(config, shared)];
-    for (const app of apps) await app.listen(0, '127.0.0.1');
-    const urlOf = (app: NestFastifyApplication) => `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
-    [commandUrl, queryUrl] = [urlOf(commandApp), urlOf(queryApp)];
+    platform = await startInProcessPlatform('tracing', { NEXUS_LLM_MAX_TOKENS: '4000' });
   }, 60_000);
 
-  afterAll(async () => {
-    for (const app of [...apps].reverse()) await app.close();
-    await sql.close();
-  });
+  afterAll(async () => platform.close());
 
   const call = async (url: string, method: string, body?: unknown) => {
     const response = await fetch(url, {
@@ -61,10 +35,10 @@ describe('one trace from the HTTP command to the LLM call, the tool call and the
   };
 
   it('links the HTTP span, the consumer spans, the LLM span and the tool span under one trace id', async () => {
-    const session = await call(`${commandUrl}/v1/sessions`, 'POST', { budget: { tokens: 2_000_000 } });
+    const session = await call(`${platform.commandUrl}/v1/sessions`, 'POST', { budget: { tokens: 2_000_000 } });
     expect(session.body['sessionId']).toEqual(expect.any(String));
     // No traceparent from the client: the server's span starts the trace.
-    const run = await call(`${commandUrl}/v1/sessions/${String(session.body['sessionId'])}/runs`, 'POST', {
+    const run = await call(`${platform.commandUrl}/v1/sessions/${String(session.body['sessionId'])}/runs`, 'POST', {
       input: '/tool files_read {"path":"missing.txt"}',
       tools: ['files_read'],
       model: 'local',
@@ -73,7 +47,7 @@ describe('one trace from the HTTP command to the LLM call, the tool call and the
     const runId = String(run.body['runId']);
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const doc = await call(`${queryUrl}/v1/runs/${runId}`, 'GET');
+      const doc = await call(`${platform.queryUrl}/v1/runs/${runId}`, 'GET');
       if (doc.status === 200 && ['completed', 'failed', 'cancelled'].includes(String(doc.body['status']))) break;
       if (Date.now() > deadline) throw new Error(`run ${runId} did not end: ${JSON.stringify(doc.body)}`);
       await sleep(100);
@@ -107,7 +81,7 @@ describe('one trace from the HTTP command to the LLM call, the tool call and the
     expect(toolParent?.name).toBe('tool-runner consume ToolCallAllowed');
 
     // The follow-up commands' events carry the trace, with a consumer span as their parent.
-    const events = await new PostgresEventStore(sql).readStream(`run-${runId}`);
+    const events = await platform.store.readStream(`run-${runId}`);
     expect(events.map((e) => traceIdOf(e.metadata.traceparent))).toEqual(events.map(() => traceId));
     const completed = events.find((e) => e.type === 'LlmCallCompleted');
     const parentOfCompleted = completed?.metadata.traceparent?.split('-')[2];

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createPgExecutor, migrate, PostgresEventStore, type PgSqlExecutor } from '@nexus/event-store';
-import type { NewEvent, RecordedEvent } from '@nexus/events';
+import type { RecordedEvent } from '@nexus/events';
+import { anEvent } from '../../../event-store/src/testing/event-store-backends';
 import { freshTestDatabase, startNats, type InfraServer } from '@nexus/testing';
 import { loadEventStreamDefinition } from '../stream-definitions';
 
@@ -40,24 +41,8 @@ export function natsConnection(url: string): Promise<NatsConnection> {
   return connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
 }
 
-export function anEvent(data: object = { n: 1 }): NewEvent {
-  return {
-    id: randomUUID(),
-    type: 'SomethingHappened',
-    schemaVersion: 1,
-    data,
-    metadata: {
-      actor: { userId: 'user-1', roles: ['user'], tenantId: 'tenant-1' },
-      correlationId: randomUUID(),
-      causationId: null,
-      traceparent: null,
-      ip: null,
-      userAgent: null,
-      idempotencyKey: null,
-    },
-    occurredAt: '2026-11-22T10:00:00.123Z',
-  };
-}
+// The store's own test event, so the bus and the store speak of the same thing.
+export { anEvent };
 
 /** Appends `perStream` events to each of `streams` new streams, interleaved; returns them all. */
 export async function appendEvents(
