@@ -18,14 +18,19 @@
  * stamps the next command when it reacts, so the gap is event → bus → process manager → next
  * command (the final append of that command is not in it). Baseline: p50/p99 of single-event
  * appends with `PostgresEventStore`, in process, on the same server.
+ *
+ * The same runs then go to the embedded platform (`nexus start`: one process, PGlite, the log as
+ * the bus), read back through the query API.
  */
 import { randomUUID } from 'node:crypto';
-import type { NewEvent, RecordedEvent } from '@nexus/events';
+import type { RecordedEvent } from '@nexus/events';
 import { createPgExecutor, migrate, PostgresEventStore } from '../libs/event-store/src/index';
 import { developmentApiKeys } from '../libs/http/src/auth/api-keys';
 import { startAppProcess, type AppProcess } from '../libs/testing/src/apps/app-process';
+import { startEmbeddedProcess } from '../libs/testing/src/apps/embedded-process';
 import { createTestDatabase, startNats, startPostgres } from '../libs/testing/src/infra/index';
 import { fixed, percentile, printTable, waitUntil } from './support/report';
+import { benchEvent } from './support/bench-event';
 
 const runs = Number(process.env['BENCH_RUNS'] ?? 60);
 const concurrency = Number(process.env['BENCH_CONCURRENCY'] ?? 1);
@@ -51,25 +56,6 @@ function stepGaps(events: readonly RecordedEvent[]): { tool: number; answer: num
   return { tool: ms(first, requested[1]), answer: ms(second, end) };
 }
 
-function benchEvent(n: number): NewEvent {
-  return {
-    id: randomUUID(),
-    type: 'BenchmarkEventRecorded',
-    schemaVersion: 1,
-    data: { n, note: 'a small payload, like most domain events' },
-    metadata: {
-      actor: { userId: 'bench', roles: ['service'], tenantId: 'bench' },
-      correlationId: randomUUID(),
-      causationId: null,
-      traceparent: null,
-      ip: null,
-      userAgent: null,
-      idempotencyKey: null,
-    },
-    occurredAt: new Date().toISOString(),
-  };
-}
-
 /** Latency of single-event appends, one at a time, to fresh and growing streams. */
 async function appendLatencies(serverUrl: string): Promise<number[]> {
   const sql = createPgExecutor(await createTestDatabase(serverUrl, 'nexus_bench_append'), { max: 1 });
@@ -86,6 +72,48 @@ async function appendLatencies(serverUrl: string): Promise<number[]> {
   }
   await sql.close();
   return latencies;
+}
+
+type Gaps = { tool: number; answer: number };
+
+/** Warm-up runs, then `runs` runs, `concurrency` at a time. */
+async function measure(runOnce: (n: number) => Promise<Gaps>): Promise<{ gaps: Gaps[]; seconds: number }> {
+  // Warm-up: the first runs pay for JIT, connection pools and consumer start-up.
+  for (let n = 0; n < 5; n += 1) await runOnce(-n - 1);
+  const gaps: Gaps[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < runs) gaps.push(await runOnce(next++));
+    }),
+  );
+  return { gaps, seconds: (performance.now() - started) / 1000 };
+}
+
+/** The same runs on `nexus start`, read back through the query API. */
+async function measureEmbedded(): Promise<{ gaps: Gaps[]; seconds: number }> {
+  const embedded = await startEmbeddedProcess({ NEXUS_RATE_LIMIT_POINTS: '1000000000', NEXUS_LOG_LEVEL: 'error' });
+  try {
+    const { sessionId } = await post(`${embedded.urls['command-api']}/v1/sessions`, { budget: { tokens: 1_000_000_000, costUsd: 1000 } });
+    return await measure(async (n) => {
+      const { runId } = await post(`${embedded.urls['command-api']}/v1/sessions/${sessionId}/runs`, { input: `/tool lookup {"n":${n}}` });
+      let events: RecordedEvent[] = [];
+      await waitUntil(
+        async () => {
+          const response = await fetch(`${embedded.urls['query-api']}/v1/streams/run-${runId}/events`, { headers: { authorization } });
+          events = response.ok ? ((await response.json()) as { events: RecordedEvent[] }).events : [];
+          return events.some((e) => ['RunCompleted', 'RunFailed', 'RunCancelled'].includes(e.type));
+        },
+        30_000,
+        `run ${runId}`,
+        20,
+      );
+      return stepGaps(events);
+    });
+  } finally {
+    await embedded.stop();
+  }
 }
 
 const postgres = await startPostgres({ durable: true });
@@ -115,27 +143,20 @@ try {
     );
     return stepGaps(events);
   };
-  // Warm-up: the first runs pay for JIT, connection pools and consumer start-up.
-  for (let n = 0; n < 5; n += 1) await runOnce(-n - 1);
-
-  const gaps: { tool: number; answer: number }[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < runs) gaps.push(await runOnce(next++));
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
+  const distributed = await measure(runOnce);
   const baseline = await appendLatencies(postgres.url);
+  const embedded = await measureEmbedded();
 
-  console.log(`${runs} runs on the local model, ${concurrency} at a time, ${fixed(seconds, 1)} s; ${appends} baseline appends`);
+  console.log(`${runs} runs on the local model per platform, ${concurrency} at a time; ${appends} baseline appends`);
+  console.log(`distributed ${fixed(distributed.seconds, 1)} s, embedded ${fixed(embedded.seconds, 1)} s`);
   const line = (name: string, values: number[]) => [name, String(values.length), ...[50, 99].map((p) => fixed(percentile(values, p), 1))];
   printTable(
     ['measure', 'n', 'p50 ms', 'p99 ms'],
     [
-      line('tool step: LlmCallCompleted → next LlmCallRequested', gaps.map((g) => g.tool)),
-      line('answer step: LlmCallCompleted → RunCompleted', gaps.map((g) => g.answer)),
+      line('distributed tool step: LlmCallCompleted → next LlmCallRequested', distributed.gaps.map((g) => g.tool)),
+      line('distributed answer step: LlmCallCompleted → RunCompleted', distributed.gaps.map((g) => g.answer)),
+      line('embedded tool step', embedded.gaps.map((g) => g.tool)),
+      line('embedded answer step', embedded.gaps.map((g) => g.answer)),
       line('baseline: one in-process append', baseline),
     ],
   );

@@ -10,34 +10,15 @@
  * bigserial and a jsonb column: the floor any one-row-per-event store pays.
  */
 import { randomUUID } from 'node:crypto';
-import type { NewEvent } from '@nexus/events';
 import { createPgExecutor, migrate, PostgresEventStore } from '../libs/event-store/src/index';
 import { createTestDatabase, findPostgresBinDir, startPostgres } from '../libs/testing/src/infra/index';
 import { pgbenchInsertTps } from './support/pgbench';
 import { printTable } from './support/report';
+import { benchEvent } from './support/bench-event';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 10);
 const concurrencies = [1, 32];
 const EVENTS_PER_STREAM = 100;
-
-function benchEvent(n: number): NewEvent {
-  return {
-    id: randomUUID(),
-    type: 'BenchmarkEventRecorded',
-    schemaVersion: 1,
-    data: { n, note: 'a small payload, like most domain events', costMicroUsd: 1234 },
-    metadata: {
-      actor: { userId: 'bench', roles: ['service'], tenantId: 'bench' },
-      correlationId: randomUUID(),
-      causationId: null,
-      traceparent: null,
-      ip: null,
-      userAgent: null,
-      idempotencyKey: null,
-    },
-    occurredAt: new Date().toISOString(),
-  };
-}
 
 async function nexusAppendsPerSecond(serverUrl: string, writers: number): Promise<number> {
   const sql = createPgExecutor(await createTestDatabase(serverUrl, 'nexus_bench'), { max: writers });

@@ -1,19 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import OpenAI, { APIError } from 'openai';
-import { loadConfig } from '@nexus/config';
-import { openDatabase, PostgresEventStore, type SqlExecutor } from '@nexus/event-store';
-import type { BudgetConsumed, BudgetReserved } from '@nexus/events';
-import { developmentApiKeys } from '@nexus/http';
+import type { BudgetConsumed } from '@nexus/events';
 import { countTokens } from '@nexus/llm';
-import { freshTestDatabase } from '@nexus/testing';
-import { commandSenderOf, createCommandApi } from '../../apps/command-api/src/command-api.bootstrap';
-import { createLlmGateway } from '../../apps/llm-gateway/src/llm-gateway.bootstrap';
 import { OpenAiStubServer } from '../../libs/llm/src/testing/openai-stub.server';
+import { keyOf } from './support/api-client';
+import { startGatewayPlatform, type GatewayPlatform } from './support/gateway-platform';
 
-const key = (userId: string): string => developmentApiKeys.find((k) => k.userId === userId)?.key ?? '';
 const STUB_MODEL = 'stub-model';
 const SLOW_MODEL = 'slow-model';
 
@@ -48,67 +42,35 @@ async function startEndlessStreamServer(): Promise<{ server: Server; baseURL: st
 describe('llm-gateway: OpenAI-compatible chat completions', () => {
   let stub: OpenAiStubServer;
   let endless: Awaited<ReturnType<typeof startEndlessStreamServer>>;
-  let sql: SqlExecutor;
-  let commandApp: NestFastifyApplication;
-  let gateway: NestFastifyApplication;
-  let commandUrl: string;
+  let platform: GatewayPlatform;
   let gatewayUrl: string;
-  const savedEnv = { ...process.env };
 
   beforeAll(async () => {
     stub = await OpenAiStubServer.start();
     endless = await startEndlessStreamServer();
-    // The gateway builds its providers from the environment when it starts.
-    process.env['NEXUS_LLM_PROVIDERS'] = JSON.stringify([
+    platform = await startGatewayPlatform('chatcompl', [
       { name: 'stub', baseUrl: stub.baseURL, models: [STUB_MODEL] },
       { name: 'endless', baseUrl: endless.baseURL, models: [SLOW_MODEL] },
     ]);
-    process.env['NEXUS_LLM_MAX_RETRIES'] = '0';
-    const config = loadConfig({ DATABASE_URL: await freshTestDatabase('chatcompl'), NEXUS_LOG_LEVEL: 'silent', NEXUS_LLM_MAX_TOKENS: '256' });
-    sql = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir, poolSize: 4 });
-    commandApp = await createCommandApi(config, { sql });
-    await commandApp.listen(0, '127.0.0.1');
-    gateway = await createLlmGateway(config, { sql, commandSender: commandSenderOf(commandApp) });
-    await gateway.listen(0, '127.0.0.1');
-    const urlOf = (app: NestFastifyApplication) => `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
-    commandUrl = urlOf(commandApp);
-    gatewayUrl = urlOf(gateway);
+    gatewayUrl = platform.gatewayUrl;
   }, 60_000);
   afterAll(async () => {
-    await gateway?.close();
-    await commandApp?.close();
-    await sql?.close();
+    await platform?.close();
     await stub?.close();
     endless?.server.closeAllConnections();
     await new Promise((resolve) => endless?.server.close(resolve));
-    process.env = savedEnv;
   });
   beforeEach(() => stub.reset());
 
   const openai = (userId = 'alice', sessionId?: string) =>
     new OpenAI({
-      apiKey: key(userId) || 'not-a-nexus-key',
+      apiKey: keyOf(userId) || 'not-a-nexus-key',
       baseURL: `${gatewayUrl}/v1`,
       maxRetries: 0,
       defaultHeaders: sessionId === undefined ? {} : { 'X-Nexus-Session-Id': sessionId },
     });
-  const startSession = async (tokens: number): Promise<string> => {
-    const response = await fetch(`${commandUrl}/v1/sessions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${key('alice')}` },
-      body: JSON.stringify({ budget: { tokens } }),
-    });
-    expect(response.status).toBe(201);
-    return ((await response.json()) as { sessionId: string }).sessionId;
-  };
-  const budgetEvents = async (sessionId: string) => {
-    const events = await new PostgresEventStore(sql).readStream(`budget-${sessionId}`);
-    return {
-      types: events.map((e) => e.type),
-      reserved: events.filter((e) => e.type === 'BudgetReserved').map((e) => e.data as BudgetReserved['data']),
-      consumed: events.filter((e) => e.type === 'BudgetConsumed').map((e) => e.data as BudgetConsumed['data']),
-    };
-  };
+  const startSession = (tokens: number) => platform.startSession(tokens);
+  const budgetEvents = (sessionId: string) => platform.budgetEvents(sessionId);
   const statusOf = (error: unknown) => (error as { status?: number }).status;
 
   it('answers a plain completion in OpenAI shape, reserving before and consuming the usage after', async () => {
@@ -158,6 +120,22 @@ describe('llm-gateway: OpenAI-compatible chat completions', () => {
     expect(budget.types).toEqual(['BudgetAllocated', 'BudgetReserved', 'BudgetConsumed']);
     expect(budget.consumed[0]?.consumed.tokens).toBe(14);
     expect(budget.consumed[0]?.consumed.costMicroUsd).toBeGreaterThan(0);
+  });
+
+  it('redacts a secret whose pieces arrive in different chunks of a stream', async () => {
+    const sessionId = await startSession(10_000);
+    // The stub streams word by word: the card's four groups and the bearer token's two words each
+    // arrive in chunks of their own, none of which is a secret alone.
+    stub.script({ type: 'success', content: 'card 4111 1111 1111 1111 then Bearer abcdefghijklmnop1234567890 ok' });
+    const stream = await openai('alice', sessionId).chat.completions.create({
+      model: STUB_MODEL,
+      messages: [{ role: 'user', content: 'leak something' }],
+      stream: true,
+    });
+    const deltas: string[] = [];
+    for await (const chunk of stream) deltas.push(chunk.choices[0]?.delta.content ?? '');
+    expect(deltas.join('')).toBe('card [REDACTED:credit_card] then [REDACTED:bearer_token] ok');
+    expect(deltas.some((d) => d.includes('1111') || d.includes('abcdefghijklmnop'))).toBe(false);
   });
 
   it('refuses one of two concurrent calls that together exceed the budget, before calling the provider', async () => {
@@ -213,7 +191,7 @@ describe('llm-gateway: OpenAI-compatible chat completions', () => {
     const client = new AbortController();
     const response = await fetch(`${gatewayUrl}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${key('alice')}`, 'x-nexus-session-id': sessionId },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${keyOf('alice')}`, 'x-nexus-session-id': sessionId },
       body: JSON.stringify({ model: SLOW_MODEL, messages: [{ role: 'user', content: 'go on forever' }], max_tokens: 200, stream: true }),
       signal: client.signal,
     });

@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { developmentApiKeys } from '@nexus/http';
+import { keyOf } from './support/api-client';
 import { startInProcessPlatform, type InProcessPlatform } from './support/in-process-platform';
 
 const exec = promisify(execFile);
-const key = (userId: string): string => developmentApiKeys.find((k) => k.userId === userId)?.key ?? '';
 
 /** The operator's jobs through the `nexus` CLI, against a running platform. */
 describe('nexus CLI: sessions, runs, approvals', () => {
@@ -16,7 +15,7 @@ describe('nexus CLI: sessions, runs, approvals', () => {
   afterAll(async () => platform.close());
 
   const nexus = async (user: string, ...args: string[]): Promise<string> => {
-    const env = { ...process.env, NEXUS_URL: platform.commandUrl, NEXUS_QUERY_URL: platform.queryUrl, NEXUS_TOKEN: key(user) };
+    const env = { ...process.env, NEXUS_URL: platform.commandUrl, NEXUS_QUERY_URL: platform.queryUrl, NEXUS_TOKEN: keyOf(user) };
     return (await exec('node', ['apps/cli/bin/nexus.mjs', ...args], { env })).stdout.trim();
   };
 

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { developmentApiKeys } from '@nexus/http';
 import { freshTestDatabase, startAppProcess, startNats, type AppProcess, type InfraServer } from '@nexus/testing';
+import { keyOf } from './support/api-client';
 
-const key = (userId: string): string => developmentApiKeys.find((k) => k.userId === userId)?.key ?? '';
 
 /**
  * The distributed shape, each app its own OS process: command-api (with the outbox relay) →
@@ -32,14 +31,14 @@ describe('distributed: commands become read models across real processes', () =>
   const post = async (path: string, body: unknown, userId = 'alice') => {
     const response = await fetch(commandApi.url + path, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${key(userId)}`, 'user-agent': 'nexus-e2e/1.0' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${keyOf(userId)}`, 'user-agent': 'nexus-e2e/1.0' },
       body: JSON.stringify(body),
     });
     return { status: response.status, position: Number(response.headers.get('x-nexus-position')), body: (await response.json()) as Record<string, string> };
   };
   const get = async (path: string, minPosition: number, userId = 'alice') => {
     const response = await fetch(queryApi.url + path, {
-      headers: { authorization: `Bearer ${key(userId)}`, 'x-nexus-min-position': String(minPosition) },
+      headers: { authorization: `Bearer ${keyOf(userId)}`, 'x-nexus-min-position': String(minPosition) },
     });
     return { status: response.status, stale: response.headers.get('x-nexus-stale'), body: (await response.json()) as Record<string, unknown> };
   };
@@ -91,7 +90,7 @@ describe('distributed: commands become read models across real processes', () =>
 
   it('marks an answer stale when the read models cannot reach the position in time', async () => {
     const read = await fetch(`${queryApi.url}/v1/sessions`, {
-      headers: { authorization: `Bearer ${key('alice')}`, 'x-nexus-min-position': '999999999' },
+      headers: { authorization: `Bearer ${keyOf('alice')}`, 'x-nexus-min-position': '999999999' },
     });
     expect(read.status).toBe(200);
     expect(read.headers.get('x-nexus-stale')).toBe('true');

@@ -1,11 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { freePort } from '@nexus/testing';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { startEmbeddedProcess, type EmbeddedProcess } from '@nexus/testing';
 
 /** Runs `node apps/cli/bin/nexus.mjs <args>` to its end; resolves its exit code and output. */
 const nexus = (args: string[], env: NodeJS.ProcessEnv) =>
@@ -22,38 +20,16 @@ const nexus = (args: string[], env: NodeJS.ProcessEnv) =>
 describe('nexus eval against the embedded platform', () => {
   const dir = mkdtempSync(join(tmpdir(), 'nexus-eval-'));
   const report = join(dir, 'reports', 'eval-report.md');
-  let child: ChildProcess | undefined;
+  let embedded: EmbeddedProcess;
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    const [command, query, projector, gateway, toolRunner] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-    const platformEnv: NodeJS.ProcessEnv = {
-      ...process.env,
-      NEXUS_DATA_DIR: join(dir, 'data'),
-      COMMAND_API_PORT: String(command),
-      QUERY_API_PORT: String(query),
-      PROJECTOR_PORT: String(projector),
-      LLM_GATEWAY_PORT: String(gateway),
-      TOOL_RUNNER_PORT: String(toolRunner),
-      NEXUS_LOG_LEVEL: 'warn',
-    };
-    for (const name of ['DATABASE_URL', 'NATS_URL', 'REDIS_URL', 'QDRANT_URL', 'NEXUS_LLM_PROVIDERS', 'OPENAI_BASE_URL', 'OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'NEXUS_API_KEYS_FILE']) delete platformEnv[name];
-    child = spawn('node', ['apps/cli/bin/nexus.mjs', 'start'], { env: platformEnv, stdio: 'ignore' });
-    const deadline = Date.now() + 60_000;
-    const ready = (port: number) => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
-    while (!((await ready(query)) && (await ready(command)) && (await ready(toolRunner)))) {
-      if (Date.now() > deadline) throw new Error('nexus start did not come up');
-      await sleep(200);
-    }
-    env = { ...process.env, NEXUS_URL: `http://127.0.0.1:${command}`, NEXUS_QUERY_URL: `http://127.0.0.1:${query}` };
+    embedded = await startEmbeddedProcess();
+    env = { ...process.env, NEXUS_URL: embedded.urls['command-api'], NEXUS_QUERY_URL: embedded.urls['query-api'] };
     for (const name of ['NEXUS_TOKEN', 'NEXUS_APPROVER_TOKEN', 'NEXUS_ADMIN_TOKEN']) delete env[name];
-  }, 90_000);
+  }, 120_000);
   afterAll(async () => {
-    if (child?.exitCode === null) {
-      const exited = new Promise((resolve) => child?.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await embedded?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

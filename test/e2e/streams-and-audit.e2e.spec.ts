@@ -1,61 +1,32 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { loadConfig } from '@nexus/config';
-import { createPgExecutor, type SqlExecutor } from '@nexus/event-store';
-import { developmentApiKeys } from '@nexus/http';
-import { freshTestDatabase } from '@nexus/testing';
-import { commandSenderOf, createCommandApi } from '../../apps/command-api/src/command-api.bootstrap';
-import { createLlmGateway } from '../../apps/llm-gateway/src/llm-gateway.bootstrap';
-import { createQueryApi } from '../../apps/query-api/src/query-api.bootstrap';
+import { keyOf, parseSse } from './support/api-client';
+import { startInProcessPlatform, type InProcessPlatform } from './support/in-process-platform';
 
 const run = promisify(execFile);
 
-const parseSse = (text: string): { id?: string; event?: string; data?: string }[] =>
-  text
-    .split('\n\n')
-    .filter((block) => block.trim() !== '' && !block.startsWith(':'))
-    .map((block) => Object.fromEntries(block.split('\n').map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)])));
-const key = (userId: string): string => developmentApiKeys.find((k) => k.userId === userId)?.key ?? '';
-
 describe('query API: raw streams and audit verification', () => {
-  let app: NestFastifyApplication;
+  let platform: InProcessPlatform;
   let url: string;
-  let sql: SqlExecutor;
-  let commandApp: NestFastifyApplication;
-  let gateway: NestFastifyApplication;
   let commandUrl: string;
 
   beforeAll(async () => {
-    const databaseUrl = await freshTestDatabase('queryapi');
-    const config = loadConfig({ DATABASE_URL: databaseUrl, NEXUS_LOG_LEVEL: 'silent' });
-    commandApp = await createCommandApi(config);
-    await commandApp.listen(0, '127.0.0.1');
-    commandUrl = `http://127.0.0.1:${(commandApp.getHttpServer().address() as { port: number }).port}`;
-    app = await createQueryApi(config);
-    await app.listen(0, '127.0.0.1');
-    gateway = await createLlmGateway(config, { commandSender: commandSenderOf(commandApp) });
-    await gateway.init();
-    url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
-    sql = createPgExecutor(databaseUrl, { max: 1 });
-  });
-  afterAll(async () => {
-    await gateway.close();
-    await app.close();
-    await commandApp.close();
-    await sql.close();
-  });
+    // No projector: the replay test needs a read model that only a rebuild fills.
+    platform = await startInProcessPlatform('queryapi', {}, { projector: false });
+    ({ queryUrl: url, commandUrl } = platform);
+  }, 60_000);
+  afterAll(async () => platform.close());
 
   const startSession = async (): Promise<string> => {
     const response = await fetch(`${commandUrl}/v1/sessions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${key('alice')}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${keyOf('alice')}` },
       body: JSON.stringify({ budget: { tokens: 1000 } }),
     });
     return ((await response.json()) as { sessionId: string }).sessionId;
   };
-  const get = (path: string, userId: string) => fetch(url + path, { headers: { authorization: `Bearer ${key(userId)}` } });
+  const get = (path: string, userId: string) => fetch(url + path, { headers: { authorization: `Bearer ${keyOf(userId)}` } });
 
   it('returns a stream’s events in order with metadata and hashes', async () => {
     const sessionId = await startSession();
@@ -84,7 +55,7 @@ describe('query API: raw streams and audit verification', () => {
     // No projector runs in this suite: the read model only has what a rebuild puts there.
     expect((await get(`/v1/sessions/${sessionId}`, 'alice')).status).toBe(404);
     const { stdout } = await run('node', ['apps/cli/bin/nexus.mjs', 'replay', 'sessions'], {
-      env: { ...process.env, NEXUS_QUERY_URL: url, NEXUS_TOKEN: key('carol') },
+      env: { ...process.env, NEXUS_QUERY_URL: url, NEXUS_TOKEN: keyOf('carol') },
     });
     expect(stdout).toMatch(/sessions rebuilt from \d+ events in [\d.]+ s \(\d+ events\/s\) and swapped in/);
     const read = await get(`/v1/sessions/${sessionId}`, 'alice');
@@ -93,7 +64,7 @@ describe('query API: raw streams and audit verification', () => {
   }, 60_000);
 
   it('refuses to replay an unknown projection', async () => {
-    const response = await fetch(`${url}/v1/admin/projections/nope/rebuild`, { method: 'POST', headers: { authorization: `Bearer ${key('carol')}` } });
+    const response = await fetch(`${url}/v1/admin/projections/nope/rebuild`, { method: 'POST', headers: { authorization: `Bearer ${keyOf('carol')}` } });
     expect(response.status).toBe(400);
   });
 
@@ -101,7 +72,7 @@ describe('query API: raw streams and audit verification', () => {
     const sessionId = await startSession();
     const started = await fetch(`${commandUrl}/v1/sessions/${sessionId}/runs`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${key('alice')}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${keyOf('alice')}` },
       body: JSON.stringify({ input: 'hello' }),
     });
     const { runId } = (await started.json()) as { runId: string };
@@ -114,21 +85,21 @@ describe('query API: raw streams and audit verification', () => {
     expect(JSON.parse(frames[3]?.data ?? '{}')).toMatchObject({ type: 'RunCompleted', data: { output: 'local model: hello' } });
 
     const resumed = await fetch(`${url}/v1/runs/${runId}/stream`, {
-      headers: { authorization: `Bearer ${key('alice')}`, 'last-event-id': frames[1]?.id ?? '' },
+      headers: { authorization: `Bearer ${keyOf('alice')}`, 'last-event-id': frames[1]?.id ?? '' },
     });
     expect(parseSse(await resumed.text()).map((f) => f.event)).toEqual(['LlmCallCompleted', 'RunCompleted', 'end']);
     expect((await get(`/v1/runs/${runId}/stream`, 'mallory')).status).toBe(404);
   }, 30_000);
 
   it('lets only admins verify the chain', async () => {
-    const response = await fetch(`${url}/v1/admin/audit/verify`, { method: 'POST', headers: { authorization: `Bearer ${key('alice')}` } });
+    const response = await fetch(`${url}/v1/admin/audit/verify`, { method: 'POST', headers: { authorization: `Bearer ${keyOf('alice')}` } });
     expect(response.status).toBe(403);
   });
 
   it('`nexus audit verify` passes on an untouched store and names the first bad event after an edit', async () => {
     const sessionId = await startSession();
     const cli = (): Promise<{ code: number; stdout: string }> =>
-      run('node', ['apps/cli/bin/nexus.mjs', 'audit', 'verify'], { env: { ...process.env, NEXUS_QUERY_URL: url, NEXUS_TOKEN: key('carol') } })
+      run('node', ['apps/cli/bin/nexus.mjs', 'audit', 'verify'], { env: { ...process.env, NEXUS_QUERY_URL: url, NEXUS_TOKEN: keyOf('carol') } })
         .then(({ stdout }) => ({ code: 0, stdout }))
         .catch((error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }));
 
@@ -136,6 +107,7 @@ describe('query API: raw streams and audit verification', () => {
     expect(clean.stdout).toContain('audit chain intact');
     expect(clean.code).toBe(0);
 
+    const { sql } = platform;
     await sql.exec('ALTER TABLE events DISABLE TRIGGER events_append_only');
     await sql.query(`UPDATE events SET data = jsonb_set(data, '{limit,tokens}', '999999') WHERE stream_id = $1`, [`budget-${sessionId}`]);
     await sql.exec('ALTER TABLE events ENABLE TRIGGER events_append_only');

@@ -2,79 +2,28 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { InProcessTokenStream } from '@nexus/bus';
-import { loadConfig } from '@nexus/config';
-import { createPgExecutor, migrate, PostgresEventStore } from '@nexus/event-store';
 import type { RecordedEvent } from '@nexus/events';
-import { developmentApiKeys } from '@nexus/http';
-import { freshTestDatabase } from '@nexus/testing';
-import { commandSenderOf, createCommandApi } from '../../apps/command-api/src/command-api.bootstrap';
-import { createLlmGateway } from '../../apps/llm-gateway/src/llm-gateway.bootstrap';
-import { createProjector } from '../../apps/projector/src/projector.bootstrap';
-import { createQueryApi } from '../../apps/query-api/src/query-api.bootstrap';
 import { RunToolCallsWorker } from '../../apps/tool-runner/src/run-tool-calls/run-tool-calls.worker';
-import { createToolRunner } from '../../apps/tool-runner/src/tool-runner.bootstrap';
+import { platformClient, runEnded, sleep } from './support/api-client';
+import { startInProcessPlatform } from './support/in-process-platform';
 
-const keyOf = (userId: string) => developmentApiKeys.find((k) => k.userId === userId)?.key ?? '';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Every app of the platform in this process, as `nexus start` runs them, on a fresh database. */
 async function startPlatform(name: string, env: Record<string, string> = {}) {
-  const databaseUrl = await freshTestDatabase(name);
-  const sql = createPgExecutor(databaseUrl, { max: 10 });
-  await migrate(sql);
-  const config = loadConfig({ DATABASE_URL: databaseUrl, NEXUS_LOG_LEVEL: 'silent', NEXUS_LLM_MAX_TOKENS: '4000', ...env });
-  const tokenStream = new InProcessTokenStream();
-  const commandApp = await createCommandApi(config, { sql, tokenStream });
-  const shared = { sql, tokenStream, commandSender: commandSenderOf(commandApp) };
-  const queryApp = await createQueryApi(config, shared);
-  const toolRunner = await createToolRunner(config, shared);
-  const apps = [commandApp, queryApp, await createProjector(config, shared), await createLlmGateway(config, shared), toolRunner];
-  for (const app of apps) await app.listen(0, '127.0.0.1');
-  const urlOf = (app: NestFastifyApplication) => `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
-  const [commandUrl, queryUrl] = [urlOf(commandApp), urlOf(queryApp)];
-  const store = new PostgresEventStore(sql);
-
-  const request = async (url: string, user: string, method: string, body?: unknown) => {
-    const response = await fetch(url, {
-      method,
-      headers: { authorization: `Bearer ${keyOf(user)}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: (text === '' ? {} : JSON.parse(text)) as Record<string, unknown> };
-  };
-  const post = (user: string, path: string, body: unknown) => request(commandUrl + path, user, 'POST', body);
-  const get = (user: string, path: string) => request(queryUrl + path, user, 'GET');
+  const platform = await startInProcessPlatform(name, { NEXUS_LLM_MAX_TOKENS: '4000', ...env });
+  const { store } = platform;
+  const client = platformClient(platform);
 
   const startRun = async (user: string, input: string, tools: string[]) => {
-    const session = await post(user, '/v1/sessions', { budget: { tokens: 2_000_000 } });
-    const run = await post(user, `/v1/sessions/${String(session.body['sessionId'])}/runs`, { input, tools, model: 'local' });
+    const session = await client.post(user, '/v1/sessions', { budget: { tokens: 2_000_000 } });
+    const run = await client.post(user, `/v1/sessions/${String(session.body['sessionId'])}/runs`, { input, tools, model: 'local' });
     expect(run.status).toBe(202);
     return String(run.body['runId']);
   };
-  /** Polls the run's document until `done` holds (the projector is asynchronous). */
-  const waitForRun = async (user: string, runId: string, done: (doc: Record<string, unknown>) => boolean, timeoutMs = 30_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const { status, body } = await get(user, `/v1/runs/${runId}`);
-      if (status === 200 && done(body)) return body;
-      if (Date.now() > deadline) throw new Error(`run ${runId} did not get there: ${JSON.stringify(body)}`);
-      await sleep(100);
-    }
-  };
-  const ended = (doc: Record<string, unknown>) => ['completed', 'failed', 'cancelled'].includes(String(doc['status']));
   const toolCallIdsOf = async (runId: string) =>
     (await store.readStream(`run-${runId}`))
       .filter((e) => e.type === 'LlmCallCompleted')
       .flatMap((e) => (e.data as { toolCalls: { toolCallId: string }[] }).toolCalls.map((c) => c.toolCallId));
   const typesOf = async (toolCallId: string) => (await store.readStream(`toolcall-${toolCallId}`)).map((e) => e.type);
-  const close = async () => {
-    for (const app of [...apps].reverse()) await app.close();
-    await sql.close();
-  };
-  return { sql, store, toolRunner, post, get, startRun, waitForRun, ended, toolCallIdsOf, typesOf, close };
+  return { ...platform, ...client, startRun, ended: runEnded, toolCallIdsOf, typesOf };
 }
 
 type Platform = Awaited<ReturnType<typeof startPlatform>>;
@@ -211,7 +160,7 @@ describe('governed tool calls', () => {
     // Redelivery: the runner's handler gets the same approval again, twice at once; nothing reruns.
     const approvedStream = [...streams].find(([, types]) => types.includes('ToolCallApproved'))?.[0] ?? '';
     const approval = (await p.store.readStream(approvedStream)).find((e) => e.type === 'ToolCallApproved') as RecordedEvent;
-    const worker = p.toolRunner.get(RunToolCallsWorker);
+    const worker = p.apps.toolRunner.get(RunToolCallsWorker);
     await Promise.all([worker.handle(approval), worker.handle(approval)]);
     const types = await p.typesOf(approvedStream.slice('toolcall-'.length));
     expect(types.filter((t) => t === 'ToolCallStarted')).toHaveLength(1);

@@ -2,13 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { developmentApiKeys } from '@nexus/http';
 import { startTelemetry } from '@nexus/observability';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { platformClient, sleep, type PlatformClient } from './support/api-client';
 import { startInProcessPlatform, type InProcessPlatform } from './support/in-process-platform';
 
-const keyOf = (userId: string) => developmentApiKeys.find((k) => k.userId === userId)?.key ?? '';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const traceIdOf = (traceparent: string | null) => traceparent?.split('-')[1];
 
 // Registered before any app starts: every span of this process lands here.
@@ -17,41 +15,28 @@ startTelemetry('nexus-test', { spanProcessors: [new SimpleSpanProcessor(exporter
 
 describe('one trace from the HTTP command to the LLM call, the tool call and the next command', () => {
   let platform: InProcessPlatform;
+  let client: PlatformClient;
 
   beforeAll(async () => {
     process.env['NEXUS_DATA_DIR'] = mkdtempSync(join(tmpdir(), 'nexus-tracing-'));
     platform = await startInProcessPlatform('tracing', { NEXUS_LLM_MAX_TOKENS: '4000' });
+    client = platformClient(platform);
   }, 60_000);
 
   afterAll(async () => platform.close());
 
-  const call = async (url: string, method: string, body?: unknown) => {
-    const response = await fetch(url, {
-      method,
-      headers: { authorization: `Bearer ${keyOf('alice')}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  };
-
   it('links the HTTP span, the consumer spans, the LLM span and the tool span under one trace id', async () => {
-    const session = await call(`${platform.commandUrl}/v1/sessions`, 'POST', { budget: { tokens: 2_000_000 } });
+    const session = await client.post('alice', '/v1/sessions', { budget: { tokens: 2_000_000 } });
     expect(session.body['sessionId']).toEqual(expect.any(String));
     // No traceparent from the client: the server's span starts the trace.
-    const run = await call(`${platform.commandUrl}/v1/sessions/${String(session.body['sessionId'])}/runs`, 'POST', {
+    const run = await client.post('alice', `/v1/sessions/${String(session.body['sessionId'])}/runs`, {
       input: '/tool files_read {"path":"missing.txt"}',
       tools: ['files_read'],
       model: 'local',
     });
     expect(run.status).toBe(202);
     const runId = String(run.body['runId']);
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const doc = await call(`${platform.queryUrl}/v1/runs/${runId}`, 'GET');
-      if (doc.status === 200 && ['completed', 'failed', 'cancelled'].includes(String(doc.body['status']))) break;
-      if (Date.now() > deadline) throw new Error(`run ${runId} did not end: ${JSON.stringify(doc.body)}`);
-      await sleep(100);
-    }
+    await client.waitForRun('alice', runId);
     await sleep(200);
 
     const spans = exporter.getFinishedSpans();

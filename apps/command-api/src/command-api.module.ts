@@ -3,7 +3,14 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { NexusConfig } from '@nexus/config';
 import { infrastructureProviders, type SharedInfrastructure } from '@nexus/infrastructure';
-import { ApiKeyGuard, HealthHttpController, MetricsHttpController, ProblemDetailsFilter, RateLimitGuard } from '@nexus/http';
+import {
+  ApiKeyGuard,
+  HealthHttpController,
+  idempotencyProviders,
+  MetricsHttpController,
+  ProblemDetailsFilter,
+  RateLimitGuard,
+} from '@nexus/http';
 import { ConsumeReservationHandler } from './budget/consume-reservation/consume-reservation.handler';
 import { ConsumeReservationHttpController } from './budget/consume-reservation/consume-reservation.http.controller';
 import { ReleaseReservationHandler } from './budget/release-reservation/release-reservation.handler';
@@ -11,8 +18,6 @@ import { ReleaseReservationHttpController } from './budget/release-reservation/r
 import { ReserveBudgetHandler } from './budget/reserve-budget/reserve-budget.handler';
 import { ReserveBudgetHttpController } from './budget/reserve-budget/reserve-budget.http.controller';
 import { CommandHandlingService } from './command-handling/command-handling.service';
-import { IdempotencyStore } from './idempotency/idempotency.store';
-import { PurgeIdempotencyKeysJob } from './idempotency/purge-idempotency-keys.job';
 
 import { ExecuteInternalCommandHandler } from './internal/execute-internal-command/execute-internal-command.handler';
 import { ServeInternalCommandsNatsListener } from './internal/serve-internal-commands.nats-listener';
@@ -70,8 +75,7 @@ export class CommandApiModule {
       providers: [
         ...infrastructureProviders('command-api', config, shared),
         CommandHandlingService,
-        IdempotencyStore,
-        PurgeIdempotencyKeysJob,
+        ...idempotencyProviders,
         RelayEventsWorker,
         ServeInternalCommandsNatsListener,
         InProcessCommandSender,

@@ -3,7 +3,14 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { connect } from '@nats-io/transport-node';
 import { COMMAND_SENDER, NatsCommandSender } from '@nexus/bus';
 import type { NexusConfig } from '@nexus/config';
-import { ApiKeyGuard, HealthHttpController, MetricsHttpController, ProblemDetailsFilter, RateLimitGuard } from '@nexus/http';
+import {
+  ApiKeyGuard,
+  HealthHttpController,
+  idempotencyProviders,
+  MetricsHttpController,
+  ProblemDetailsFilter,
+  RateLimitGuard,
+} from '@nexus/http';
 import { infrastructureProviders, type SharedInfrastructure } from '@nexus/infrastructure';
 import { CallLlmWorker } from './call-llm/call-llm.worker';
 import { ChatCompletionsHandler } from './chat-completions/chat-completions.handler';
@@ -37,6 +44,7 @@ export class LlmGatewayModule {
         ...infrastructureProviders('llm-gateway', config, shared),
         commandSenderProvider(config, shared),
         llmClientProvider,
+        ...idempotencyProviders,
         CallLlmWorker,
         SessionBudget,
         ChatCompletionsHandler,

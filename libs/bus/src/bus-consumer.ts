@@ -10,7 +10,7 @@ import {
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { SqlExecutor } from '@nexus/event-store';
 import type { RecordedEvent } from '@nexus/events';
-import { withConsumerSpan } from '@nexus/observability';
+import { withConsumerBatchSpan, withConsumerSpan } from '@nexus/observability';
 import { busMetrics } from './bus-metrics';
 import { DEFAULT_PARTITIONS, partitionFilter } from './subjects';
 
@@ -34,6 +34,24 @@ export interface BusConsumerOptions {
   readonly backoffMs?: readonly number[];
   /** Test seam: return true to skip the ack of this delivery (the ack is "lost"). */
   readonly dropAck?: (event: RecordedEvent, deliveryCount: number) => boolean;
+  /**
+   * Run the handler before, not inside, the transaction of its inbox row: for handlers whose
+   * effects go elsewhere (commands, provider calls, tools) and are idempotent. An inbox transaction
+   * held open around seconds of LLM or tool work would hold back the event store's read horizon
+   * (`pg_snapshot_xmin`) for everyone: the relay could publish nothing appended meanwhile.
+   * A crash between the effect and the inbox row repeats the effect, which idempotency absorbs.
+   */
+  readonly handlerOutsideTransaction?: boolean;
+  /**
+   * Applies several events in one transaction. The messages waiting on different partitions — at
+   * most one each, so every session's order is untouched — are gathered for up to
+   * `batchLingerMs` (or until every partition has one) and applied together with their inbox rows:
+   * one commit, one lock, one read and one write per table instead of one of each per event. A
+   * batch that fails is retried message by message through `handler`, so a poison event is
+   * isolated and dead-lettered as usual.
+   */
+  readonly batchHandler?: (events: readonly RecordedEvent[], tx: SqlExecutor) => Promise<void>;
+  readonly batchLingerMs?: number;
 }
 
 export interface BusConsumer {
@@ -51,6 +69,8 @@ export interface BusConsumer {
  * Exactly-once effect: the runtime opens a transaction, inserts the inbox row
  * `processed_events(consumer, event_id)`, runs the handler in that transaction, commits, then acks.
  * A redelivery (lost ack, crash after commit) finds the row and is acked without re-applying.
+ * Handlers with `handlerOutsideTransaction` run first and get their row after: at least once,
+ * for effects that are idempotent themselves.
  */
 export async function createConsumer(options: BusConsumerOptions): Promise<BusConsumer> {
   const partitions = options.partitions ?? DEFAULT_PARTITIONS;
@@ -87,6 +107,7 @@ export async function createConsumer(options: BusConsumerOptions): Promise<BusCo
     }),
   );
 
+  const batcher = options.batchHandler === undefined ? undefined : new MessageBatcher(options, backoffMs, partitions);
   const streams: ConsumerMessages[] = [];
   const loops = durables.map(async (durable) => {
     const consumer = await js.consumers.get(options.stream, durable);
@@ -95,7 +116,7 @@ export async function createConsumer(options: BusConsumerOptions): Promise<BusCo
     // for the next pull — up to the 30 s default — even though a live instance is waiting on it.
     const messages = await consumer.consume({ max_messages: 1, expires: 5_000 });
     streams.push(messages);
-    for await (const msg of messages) await handle(options, msg, backoffMs);
+    for await (const msg of messages) await (batcher === undefined ? handle(options, msg, backoffMs) : batcher.submit(msg));
   });
 
   return {
@@ -127,17 +148,18 @@ async function handle(options: BusConsumerOptions, msg: JsMsg, backoffMs: readon
   // Slow handlers keep their delivery alive instead of being redelivered to another instance.
   const ackWait = backoffMs[Math.min(deliveries, backoffMs.length) - 1] ?? 30_000;
   const keepAlive = setInterval(() => msg.working(), Math.max(100, ackWait / 3));
+  const traceparent = msg.headers?.get('traceparent') || null;
+  const markProcessed = (sql: SqlExecutor) =>
+    sql.query('INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1', [options.name, event.id]);
   try {
-    const applied = await options.sql.transaction(async (tx) => {
-      const fresh = await tx.query(
-        'INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1',
-        [options.name, event.id],
-      );
-      if (fresh.length === 0) return false;
-      const traceparent = msg.headers?.get('traceparent');
-      await withConsumerSpan(options.name, event, () => options.handler(event, tx), traceparent === '' ? null : traceparent);
-      return true;
-    });
+    const applied = options.handlerOutsideTransaction
+      ? await handleOutsideTransaction(options, event, traceparent, markProcessed)
+      : await options.sql.transaction(async (tx) => {
+          const fresh = await markProcessed(tx);
+          if (fresh.length === 0) return false;
+          await withConsumerSpan(options.name, event, () => options.handler(event, tx), traceparent);
+          return true;
+        });
     if (applied) busMetrics.processed.inc({ consumer: options.name });
     if (options.dropAck?.(event, deliveries)) return;
     msg.ack();
@@ -150,6 +172,75 @@ async function handle(options: BusConsumerOptions, msg: JsMsg, backoffMs: readon
   } finally {
     clearInterval(keepAlive);
   }
+}
+
+/** Gathers the messages waiting on different partitions and applies them in one transaction. */
+class MessageBatcher {
+  private waiting: { msg: JsMsg; done: () => void }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly options: BusConsumerOptions,
+    private readonly backoffMs: readonly number[],
+    private readonly partitions: number,
+  ) {}
+
+  /** Resolves once the message has been applied and acked (or handed to the retry path). */
+  submit(msg: JsMsg): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiting.push({ msg, done: resolve });
+      if (this.waiting.length >= this.partitions) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.options.batchLingerMs ?? 2);
+    });
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.waiting.splice(0);
+    if (batch.length > 0) void this.apply(batch.map((b) => b.msg)).finally(() => batch.forEach((b) => b.done()));
+  }
+
+  private async apply(msgs: readonly JsMsg[]): Promise<void> {
+    if (msgs.length === 1) return handle(this.options, msgs[0] as JsMsg, this.backoffMs);
+    const { options } = this;
+    const events = msgs.map((msg) => msg.json<RecordedEvent>());
+    const keepAlive = setInterval(() => msgs.forEach((msg) => msg.working()), Math.max(100, (this.backoffMs[0] ?? 30_000) / 3));
+    try {
+      const applied = await options.sql.transaction(async (tx) => {
+        const rows = await tx.query<{ event_id: string }>(
+          'INSERT INTO processed_events (consumer, event_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id',
+          [options.name, events.map((event) => event.id)],
+        );
+        const fresh = new Set(rows.map((row) => row.event_id));
+        const toApply = events.filter((event) => fresh.has(event.id));
+        if (toApply.length > 0) await withConsumerBatchSpan(options.name, toApply, () => (options.batchHandler as NonNullable<BusConsumerOptions['batchHandler']>)(toApply, tx));
+        return toApply.length;
+      });
+      busMetrics.processed.inc({ consumer: options.name }, applied);
+      msgs.forEach((msg, i) => {
+        if (!options.dropAck?.(events[i] as RecordedEvent, msg.info.deliveryCount)) msg.ack();
+      });
+    } catch {
+      // Something in the batch failed: each message alone, with the usual retries and dead letters.
+      for (const msg of msgs) await handle(options, msg, this.backoffMs);
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+}
+
+async function handleOutsideTransaction(
+  options: BusConsumerOptions,
+  event: RecordedEvent,
+  traceparent: string | null,
+  markProcessed: (sql: SqlExecutor) => Promise<unknown[]>,
+): Promise<boolean> {
+  const [seen] = await options.sql.query('SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $2', [options.name, event.id]);
+  if (seen !== undefined) return false;
+  await withConsumerSpan(options.name, event, () => options.handler(event, options.sql), traceparent);
+  await markProcessed(options.sql);
+  return true;
 }
 
 async function storeDeadLetterBySeq(

@@ -17,7 +17,7 @@ export interface EventConsumerOptions {
   readonly category?: string;
   /** In log mode: the events the handler wants (the checkpoint moves past the rest). */
   readonly accepts?: (event: RecordedEvent) => boolean;
-  /** In log mode: run the handler outside the inbox transaction (effects go elsewhere; see the log consumer). */
+  /** Run the handler outside the inbox transaction (effects go elsewhere; see both consumers). */
   readonly handlerOutsideTransaction?: boolean;
   readonly backoffMs?: readonly number[];
 }
@@ -49,6 +49,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     handler: options.handler,
     ...(options.category === undefined ? {} : { category: options.category }),
     ...(options.backoffMs === undefined ? {} : { backoffMs: options.backoffMs }),
+    ...(options.handlerOutsideTransaction === undefined ? {} : { handlerOutsideTransaction: options.handlerOutsideTransaction }),
   });
   return {
     async stop() {

@@ -47,6 +47,33 @@ describe.each(backends)('log consumer on %s', (_name, open) => {
     expect(await effects()).toEqual([first[0]?.id, first[2]?.id, later[0]?.id]);
   }, 30_000);
 
+  it('wakes on an append notice instead of sleeping out its poll', async () => {
+    sql = await open();
+    await sql.exec('CREATE TABLE log_effects (n serial PRIMARY KEY, event_id uuid NOT NULL UNIQUE)');
+    const store = new PostgresEventStore(sql);
+    const consumer = createLogConsumer({
+      name: 'woken',
+      sql,
+      storeFor: (executor) => new PostgresEventStore(executor),
+      // Far longer than the wait below: only the notice can get the event handled in time.
+      pollMs: 60_000,
+      handler: async (event, tx) => {
+        await tx.query('INSERT INTO log_effects (event_id) VALUES ($1)', [event.id]);
+      },
+    });
+    try {
+      // Let the first (empty) pass end, so the consumer is idle, waiting.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      for (const n of [1, 2]) {
+        const [event] = (await store.appendToStream(newStreamId(), [anEvent({ n })], { expectedVersion: 0 })).events;
+        await waitFor(async () => (await effects()).includes(event?.id ?? ''), 5000);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      await consumer.stop();
+    }
+  }, 30_000);
+
   it('runs handlers whose effects go elsewhere outside the transaction, once per event', async () => {
     sql = await open();
     await sql.exec('CREATE TABLE log_effects (n serial PRIMARY KEY, event_id uuid NOT NULL UNIQUE)');

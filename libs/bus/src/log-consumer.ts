@@ -3,6 +3,7 @@ import type { RecordedEvent } from '@nexus/events';
 import { withConsumerSpan } from '@nexus/observability';
 import { busMetrics } from './bus-metrics';
 import type { BusConsumer } from './bus-consumer';
+import { APPENDED_CHANNEL } from './outbox-relay';
 
 export interface LogConsumerOptions {
   /** Logical consumer name: its checkpoint, inbox and dead-letter key (as on the bus). */
@@ -36,6 +37,7 @@ export interface LogConsumerOptions {
  */
 export function createLogConsumer(options: LogConsumerOptions): BusConsumer {
   const pollMs = options.pollMs ?? 50;
+  const heldBackWaitMs = Math.min(pollMs, 10);
   const maxAttempts = options.maxAttempts ?? 5;
   const failures = new Map<string, number>();
   let stopped = false;
@@ -81,9 +83,14 @@ export function createLogConsumer(options: LogConsumerOptions): BusConsumer {
       busMetrics.deadLetters.inc({ consumer: options.name });
     });
 
+  // Set when a pass found nothing although committed events follow the checkpoint: an older
+  // transaction holds the read horizon back, and its end sends no notice, so look again soon.
+  let heldBack = false;
   const pass = async (): Promise<number> => {
     const after = await loadCheckpoint(options.sql, options.name);
-    const { events } = await options.storeFor(options.sql).readAll({ after, limit: options.batchSize ?? 200 });
+    const store = options.storeFor(options.sql);
+    const { events } = await store.readAll({ after, limit: options.batchSize ?? 200 });
+    heldBack = events.length === 0 && (await store.hasHeldBackEvents(after).catch(() => false));
     for (const event of events) {
       if (stopped) break;
       try {
@@ -102,15 +109,32 @@ export function createLogConsumer(options: LogConsumerOptions): BusConsumer {
     return events.length;
   };
 
+  // Idle, the consumer waits for an append notice (or the poll); a notice during a pass means
+  // the pass may have missed that append, so the next one starts at once.
+  let idle = false;
+  let noticed = false;
   const loop = (delay: number): void => {
     if (stopped) return;
+    idle = delay > 0 && !noticed;
+    if (!idle) delay = 0;
+    noticed = false;
     timer = setTimeout(() => {
+      idle = false;
       running = pass().then(
-        (handled) => loop(handled > 0 ? 0 : pollMs),
+        (handled) => loop(handled > 0 ? 0 : heldBack ? heldBackWaitMs : pollMs),
         () => loop(Math.min(5000, pollMs * 10)),
       );
     }, delay);
   };
+  const onAppend = (): void => {
+    if (!idle) {
+      noticed = true;
+      return;
+    }
+    clearTimeout(timer);
+    loop(0);
+  };
+  const listening = options.sql.listen?.(APPENDED_CHANNEL, onAppend).catch(() => undefined);
   loop(0);
 
   return {
@@ -118,6 +142,7 @@ export function createLogConsumer(options: LogConsumerOptions): BusConsumer {
       stopped = true;
       clearTimeout(timer);
       await running;
+      await (await listening)?.();
     },
   };
 }

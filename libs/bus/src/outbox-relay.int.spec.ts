@@ -46,6 +46,38 @@ describe('outbox relay', () => {
     expect(jsmSubjects.every((s) => /^nexus\.events\.session\.[0-7]$/.test(s))).toBe(true);
   });
 
+  it('publishes an event held back by an older transaction as soon as that one ends, not at the next poll', async () => {
+    // The read horizon is server-wide: other suites' transactions on the shared server would hold it too.
+    await world.close();
+    world = await openBusWorld({ ownPostgres: true });
+    const [first] = await appendEvents(world.store, 1, 1);
+    relay({ pollIntervalMs: 5000 });
+    await waitFor(async () => (await streamMessageCount(world.nc).catch(() => 0)) >= 1);
+
+    // A transaction that holds an xid but appends nothing: its end sends no append notice.
+    let release = (): void => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let holding = (): void => undefined;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const blocker = world.sql.transaction(async (tx) => {
+      await tx.query('SELECT pg_current_xact_id()');
+      holding();
+      await released;
+    });
+    await held;
+    const [later] = await appendEvents(world.store, 1, 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await streamMessageCount(world.nc)).toBe(1);
+
+    const endedAt = Date.now();
+    release();
+    await blocker;
+    await waitFor(async () => (await streamMessageCount(world.nc)) >= 2, 4000);
+    // Well before the 5 s poll: the relay kept looking while the event was held back.
+    expect(Date.now() - endedAt).toBeLessThan(2500);
+    expect((await streamContents(world.nc)).map((e) => e.id)).toEqual([first?.id, later?.id]);
+  });
+
   it('lets only one relay lead; a standby takes over when the leader stops', async () => {
     const first = relay();
     await waitFor(() => first.isLeader);

@@ -17,7 +17,7 @@ import { DEFAULT_PARTITIONS, eventSubject } from './subjects';
 /** First key of the relay's advisory lock; the second is `hashtext(name)`. */
 const RELAY_LOCK_NAMESPACE = 7_300_452;
 
-const APPENDED_CHANNEL = 'nexus_events_appended';
+export const APPENDED_CHANNEL = 'nexus_events_appended';
 
 interface LeaderLock {
   lost(): boolean;
@@ -153,12 +153,23 @@ export class OutboxRelay {
     }
     // The leader's own session also listens for appends (migration 008), to publish at once.
     let wake: (() => void) | undefined;
-    client.on('notification', () => wake?.());
+    // A notice that arrives while the relay is reading, not waiting, must not be lost: the read
+    // may have missed that append, and the next wait would then sit out the whole poll interval.
+    let noticed = false;
+    client.on('notification', () => {
+      if (wake) wake();
+      else noticed = true;
+    });
     await client.query(`LISTEN ${APPENDED_CHANNEL}`).catch(() => undefined);
     return {
       lost: () => lost,
       nextAppend: (timeoutMs, signal) =>
         new Promise<void>((resolve) => {
+          if (noticed) {
+            noticed = false;
+            resolve();
+            return;
+          }
           const done = (): void => {
             clearTimeout(timer);
             signal.removeEventListener('abort', done);
@@ -187,6 +198,7 @@ export class OutboxRelay {
       signal,
     );
     let checkpoint = await this.policy.execute(() => this.readCheckpoint(), signal);
+    let heldBackWaitMs = 0;
     while (!signal.aborted && !lock.lost()) {
       const after = checkpoint;
       const page = await this.policy.execute(
@@ -199,7 +211,16 @@ export class OutboxRelay {
       }
       const head = await this.store.headPosition().catch(() => undefined);
       if (head !== undefined) busMetrics.relayLag.set(Math.max(0, head - checkpoint.position));
-      if (page.events.length === 0) await lock.nextAppend(this.options.pollIntervalMs ?? 100, signal);
+      if (page.events.length > 0) {
+        heldBackWaitMs = 0;
+        continue;
+      }
+      const pollMs = this.options.pollIntervalMs ?? 100;
+      // Committed events behind an older transaction still in flight: their append notice has
+      // come and gone, and the horizon moving sends none, so look again soon (backing off).
+      const heldBack = await this.store.hasHeldBackEvents(checkpoint).catch(() => false);
+      heldBackWaitMs = heldBack ? Math.min(pollMs, Math.max(2, heldBackWaitMs * 2)) : 0;
+      await lock.nextAppend(heldBack ? heldBackWaitMs : pollMs, signal);
     }
   }
 

@@ -18,6 +18,14 @@ const configSchema = z.object({
   REDIS_URL: optionalUrl,
   NEXUS_DATA_DIR: z.string().default('./.nexus'),
   NEXUS_API_KEYS_FILE: optionalUrl,
+  /** Signed bearer tokens besides API keys: one key source (HS256 secret, PEM public key, or JWKS). */
+  NEXUS_JWT_SECRET: z.string().min(1).optional(),
+  NEXUS_JWT_PUBLIC_KEY: z.string().min(1).optional(),
+  NEXUS_JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  NEXUS_JWT_ISSUER: z.string().min(1).optional(),
+  NEXUS_JWT_AUDIENCE: z.string().min(1).optional(),
+  NEXUS_JWT_TENANT_CLAIM: z.string().min(1).default('tenant'),
+  NEXUS_JWT_ROLES_CLAIM: z.string().min(1).default('roles'),
   COMMAND_API_PORT: port(3000),
   QUERY_API_PORT: port(3001),
   LLM_GATEWAY_PORT: port(3002),
@@ -32,6 +40,11 @@ const configSchema = z.object({
   /** How long a reservation made through the API stays open before its timer releases it. */
   NEXUS_RESERVATION_TTL_SECONDS: z.coerce.number().int().positive().default(600),
   NEXUS_APPROVAL_TTL_SECONDS: z.coerce.number().int().positive().default(900),
+  /**
+   * A started tool call with no outcome by its tool's timeout plus this grace is recorded failed
+   * (its tool runner crashed): the grace covers the runner's report reaching the command API.
+   */
+  NEXUS_TOOL_DEADLINE_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   /** How long a query with X-Nexus-Min-Position waits for the read models (then X-Nexus-Stale). */
   NEXUS_MIN_POSITION_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   /** How often an SSE run stream looks for new events. */

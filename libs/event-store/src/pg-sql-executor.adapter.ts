@@ -7,6 +7,10 @@ type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 export class PgSqlExecutor implements SqlExecutor {
   readonly dialect = 'postgres' as const;
 
+  private listener: Promise<pg.PoolClient> | undefined;
+  private readonly subscribers = new Map<string, Set<() => void>>();
+  private listenQueue: Promise<void> = Promise.resolve();
+
   constructor(readonly pool: pg.Pool) {}
 
   async query<R>(text: string, params?: unknown[]): Promise<R[]> {
@@ -35,7 +39,36 @@ export class PgSqlExecutor implements SqlExecutor {
     }
   }
 
+  /**
+   * One pooled client listens for every subscriber of this executor (LISTEN is per session), so
+   * consumers sharing a pool do not each hold a connection for it.
+   */
+  async listen(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+    this.listener ??= this.pool.connect().then((client) => {
+      client.on('notification', (message) => {
+        for (const notify of this.subscribers.get(message.channel) ?? []) notify();
+      });
+      // A lost connection ends notices quietly; listeners poll as well.
+      client.on('error', () => undefined);
+      return client;
+    });
+    const client = await this.listener;
+    // One statement at a time on the shared client: subscribers come and go concurrently.
+    const run = (statement: string): Promise<void> =>
+      (this.listenQueue = this.listenQueue.then(() => client.query(statement)).then(() => undefined, () => undefined));
+    const subscribers = this.subscribers.get(channel) ?? new Set<() => void>();
+    this.subscribers.set(channel, subscribers);
+    subscribers.add(onNotify);
+    if (subscribers.size === 1) await run(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    return async () => {
+      subscribers.delete(onNotify);
+      if (subscribers.size === 0) await run(`UNLISTEN ${pg.escapeIdentifier(channel)}`);
+    };
+  }
+
   async close(): Promise<void> {
+    const listener = await this.listener?.catch(() => undefined);
+    listener?.release(true);
     await this.pool.end();
   }
 }

@@ -25,6 +25,14 @@ export class PgliteSqlExecutor implements SqlExecutor {
     return this.db.transaction((tx) => fn(new PgliteTransactionExecutor(tx)));
   }
 
+  /** PGlite is one session: it hears its own NOTIFYs, i.e. every append in the process. */
+  async listen(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+    const unlisten = await this.db.listen(channel, () => onNotify());
+    return async () => {
+      if (!this.db.closed) await unlisten();
+    };
+  }
+
   async close(): Promise<void> {
     await this.db.close();
   }

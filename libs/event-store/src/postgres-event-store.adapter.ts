@@ -84,6 +84,18 @@ export class PostgresEventStore implements EventStorePort {
     };
   }
 
+  async hasHeldBackEvents(after: GlobalCheckpoint): Promise<boolean> {
+    const [row] = await this.sql.query<{ held: boolean }>(
+      `SELECT EXISTS (
+         SELECT 1 FROM events
+          WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+            AND transaction_id >= pg_snapshot_xmin(pg_current_snapshot())
+       ) AS held`,
+      [after.transactionId, after.position],
+    );
+    return row?.held === true;
+  }
+
   async hasReached(checkpoint: GlobalCheckpoint, position: number): Promise<boolean> {
     const [row] = await this.sql.query<{ transaction_id: string }>(
       'SELECT transaction_id::text AS transaction_id FROM events WHERE global_position = $1',

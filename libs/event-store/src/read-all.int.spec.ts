@@ -98,11 +98,14 @@ describe('reading all events on postgres while transactions are in flight', () =
     const whileOpen = await readToEnd(store, start);
     expect(whileOpen.events).toEqual([]);
     expect(whileOpen.checkpoint).toEqual(start);
+    // The reader learns that committed events wait behind the open transaction.
+    expect(await store.hasHeldBackEvents(whileOpen.checkpoint)).toBe(true);
 
     release.open();
     await slow.done;
     const afterCommit = await readAtLeast(store, whileOpen.checkpoint, 3);
     expect(afterCommit.events.map((e) => e.globalPosition)).toEqual([...slow.positions(), fast.lastPosition]);
+    expect(await store.hasHeldBackEvents(afterCommit.checkpoint)).toBe(false);
   });
 
   it('reads a later position that committed first only after the earlier one, skipping none', async () => {

@@ -14,6 +14,12 @@ export interface SqlExecutor {
    * when it throws. Inside, `tx.transaction` joins the same transaction.
    */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * Calls `onNotify` for every `NOTIFY` on `channel` until the returned function is called.
+   * Absent inside a transaction. Best effort: a notification can be missed (a reconnect), so
+   * listeners poll as well.
+   */
+  listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 

@@ -50,6 +50,22 @@ export const llmUsageSchema = z.strictObject({
   completionTokens: nonNegativeInt,
 });
 
+/**
+ * What the gateway's content filters found in one call: prompt-injection markers in the tool
+ * results the model saw for the first time (content is never changed — a reviewer decides), and
+ * how many secrets of each kind were redacted from the answer before it was recorded.
+ */
+export const llmContentFlagsSchema = z.strictObject({
+  injection: z.array(
+    z.strictObject({
+      toolCallId: z.string().nullable(),
+      marker: z.string().min(1),
+      match: z.string().max(200),
+    }),
+  ),
+  redactions: z.record(z.string(), nonNegativeInt),
+});
+
 export const runUsageSchema = llmUsageSchema.extend({ costMicroUsd: nonNegativeInt });
 
 // ---- events ----
@@ -93,6 +109,8 @@ export const runEventDataSchemas = {
     latencyMs: nonNegativeInt,
     finishReason: z.string().min(1),
     completedAt: isoDateTime,
+    /** Absent when the filters found nothing (and in events written before filters were recorded). */
+    flags: llmContentFlagsSchema.optional(),
   }),
   LlmCallFailed: z.strictObject({
     callId: z.string().min(1),
@@ -191,6 +209,7 @@ export const runCommandDataSchemas = {
     model: z.string().min(1),
     latencyMs: nonNegativeInt,
     finishReason: z.string().min(1),
+    flags: llmContentFlagsSchema.optional(),
   }),
   RecordLlmCallFailed: z.strictObject({
     ...runCommandBase,

@@ -162,6 +162,12 @@ export const toolCallCommandDataSchemas = {
     retryable: z.boolean(),
     latencyMs: nonNegativeInt,
   }),
+  /** The attempt's deadline passed (its tool's timeout plus a grace): the runner lost it. */
+  ExpireToolCallAttempt: z.strictObject({
+    ...toolCallCommandBase,
+    attempt: z.int().min(1),
+    deadline: isoDateTime,
+  }),
 } as const;
 
 export type ToolCallCommandType = keyof typeof toolCallCommandDataSchemas;
@@ -177,6 +183,7 @@ export type ExpireApproval = ToolCallCommandOf<'ExpireApproval'>;
 export type StartToolCall = ToolCallCommandOf<'StartToolCall'>;
 export type RecordToolCallSucceeded = ToolCallCommandOf<'RecordToolCallSucceeded'>;
 export type RecordToolCallFailed = ToolCallCommandOf<'RecordToolCallFailed'>;
+export type ExpireToolCallAttempt = ToolCallCommandOf<'ExpireToolCallAttempt'>;
 export type ToolCallCommand = { [T in ToolCallCommandType]: ToolCallCommandOf<T> }[ToolCallCommandType];
 
 const typed = <T extends string, D extends z.ZodType>(type: T, data: D) =>
@@ -206,4 +213,5 @@ export const toolCallCommandSchema = z.discriminatedUnion('type', [
   typed('StartToolCall', toolCallCommandDataSchemas.StartToolCall),
   typed('RecordToolCallSucceeded', toolCallCommandDataSchemas.RecordToolCallSucceeded),
   typed('RecordToolCallFailed', toolCallCommandDataSchemas.RecordToolCallFailed),
+  typed('ExpireToolCallAttempt', toolCallCommandDataSchemas.ExpireToolCallAttempt),
 ]);

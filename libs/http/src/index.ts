@@ -1,5 +1,6 @@
 export * from './auth/api-keys';
 export * from './auth/api-key.guard';
+export * from './auth/jwt-verifier';
 export * from './problem/problem';
 export * from './problem/problem.exception';
 export * from './problem/problem-details.filter';
@@ -12,3 +13,7 @@ export * from './create-http-app';
 export * from './metrics/metrics';
 export * from './metrics/metrics.http.controller';
 export * from './ndjson';
+export * from './idempotency/idempotency.store';
+export * from './idempotency/idempotent-requests';
+export * from './idempotency/purge-idempotency-keys.job';
+export * from './idempotency/idempotency.providers';

@@ -6,6 +6,8 @@ import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { EVENT_STORE, openDatabase, PostgresEventStore, SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
 import {
   API_KEY_REGISTRY,
+  JWT_VERIFIER,
+  JwtVerifier,
   ApiKeyRegistry,
   createRateLimiter,
   RATE_LIMITER,
@@ -74,6 +76,19 @@ export const infrastructureProviders = (app: string, config: NexusConfig, shared
     inject: [REDIS],
   },
   { provide: API_KEY_REGISTRY, useFactory: () => ApiKeyRegistry.fromFile(config.NEXUS_API_KEYS_FILE) },
+  {
+    provide: JWT_VERIFIER,
+    useFactory: () =>
+      JwtVerifier.create({
+        ...(config.NEXUS_JWT_SECRET === undefined ? {} : { secret: config.NEXUS_JWT_SECRET }),
+        ...(config.NEXUS_JWT_PUBLIC_KEY === undefined ? {} : { publicKeyPem: config.NEXUS_JWT_PUBLIC_KEY }),
+        ...(config.NEXUS_JWT_JWKS_URL === undefined ? {} : { jwksUrl: config.NEXUS_JWT_JWKS_URL }),
+        ...(config.NEXUS_JWT_ISSUER === undefined ? {} : { issuer: config.NEXUS_JWT_ISSUER }),
+        ...(config.NEXUS_JWT_AUDIENCE === undefined ? {} : { audience: config.NEXUS_JWT_AUDIENCE }),
+        tenantClaim: config.NEXUS_JWT_TENANT_CLAIM,
+        rolesClaim: config.NEXUS_JWT_ROLES_CLAIM,
+      }),
+  },
   {
     provide: READINESS_CHECKS,
     useFactory: (sql: SqlExecutor, redis: Redis | undefined): ReadinessCheck[] => [

@@ -91,6 +91,23 @@ export function withConsumerSpan<T>(consumer: string, event: ConsumedEvent, fn: 
   return runInSpan(span, trace.setSpan(parent, span), fn);
 }
 
+/**
+ * A consumer span for events applied together (a batch from several partitions): a root of its
+ * own, linked to each event's trace — OpenTelemetry's shape for batch receiving.
+ */
+export function withConsumerBatchSpan<T>(consumer: string, events: readonly ConsumedEvent[], fn: () => Promise<T>): Promise<T> {
+  const links = events.flatMap((event) => {
+    const spanContext = trace.getSpanContext(contextOf(event.metadata.traceparent));
+    return spanContext === undefined ? [] : [{ context: spanContext, attributes: { 'messaging.message.id': event.id } }];
+  });
+  const span = tracer().startSpan(
+    `${consumer} consume batch`,
+    { kind: SpanKind.CONSUMER, links, attributes: { 'messaging.consumer.group.name': consumer, 'messaging.batch.message_count': events.length } },
+    ROOT_CONTEXT,
+  );
+  return runInSpan(span, trace.setSpan(ROOT_CONTEXT, span), fn);
+}
+
 /** Runs `fn` in an internal (or client) span, child of the active one; `fn` may add attributes. */
 export function withSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>, kind: SpanKind = SpanKind.INTERNAL): Promise<T> {
   const span = tracer().startSpan(name, { kind, attributes });

@@ -58,6 +58,7 @@ export class CedarPolicyEngine implements PolicyEnginePort {
       context: {
         tool: { name: action.tool, category: action.category, risk: action.risk },
         input: toCedarRecord(context.input),
+        run: { injectionSuspected: context.run?.injectionSuspected ?? false },
       },
       preparsedPolicySetId: this.policySetId,
       entities: [

@@ -150,4 +150,23 @@ describe('the default policy', () => {
       expect(decide(input)).toMatchObject(allow('user-data-tools'));
     });
   });
+
+  describe('after a tool result in the run was flagged as a prompt injection', () => {
+    const steered = (input: PolicyInput): PolicyInput => ({ ...input, context: { ...input.context, run: { injectionSuspected: true } } });
+    it('asks an approver before a user’s tool reaches out', () => {
+      expect(decide(steered(call('http_request', ['user'], 5000)))).toMatchObject(approval('suspected-injection-needs-approval'));
+      expect(decide(steered(call('mcp__tickets__list', ['user'], 5000, { category: 'mcp', risk: 'low' })))).toMatchObject(
+        approval('suspected-injection-needs-approval'),
+      );
+    });
+    it('still lets data tools through, still denies http on a low budget, and leaves admins alone', () => {
+      expect(decide(steered(call('files_read', ['user'], 5000)))).toMatchObject(allow('user-data-tools'));
+      expect(decide(steered(call('http_request', ['user'], 500)))).toMatchObject(deny('http-needs-budget'));
+      expect(decide(steered(call('http_request', ['admin'], 5000)))).toMatchObject(allow('admin-all-tools'));
+    });
+    it('changes nothing when nothing was flagged', () => {
+      const clean = call('http_request', ['user'], 5000);
+      expect(decide({ ...clean, context: { ...clean.context, run: { injectionSuspected: false } } })).toMatchObject(allow('user-http-tools'));
+    });
+  });
 });

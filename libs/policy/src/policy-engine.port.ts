@@ -15,8 +15,15 @@ export interface PolicyInput {
     /** Tokens the session's budget has left; an integer, never negative in practice. */
     readonly remainingBudgetTokens: number;
   };
-  /** The tool call's input arguments. */
-  readonly context: { readonly input: Readonly<Record<string, unknown>> };
+  readonly context: {
+    /** The tool call's input arguments. */
+    readonly input: Readonly<Record<string, unknown>>;
+    /**
+     * The run so far: whether the gateway flagged a prompt-injection marker in one of its tool
+     * results (the model may be steered by data it read). Absent: nothing was flagged.
+     */
+    readonly run?: { readonly injectionSuspected: boolean };
+  };
 }
 
 /**

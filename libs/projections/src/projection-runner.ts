@@ -131,9 +131,11 @@ export async function applyBatch(
   projections: readonly Projection[],
   events: readonly RecordedEvent[],
 ): Promise<number> {
-  await lockProjections(tx, projections.map((p) => p.name), 'shared');
+  // Only the projections these events concern: the others' tables are not touched.
+  const concerned = projections.filter((projection) => events.some((event) => handlesEvent(projection, event.type)));
+  await lockProjections(tx, concerned.map((p) => p.name), 'shared');
   let applied = 0;
-  for (const projection of projections) applied += await applyToTable(tx, projection, tableOf(projection.name), events);
+  for (const projection of concerned) applied += await applyToTable(tx, projection, tableOf(projection.name), events);
   return applied;
 }
 

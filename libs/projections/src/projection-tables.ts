@@ -19,9 +19,12 @@ export async function lockProjections(
   mode: 'shared' | 'exclusive',
 ): Promise<void> {
   const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
-  for (const name of [...new Set(names)].sort()) {
-    await tx.query(`SELECT ${fn}(hashtext('nexus.projection'), hashtext($1))`, [name]);
-  }
+  const sorted = [...new Set(names)].sort();
+  if (sorted.length === 0) return;
+  // One round trip: a volatile function in the select list runs after the sort, so in name order.
+  await tx.query(`SELECT ${fn}(hashtext('nexus.projection'), hashtext(name)) FROM unnest($1::text[]) AS name ORDER BY name COLLATE "C"`, [
+    sorted,
+  ]);
 }
 
 export async function readCheckpoints(

@@ -1,3 +1,4 @@
 export * from './decider-specification';
 export * from './infra';
 export * from './apps/app-process';
+export * from './apps/embedded-process';

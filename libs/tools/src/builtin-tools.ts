@@ -17,8 +17,12 @@ export interface BuiltinToolsOptions {
 
 /** The options API.md's configuration implies (`NEXUS_HTTP_*`, `NEXUS_DATA_DIR`), read from `env`. */
 export function builtinToolsOptionsFromEnv(env: Record<string, string | undefined>): Omit<BuiltinToolsOptions, 'memory'> {
+  const timeout = env['NEXUS_HTTP_TIMEOUT_MS'];
+  const timeoutMs = timeout === undefined ? undefined : Number(timeout);
+  if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) throw new Error('NEXUS_HTTP_TIMEOUT_MS must be a positive integer');
   return {
-    http: httpPolicyFromEnv(env),
+    // The command side reads the timeout too: it sets the deadline of a started call.
+    http: { ...httpPolicyFromEnv(env), ...(timeoutMs === undefined ? {} : { timeoutMs }) },
     workspace: { ...DEFAULT_WORKSPACE_LIMITS, dataDir: env['NEXUS_DATA_DIR'] ?? join(process.cwd(), '.nexus') },
   };
 }

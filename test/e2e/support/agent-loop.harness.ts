@@ -1,10 +1,8 @@
 import { budgetDecider, fold } from '@nexus/domain';
 import type { BudgetEvent, RecordedEvent } from '@nexus/events';
-import { developmentApiKeys } from '@nexus/http';
 import { freshTestDatabase, startAppProcess, startNats, type AppProcess, type InfraServer } from '@nexus/testing';
+import { keyOf, sleep } from './api-client';
 
-const key = (userId: string): string => developmentApiKeys.find((k) => k.userId === userId)?.key ?? '';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface RunView {
   readonly id: string;
@@ -57,7 +55,7 @@ export async function startAgentLoopCluster(options: {
   const post = async (path: string, body: unknown): Promise<Record<string, string>> => {
     const response = await fetch(commandApi.url + path, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${key('alice')}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${keyOf('alice')}` },
       body: JSON.stringify(body),
     });
     const json = (await response.json()) as Record<string, string>;
@@ -65,7 +63,7 @@ export async function startAgentLoopCluster(options: {
     return json;
   };
   const get = async <T>(path: string): Promise<T> => {
-    const response = await fetch(queryApi.url + path, { headers: { authorization: `Bearer ${key('alice')}` } });
+    const response = await fetch(queryApi.url + path, { headers: { authorization: `Bearer ${keyOf('alice')}` } });
     if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
     return (await response.json()) as T;
   };

@@ -1,6 +1,6 @@
-import { developmentApiKeys } from '@nexus/http';
+import { keyOf } from './api-client';
 
-const apiKey = developmentApiKeys.find((k) => k.userId === 'alice')?.key ?? '';
+const apiKey = keyOf('alice');
 
 /** An env count for e2e tests: `NEXUS_E2E_<NAME>`, else the default that meets the acceptance. */
 export function envCount(name: string, fallback: number): number {

@@ -18,7 +18,9 @@ import {
   type BudgetEvent,
   type DomainCommand,
   type EventMetadata,
+  type LlmCallCompleted,
   type LlmCallRequested,
+  type RecordedEvent,
   type RunEvent,
   type RunStarted,
 } from '@nexus/events';
@@ -189,7 +191,7 @@ export class AgentLoopExecutor {
       principal: requestedBy,
       action: { tool: tool.name, category: tool.category, risk: tool.risk },
       resource: { sessionId, remainingBudgetTokens },
-      context: { input },
+      context: { input, run: { injectionSuspected: injectionSuspected(runEvents) } },
     });
     const needsApproval = verdict.decision === 'require_approval';
     const expiresAt = needsApproval ? new Date(Date.parse(at) + this.config.NEXUS_APPROVAL_TTL_SECONDS * 1000).toISOString() : null;
@@ -225,4 +227,9 @@ export class AgentLoopExecutor {
   private send(command: DomainCommand, metadata: EventMetadata) {
     return this.sender.send(command, metadata);
   }
+}
+
+/** Whether the gateway flagged a prompt-injection marker in any tool result the run's model read. */
+function injectionSuspected(runEvents: readonly RecordedEvent[]): boolean {
+  return runEvents.some((event) => event.type === 'LlmCallCompleted' && ((event.data as LlmCallCompleted['data']).flags?.injection.length ?? 0) > 0);
 }

@@ -10,7 +10,7 @@ import {
   type RunProcessEvent,
 } from '@nexus/domain';
 import { EVENT_STORE, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
-import type { BudgetReserved, EventMetadata, RecordedEvent, ToolCallEvent } from '@nexus/events';
+import type { BudgetReserved, EventMetadata, RecordedEvent, ToolCallEvent, ToolCallRequested, ToolCallStarted } from '@nexus/events';
 import { metadataCausedBy } from '@nexus/observability';
 import { scheduleTimer } from '@nexus/timers';
 import type { ToolRegistry } from '@nexus/tools';
@@ -40,7 +40,7 @@ export class RunAgentLoopWorker implements OnApplicationBootstrap, BeforeApplica
     @Inject(EVENT_STORE) private readonly store: EventStorePort,
     private readonly executor: AgentLoopExecutor,
     private readonly sender: InProcessCommandSender,
-    @Inject(TOOL_REGISTRY) tools: ToolRegistry,
+    @Inject(TOOL_REGISTRY) private readonly tools: ToolRegistry,
   ) {
     this.toolsAvailable = new Set(tools.list().map((tool) => tool.name));
   }
@@ -74,9 +74,14 @@ export class RunAgentLoopWorker implements OnApplicationBootstrap, BeforeApplica
     for (const intent of intents) await this.executor.execute(intent, metadata);
   }
 
-  /** A tool call's end becomes its run's tool result (the tool runner retries within attempt 1). */
+  /**
+   * A tool call's end becomes its run's tool result (the tool runner retries within attempt 1);
+   * its start arms the deadline by which the runner must have reported.
+   */
   private async reportToolCallOutcome(event: RecordedEvent, metadata: EventMetadata): Promise<void> {
-    const history = await this.store.readStream(toToolCallStreamId(event.streamId.slice(TOOL_CALL_STREAM_PREFIX.length)));
+    const toolCallId = event.streamId.slice(TOOL_CALL_STREAM_PREFIX.length);
+    const history = await this.store.readStream(toToolCallStreamId(toolCallId));
+    if (event.type === 'ToolCallStarted') return this.armToolCallDeadline(toolCallId, history, event, metadata);
     const state = (history as unknown as ToolCallEvent[]).reduce(toolCallOutcome.evolve, toolCallOutcome.initialState());
     const commands = toolCallOutcome.react(state, event as unknown as ToolCallEvent, { at: new Date().toISOString(), maxAttempts: 1 });
     for (const command of commands) {
@@ -88,6 +93,26 @@ export class RunAgentLoopWorker implements OnApplicationBootstrap, BeforeApplica
         this.logger.warn(`tool call ${command.data.toolCallId}: result refused by run ${command.data.runId}: ${error.message}`);
       }
     }
+  }
+
+  /**
+   * The tool runner is at-most-once: if it dies after ToolCallStarted, nothing else would ever end
+   * the call and its run would wait forever. The deadline is the tool's own timeout (the runner
+   * gives up by then) plus a grace for its report to arrive.
+   */
+  private async armToolCallDeadline(toolCallId: string, history: readonly RecordedEvent[], event: RecordedEvent, metadata: EventMetadata): Promise<void> {
+    const request = history.find((e) => e.type === 'ToolCallRequested')?.data as ToolCallRequested['data'] | undefined;
+    if (request === undefined) return;
+    const { attempt, startedAt } = event.data as ToolCallStarted['data'];
+    const timeoutMs = this.tools.get(request.tool)?.definition.timeoutMs ?? 0;
+    const deadline = new Date(Date.parse(startedAt) + timeoutMs + this.config.NEXUS_TOOL_DEADLINE_GRACE_SECONDS * 1000).toISOString();
+    const actor = { userId: 'nexus', roles: ['service' as const], tenantId: request.requestedBy.tenantId };
+    await scheduleTimer(this.sql, {
+      id: `toolcall-deadline-${toolCallId}-${attempt}`,
+      dueAt: deadline,
+      command: { type: 'ExpireToolCallAttempt', data: { toolCallId, attempt, deadline, actor, at: deadline } },
+      metadata,
+    });
   }
 
   private async armReservationExpiry(event: RecordedEvent, metadata: EventMetadata): Promise<void> {

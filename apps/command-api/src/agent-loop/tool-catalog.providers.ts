@@ -13,7 +13,7 @@ export const toolCatalogProviders: Provider[] = [
   {
     provide: TOOL_REGISTRY,
     // Built the same way as the tool-runner's, so dispatch and execution agree on every tool.
-    useFactory: (sql: SqlExecutor, redis: Redis | undefined) => createToolRegistryFromEnv(process.env, sql, redis),
+    useFactory: (sql: SqlExecutor, redis: Redis | undefined) => createToolRegistryFromEnv(process.env, sql, redis, { definitionsOnly: true }),
     inject: [SQL_EXECUTOR, REDIS],
   },
   // Loaded once at start: a broken policy file stops the app from starting.

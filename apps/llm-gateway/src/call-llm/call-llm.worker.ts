@@ -20,6 +20,7 @@ import {
   LlmUnavailableError,
   loadPriceTable,
   redactSecrets,
+  StreamingRedactor,
   type LlmCallResult,
   type ResilientLlmClient,
 } from '@nexus/llm';
@@ -70,7 +71,12 @@ export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationS
     const runId = event.streamId.slice('run-'.length);
     const actor = { userId: 'nexus', roles: ['service' as const], tenantId: event.metadata.actor.tenantId };
     const metadata = metadataCausedBy(event, 'nexus-llm-gateway');
-    for (const flag of detectPromptInjection(messages)) {
+    // Each call resends the whole conversation: only tool results after the last answer are new.
+    const lastAnswer = messages.map((m) => m.role).lastIndexOf('assistant');
+    const injection = detectPromptInjection(messages)
+      .filter((flag) => flag.messageIndex > lastAnswer)
+      .map(({ toolCallId, marker, match }) => ({ toolCallId: toolCallId ?? null, marker, match: match.slice(0, 200) }));
+    for (const flag of injection) {
       this.logger.warn(`run ${runId} call ${callId}: tool result ${flag.toolCallId ?? '?'} contains a prompt-injection marker (${flag.marker})`);
     }
     let command: RunCommand;
@@ -89,13 +95,16 @@ export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationS
         return result;
       }, SpanKind.CLIENT);
       const { response, provider, costMicroUsd, latencyMs } = outcome;
+      // Secrets never enter the log: the model's answer is redacted before it becomes an event.
+      const redacted = redactSecrets(response.content);
+      const redactions = redacted.redactions as Record<string, number>;
+      const flagged = injection.length > 0 || Object.keys(redactions).length > 0;
       command = {
         type: 'RecordLlmCallCompleted',
         data: {
           runId,
           callId,
-          // Secrets never enter the log: the model's answer is redacted before it becomes an event.
-          content: redactSecrets(response.content).text,
+          content: redacted.text,
           toolCalls: response.toolCalls.map((call, i) => ({ ...call, toolCallId: `${callId}-t${i + 1}` })),
           usage: response.usage,
           costMicroUsd,
@@ -103,6 +112,8 @@ export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationS
           model: response.model,
           latencyMs: Math.round(latencyMs),
           finishReason: response.finishReason,
+          // The filters' findings are part of the record: audited, replayed, shown with the messages.
+          ...(flagged ? { flags: { injection, redactions } } : {}),
           actor,
           at: new Date().toISOString(),
         },
@@ -137,23 +148,32 @@ export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationS
     let index = 0;
     let provider = 'unknown';
     const started = performance.now();
+    // The live preview is redacted like the recorded answer: watchers never see a secret either.
+    const redactor = new StreamingRedactor();
+    const preview = (text: string): void => {
+      if (text !== '') this.tokens.publish(runId, { callId, index: index++, text });
+    };
     try {
       const chunks = this.llm.stream(
         { model, messages, ...(tools === undefined ? {} : { tools }), maxTokens, temperature: this.config.NEXUS_LLM_TEMPERATURE, seed: callId },
         abort.signal,
       );
       for await (const chunk of chunks) {
-        if (chunk.type === 'done') return chunk.result;
+        if (chunk.type === 'done') {
+          preview(redactor.flush());
+          return chunk.result;
+        }
         provider = chunk.provider;
         const tokens = countTokens(chunk.text);
         if (completionTokens + tokens > maxTokens) break;
         completionTokens += tokens;
         content += chunk.text;
-        this.tokens.publish(runId, { callId, index: index++, text: chunk.text });
+        preview(redactor.push(chunk.text));
       }
     } finally {
       abort.abort();
     }
+    preview(redactor.flush());
     const promptTokens = countPromptTokens(messages);
     return {
       response: { content, toolCalls: [], usage: { promptTokens, completionTokens }, finishReason: RESERVATION_EXHAUSTED, provider, model },

@@ -1,21 +1,54 @@
-import { Body, Controller, Headers, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, Headers, Logger, Post, Req, Res, UseFilters } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { eventMetadataFrom, ProblemException, ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
-import { ChatCompletionsHandler } from './chat-completions.handler';
+import {
+  eventMetadataFrom,
+  IDEMPOTENT_REPLAYED_HEADER,
+  IdempotentRequests,
+  ProblemException,
+  ReplayedProblem,
+  ZodValidationPipe,
+  type AuthenticatedRequest,
+  type IdempotencyScope,
+  type StoredResponse,
+} from '@nexus/http';
+import { ChatCompletionsHandler, type ReservedCall } from './chat-completions.handler';
 import { chatCompletionsRequestSchema, sessionIdHeaderSchema, type ChatCompletionsRequest } from './chat-completions.request.dto';
 import { chunks, sseData } from './chat-completions.response';
 import { OpenAiProblemFilter } from './openai-problem.filter';
+
+function sessionIdOf(header: unknown): string {
+  const session = sessionIdHeaderSchema.safeParse(header);
+  if (session.success) return session.data;
+  const message = session.error.issues[0]?.message ?? 'invalid';
+  throw new ProblemException(400, 'validation_failed', 'Validation failed', `The X-Nexus-Session-Id header is ${message}.`, {
+    errors: [{ field: 'X-Nexus-Session-Id', message }],
+  });
+}
+
+/** A stored answer sent again: JSON as JSON, a stream's SSE text verbatim, a refusal through the filter. */
+function replay(reply: FastifyReply, response: StoredResponse): void {
+  void reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
+  if (response.status >= 400) throw new ReplayedProblem(response);
+  void reply.status(response.status).headers(response.headers).send(response.body);
+}
 
 /**
  * OpenAI's `POST /v1/chat/completions`, so existing OpenAI clients can use Nexus as a governed
  * gateway: authenticated with a Nexus key, charged to the session named in `X-Nexus-Session-Id`.
  * Answers in OpenAI's shapes (JSON, or SSE `chat.completion.chunk`s ending in `data: [DONE]`);
- * errors are Nexus problem documents that OpenAI SDKs can read too.
+ * errors are Nexus problem documents that OpenAI SDKs can read too. With `Idempotency-Key`, a
+ * repeated request gets the first answer again (a stream as its full SSE text) without a second
+ * provider call or budget charge.
  */
 @Controller('v1/chat/completions')
 @UseFilters(OpenAiProblemFilter)
 export class ChatCompletionsHttpController {
-  constructor(private readonly handler: ChatCompletionsHandler) {}
+  private readonly logger = new Logger('chat-completions');
+
+  constructor(
+    private readonly handler: ChatCompletionsHandler,
+    private readonly idempotency: IdempotentRequests,
+  ) {}
 
   @Post()
   async create(
@@ -24,20 +57,26 @@ export class ChatCompletionsHttpController {
     @Body(new ZodValidationPipe(chatCompletionsRequestSchema)) body: ChatCompletionsRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const session = sessionIdHeaderSchema.safeParse(sessionHeader);
-    if (!session.success) {
-      const message = session.error.issues[0]?.message ?? 'invalid';
-      throw new ProblemException(400, 'validation_failed', 'Validation failed', `The X-Nexus-Session-Id header is ${message}.`, {
-        errors: [{ field: 'X-Nexus-Session-Id', message }],
-      });
+    const sessionId = sessionIdOf(sessionHeader);
+    // The session is a header, not part of OpenAI's body: the same body charged elsewhere is another request.
+    const start = await this.idempotency.begin(request, { hashExtra: `x-nexus-session-id: ${sessionId}` });
+    if (start.kind === 'replay') return replay(reply, start.response);
+    const release = this.idempotency.hold(start.scope);
+    try {
+      const call = await this.handler.reserve(sessionId, body, request.auth.actor, eventMetadataFrom(request));
+      if (body.stream === true) return await this.stream(call, body, reply, start.scope);
+      const response = { status: 200, body: await this.handler.complete(call), headers: reservationHeader(call) };
+      await this.idempotency.succeed(start.scope, response);
+      void reply.status(response.status).headers(response.headers).send(response.body);
+    } catch (error) {
+      await this.idempotency.fail(start.scope, error);
+      throw error;
+    } finally {
+      release();
     }
-    const call = await this.handler.reserve(session.data, body, request.auth.actor, eventMetadataFrom(request));
-    const reservationHeader = { 'x-nexus-reservation-id': call.reservation.reservationId };
-    if (body.stream !== true) {
-      const completion = await this.handler.complete(call);
-      return void reply.status(200).headers(reservationHeader).send(completion);
-    }
+  }
 
+  private async stream(call: ReservedCall, body: ChatCompletionsRequest, reply: FastifyReply, scope: IdempotencyScope | undefined): Promise<void> {
     // A client that leaves stops the provider (even while its first chunk is awaited); the metered
     // stream still settles the usage so far.
     const abort = new AbortController();
@@ -50,10 +89,15 @@ export class ChatCompletionsHttpController {
     });
     const events = await this.handler.stream(call, abort.signal);
     reply.hijack();
-    if (!gone) raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', ...reservationHeader });
+    const headers = { 'content-type': 'text/event-stream', 'cache-control': 'no-store', ...reservationHeader(call) };
+    if (!gone) raw.writeHead(200, { ...headers, connection: 'keep-alive' });
+    let transcript = '';
     const write = (value: unknown): void => {
-      if (!gone) raw.write(sseData(value));
+      const data = sseData(value);
+      transcript += data;
+      if (!gone) raw.write(data);
     };
+    let finished = false;
     const { identity } = call;
     write(chunks.delta(identity, { role: 'assistant', content: '' }));
     for await (const event of events) {
@@ -71,7 +115,16 @@ export class ChatCompletionsHttpController {
       write(chunks.finish(identity, event.finishReason, event.toolCalls));
       if (body.stream_options?.include_usage === true) write(chunks.usage(identity, event.usage));
       write('[DONE]');
+      finished = true;
     }
+    // Settled before the stream ends, so a client retrying the moment it has read `[DONE]` gets the
+    // replay. A stream cut short by a failure or a departed client frees the key for a retry.
+    const complete = finished && !gone;
+    await (complete ? this.idempotency.succeed(scope, { status: 200, body: transcript, headers }) : this.idempotency.abandon(scope)).catch(
+      (error: unknown) => this.logger.warn(`settling the Idempotency-Key of a stream failed: ${String(error)}`),
+    );
     if (!gone) raw.end();
   }
 }
+
+const reservationHeader = (call: ReservedCall) => ({ 'x-nexus-reservation-id': call.reservation.reservationId });

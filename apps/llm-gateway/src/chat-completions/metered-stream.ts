@@ -1,5 +1,5 @@
 import { decode, encode } from 'gpt-tokenizer';
-import { countTokens, describeError, redactSecrets, type LlmCallResult, type LlmToolCall, type LlmUsage } from '@nexus/llm';
+import { countTokens, describeError, StreamingRedactor, type LlmCallResult, type LlmToolCall, type LlmUsage } from '@nexus/llm';
 
 /** What a metered stream tells its writer: text as it comes, then exactly one `end`. */
 export type MeteredEvent =
@@ -40,8 +40,9 @@ function fit(text: string, room: number): { text: string; tokens: number; trunca
  * so a provider that ignores `max_tokens` is cut off at the allowance (finish reason `length`) and
  * never charged beyond what was reserved. Usage is settled before `end` is yielded (so a client that
  * has read the whole stream finds its charge recorded) and, when the consumer leaves early, in
- * `finally`. Output is redacted per delta; a secret split across two deltas is missed, which is the
- * price of not holding text back from the client.
+ * `finally`. Output is redacted as it streams: a tail that might be the start of a secret is held
+ * back until it is complete (a word, a card number, a key block), so a secret split across deltas
+ * is redacted too.
  */
 export async function* meterStream(provider: ProviderChunks, options: MeteringOptions): AsyncGenerator<MeteredEvent> {
   let completionTokens = 0;
@@ -50,6 +51,7 @@ export async function* meterStream(provider: ProviderChunks, options: MeteringOp
   let settled = false;
   let cut = false;
   let failure: string | undefined;
+  const redactor = new StreamingRedactor();
   const settle = async (): Promise<LlmUsage> => {
     const usage = result?.response.usage ?? { promptTokens: options.promptTokens, completionTokens };
     if (!settled) {
@@ -68,7 +70,8 @@ export async function* meterStream(provider: ProviderChunks, options: MeteringOp
         }
         const piece = fit(chunk.text, options.allowance - completionTokens);
         completionTokens += piece.tokens;
-        if (piece.text !== '') yield { type: 'delta', text: redactSecrets(piece.text).text };
+        const safe = redactor.push(piece.text);
+        if (safe !== '') yield { type: 'delta', text: safe };
         if (piece.truncated || completionTokens >= options.allowance) {
           cut = true;
           break;
@@ -82,6 +85,8 @@ export async function* meterStream(provider: ProviderChunks, options: MeteringOp
       }
       failure = options.signal.aborted ? 'the client disconnected' : describeError(error);
     }
+    const rest = redactor.flush();
+    if (rest !== '') yield { type: 'delta', text: rest };
     const usage = await settle();
     const finishReason = cut ? 'length' : (result?.response.finishReason ?? 'stop');
     yield { type: 'end', finishReason, toolCalls: result?.response.toolCalls ?? [], usage, ...(failure === undefined ? {} : { failure }) };

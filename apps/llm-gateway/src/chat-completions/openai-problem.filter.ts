@@ -6,7 +6,8 @@ import { toProblem } from '@nexus/http';
  * Nexus problem documents (RFC 9457), plus what OpenAI clients read: an `error` member
  * `{ message, type, code }` (an extension member, so the document stays a valid problem), and
  * `x-should-retry: false` on refusals — OpenAI SDKs otherwise retry a 409 such as
- * `budget_exceeded`, which a retry will not change.
+ * `budget_exceeded`, which a retry will not change. A 409 `conflict` (an `Idempotency-Key` still in
+ * flight) says `x-should-retry: true` instead: a retry shortly after gets the first answer.
  */
 @Catch()
 export class OpenAiProblemFilter implements ExceptionFilter {
@@ -17,9 +18,11 @@ export class OpenAiProblemFilter implements ExceptionFilter {
     const { document, headers, internal } = toProblem(error);
     if (internal) this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     const refusal = document.status >= 400 && document.status < 500 && document.status !== 429;
+    // A duplicate of a request still in flight is worth retrying: the retry gets the first answer.
+    const shouldRetry = document.code === 'conflict' ? 'true' : refusal ? 'false' : undefined;
     void reply
       .status(document.status)
-      .headers({ ...headers, ...(refusal ? { 'x-should-retry': 'false' } : {}) })
+      .headers({ ...headers, ...(shouldRetry === undefined ? {} : { 'x-should-retry': shouldRetry }) })
       .type('application/problem+json')
       .send({ ...document, error: { message: document.detail, type: document.code, code: document.code, param: null } });
   }

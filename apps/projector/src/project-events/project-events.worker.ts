@@ -4,7 +4,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createConsumer, ensureStream, loadEventStreamDefinition, type BusConsumer } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { EVENT_STORE, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
-import { allProjections, applyEvent, PROJECTOR_CONSUMER, runProjections } from '@nexus/projections';
+import { allProjections, applyBatch, applyEvent, PROJECTOR_CONSUMER, runProjections } from '@nexus/projections';
 import { projectionLagEvents, projectionLagSeconds } from './projection-lag';
 
 const catchUpIntervalMs = 50;
@@ -21,8 +21,8 @@ const lagProbeMs = 5000;
 
 /**
  * Keeps the read models up to date. Distributed (NATS_URL set): a durable JetStream consumer per
- * partition, shared by every projector instance, applying each event with its inbox row in one
- * transaction. Embedded (no NATS): the event store is the bus — a catch-up loop reads the log in
+ * partition, shared by every projector instance; the events waiting on different partitions are
+ * applied together with their inbox rows in one transaction (one per event when alone). Embedded (no NATS): the event store is the bus — a catch-up loop reads the log in
  * order from the projections' checkpoints, writing documents and checkpoints in one transaction.
  */
 @Injectable()
@@ -61,6 +61,12 @@ export class ProjectEventsWorker implements OnApplicationBootstrap, BeforeApplic
       handler: async (event, tx) => {
         await applyEvent(tx, allProjections, event);
         this.lagSeconds.set({ projector: PROJECTOR_CONSUMER }, (Date.now() - Date.parse(event.occurredAt)) / 1000);
+      },
+      // Events waiting on several partitions are applied in one transaction.
+      batchHandler: async (events, tx) => {
+        await applyBatch(tx, allProjections, events);
+        const oldest = Math.min(...events.map((event) => Date.parse(event.occurredAt)));
+        this.lagSeconds.set({ projector: PROJECTOR_CONSUMER }, (Date.now() - oldest) / 1000);
       },
     });
     this.probeLag(() => this.busLag(jsm, stream.name));

@@ -22,7 +22,8 @@ const runnable = new Set(['ToolCallAllowed', 'ToolCallApproved']);
  * Runs a tool call once the policy allowed it or a human approved it. The tool-call stream is the
  * ledger: the tool runs only when this delivery's `StartToolCall` wrote `ToolCallStarted`, so a
  * redelivered (or concurrently delivered) event finds attempt 1 taken and runs nothing. The price
- * is at-most-once: a crash mid-run leaves the call `running` rather than running it twice.
+ * is at-most-once: a crash mid-run leaves the call `running` rather than running it twice, until
+ * its deadline (the tool's timeout plus NEXUS_TOOL_DEADLINE_GRACE_SECONDS) records it failed.
  */
 @Injectable()
 export class RunToolCallsWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {

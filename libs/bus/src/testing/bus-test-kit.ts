@@ -4,7 +4,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createPgExecutor, migrate, PostgresEventStore, type PgSqlExecutor } from '@nexus/event-store';
 import type { RecordedEvent } from '@nexus/events';
 import { anEvent } from '../../../event-store/src/testing/event-store-backends';
-import { freshTestDatabase, startNats, type InfraServer } from '@nexus/testing';
+import { createTestDatabase, freshTestDatabase, startNats, startPostgres, type InfraServer } from '@nexus/testing';
 import { loadEventStreamDefinition } from '../stream-definitions';
 
 export const STREAM = loadEventStreamDefinition().name;
@@ -17,9 +17,18 @@ export interface BusWorld {
   close(): Promise<void>;
 }
 
-/** A NATS server of its own (so the stream starts empty) and a fresh, migrated database. */
-export async function openBusWorld(): Promise<BusWorld> {
-  const [nats, url] = await Promise.all([startNats(), freshTestDatabase('bus')]);
+/**
+ * A NATS server of its own (so the stream starts empty) and a fresh, migrated database — on the
+ * shared test server, or with `ownPostgres` on a server of its own: the read horizon
+ * (`pg_snapshot_xmin`) is server-wide, so tests about it must not share a server with suites that
+ * hold transactions open.
+ */
+export async function openBusWorld({ ownPostgres = false }: { ownPostgres?: boolean } = {}): Promise<BusWorld> {
+  const postgres = ownPostgres ? await startPostgres() : undefined;
+  const [nats, url] = await Promise.all([
+    startNats(),
+    postgres === undefined ? freshTestDatabase('bus') : createTestDatabase(postgres.url, 'bus'),
+  ]);
   const sql = createPgExecutor(url, { max: 10 });
   await migrate(sql);
   const nc = await natsConnection(nats.url);
@@ -32,6 +41,7 @@ export async function openBusWorld(): Promise<BusWorld> {
       await nc.close().catch(() => undefined);
       await sql.close();
       await nats.stop();
+      await postgres?.stop();
     },
   };
 }

@@ -78,14 +78,17 @@ const inFlightCallOf = (run: StartedRunState, callId: string) => {
 };
 
 const recordLlmCallCompleted = (data: RecordLlmCallCompleted['data'], state: RunState): RunEvent[] => {
-  const { callId, content, toolCalls, usage, costMicroUsd, provider, model, latencyMs, finishReason, actor, at } = data;
+  const { callId, content, toolCalls, usage, costMicroUsd, provider, model, latencyMs, finishReason, flags, actor, at } = data;
   const { outcome, step } = inFlightCallOf(findRun(state, actor), callId);
   if (outcome === 'completed') return [];
   if (step === null) throw new InvalidStateError(`The LLM call ${callId} already failed`);
   return [
     {
       type: 'LlmCallCompleted',
-      data: { callId, step, content, toolCalls, usage, costMicroUsd, provider, model, latencyMs, finishReason, completedAt: at },
+      data: {
+        callId, step, content, toolCalls, usage, costMicroUsd, provider, model, latencyMs, finishReason, completedAt: at,
+        ...(flags === undefined ? {} : { flags }),
+      },
     },
   ];
 };

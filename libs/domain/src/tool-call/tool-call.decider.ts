@@ -3,6 +3,7 @@ import {
   type Actor,
   type ApproveToolCall,
   type ExpireApproval,
+  type ExpireToolCallAttempt,
   type RecordPolicyDecision,
   type RecordToolCallFailed,
   type RecordToolCallSucceeded,
@@ -142,6 +143,21 @@ const recordFailed = (data: RecordToolCallFailed['data'], state: ToolCallState):
   return [{ type: 'ToolCallFailed', data: { attempt, error, retryable, latencyMs, failedAt: at } }];
 };
 
+/**
+ * A running attempt whose outcome never came (its tool runner crashed after ToolCallStarted) ends
+ * as a failure that is not retried: the tool may or may not have taken effect, and running it
+ * again could do it twice. The run gets the failure as the tool's result and goes on.
+ */
+const expireAttempt = ({ attempt, deadline, actor, at }: ExpireToolCallAttempt['data'], state: ToolCallState): ToolCallEvent[] => {
+  const call = findToolCall(state, actor);
+  // The timer fires for every attempt; one that reported its outcome has nothing left to expire.
+  if (call.status !== 'running' || call.attempt !== attempt) return [];
+  if (!isAtOrAfter(at, deadline)) throw new InvalidStateError('The attempt is not due to expire');
+  const latencyMs = call.startedAt === null ? 0 : Math.max(0, Date.parse(at) - Date.parse(call.startedAt));
+  const error = `no outcome was reported by ${deadline}: the tool runner lost the call, which may or may not have taken effect; it is not retried`;
+  return [{ type: 'ToolCallFailed', data: { attempt, error, retryable: false, latencyMs, failedAt: at } }];
+};
+
 export const decideToolCall = (command: ToolCallCommand, state: ToolCallState): ToolCallEvent[] => {
   switch (command.type) {
     case 'RequestToolCall':
@@ -160,6 +176,8 @@ export const decideToolCall = (command: ToolCallCommand, state: ToolCallState): 
       return recordSucceeded(command.data, state);
     case 'RecordToolCallFailed':
       return recordFailed(command.data, state);
+    case 'ExpireToolCallAttempt':
+      return expireAttempt(command.data, state);
   }
 };
 

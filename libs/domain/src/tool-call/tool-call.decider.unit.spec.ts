@@ -4,8 +4,8 @@ import { DeciderSpecification } from '@nexus/testing';
 import { ApprovalSelfError, DomainValidationError, ForbiddenError, InvalidStateError, NotFoundError } from '../errors';
 import { toolCallDecider } from './tool-call.decider';
 import {
-  admin, AFTER_EXPIRY, approvalExpired, approveToolCall, approver, awaitingApproval, colleague, EXPIRES,
-  expireApproval, histories, otherDigest, outsider, recordFailed, recordPolicyDecision, recordSucceeded,
+  admin, AFTER_EXPIRY, approvalExpired, approveToolCall, approver, attemptLost, awaitingApproval, colleague, EXPIRES,
+  expireApproval, expireAttempt, histories, otherDigest, outsider, recordFailed, recordPolicyDecision, recordSucceeded,
   rejectToolCall, requester, requestToolCall, startToolCall, T0, toolCallAllowed, toolCallApproved, toolCallDenied,
   toolCallFailed, toolCallRejected, toolCallRequested, toolCallStarted, toolCallSucceeded, type Status,
 } from './tool-call.fixtures';
@@ -27,6 +27,7 @@ const transitions: [string, ToolCallCommand, Legal][] = [
   ['StartToolCall #2', startToolCall(2), { failed: 'decides' }],
   ['RecordToolCallSucceeded', recordSucceeded(1), { running: 'decides', succeeded: 'ignores' }],
   ['RecordToolCallFailed', recordFailed(1), { running: 'decides', failed: 'ignores' }],
+  ['ExpireToolCallAttempt', expireAttempt(1), { ...everyStatus('ignores'), running: 'decides' }],
 ];
 const cases = (outcome: 'rejects' | 'ignores') =>
   statuses.flatMap((status) =>
@@ -219,6 +220,23 @@ describe('tool-call decider', () => {
 
     it('rejects the outcome of another attempt', () => {
       given(histories.running).when(recordSucceeded(2)).thenThrows(InvalidStateError);
+    });
+
+    it('records an attempt with no outcome by its deadline as failed, not to be retried', () => {
+      given(histories.running).when(expireAttempt(1)).then([attemptLost(1)]);
+    });
+
+    it('rejects the deadline timer before the deadline', () => {
+      given(histories.running).when(expireAttempt(1, '2026-11-22T10:05:34.999Z')).thenThrows(InvalidStateError);
+    });
+
+    it('ignores the deadline of an earlier attempt', () => {
+      given([...histories.failed, toolCallStarted(2)]).when(expireAttempt(1)).then([]);
+    });
+
+    it('refuses a late success report once the attempt was recorded lost, and is not retried', () => {
+      given([...histories.running, attemptLost(1)]).when(recordSucceeded(1)).thenThrows(InvalidStateError);
+      given([...histories.running, attemptLost(1)]).when(startToolCall(2)).thenThrows(InvalidStateError);
     });
   });
 

@@ -99,6 +99,22 @@ export const toolCallFailed = (attempt = 1, retryable = true): ToolCallEvent => 
   type: 'ToolCallFailed', data: { attempt, error: 'disk busy', retryable, latencyMs: 12, failedAt: T1 },
 });
 
+/** The started attempt's deadline: its tool's timeout plus the grace, after T1. */
+export const DEADLINE = '2026-11-22T10:05:35.000Z';
+export const expireAttempt = (attempt = 1, at = DEADLINE): ToolCallCommand => ({
+  type: 'ExpireToolCallAttempt', data: { toolCallId, attempt, deadline: DEADLINE, actor: orchestrator, at },
+});
+export const attemptLost = (attempt = 1): ToolCallEvent => ({
+  type: 'ToolCallFailed',
+  data: {
+    attempt,
+    error: `no outcome was reported by ${DEADLINE}: the tool runner lost the call, which may or may not have taken effect; it is not retried`,
+    retryable: false,
+    latencyMs: 35_000,
+    failedAt: DEADLINE,
+  },
+});
+
 /** A history that leaves the tool call in each status. */
 export const histories = {
   requested: [toolCallRequested],

@@ -22,6 +22,8 @@ interface ToolCallFacts {
   readonly policy: ToolCallPolicyVerdict | null;
   /** The latest attempt started; 0 before the first. */
   readonly attempt: number;
+  /** When the latest attempt started; null before the first. */
+  readonly startedAt: string | null;
 }
 
 export type ToolCallStatus =
@@ -80,7 +82,7 @@ const evolveRequested = (call: RequestedToolCallState, event: ToolCallEvent): To
     case 'ToolCallApprovalExpired':
       return moveTo(call, 'expired');
     case 'ToolCallStarted':
-      return moveTo(call, 'running', { attempt: event.data.attempt });
+      return moveTo(call, 'running', { attempt: event.data.attempt, startedAt: event.data.startedAt });
     case 'ToolCallSucceeded':
       return moveTo(call, 'succeeded');
     case 'ToolCallFailed':
@@ -96,7 +98,7 @@ export const evolveToolCall = (state: ToolCallState, event: ToolCallEvent): Tool
     const { toolCallId, runId, sessionId, requestedBy, tool, toolVersion, category, risk, argsDigest } = event.data;
     const tenantId = requestedBy.tenantId;
     const facts = { toolCallId, runId, sessionId, tenantId, requestedBy, tool, toolVersion, category, risk, argsDigest };
-    return { status: 'requested', ...facts, policy: null, attempt: 0 };
+    return { status: 'requested', ...facts, policy: null, attempt: 0, startedAt: null };
   }
   return state.status === 'none' ? state : evolveRequested(state, event);
 };

@@ -8,6 +8,10 @@ export interface MessageView {
   /** Completion tokens for the assistant; null where no event counts them (user and tool). */
   readonly tokens: number | null;
   readonly at: string;
+  /** Tool results: prompt-injection markers the gateway found in them (content is unchanged). */
+  readonly injectionMarkers?: readonly string[];
+  /** Assistant answers: secrets redacted from them before they were recorded, by kind. */
+  readonly redactions?: Readonly<Record<string, number>>;
 }
 
 export interface MessagesDocument {
@@ -37,14 +41,22 @@ export const messagesProjection: Projection<MessagesDocument> = {
     }
     if (doc === null) return null;
     switch (e.type) {
-      case 'LlmCallCompleted':
+      case 'LlmCallCompleted': {
+        const { flags } = e.data;
+        const markers = (toolCallId: string | undefined) =>
+          [...new Set((flags?.injection ?? []).filter((f) => f.toolCallId === toolCallId).map((f) => f.marker))];
+        const redactions = flags !== undefined && Object.keys(flags.redactions).length > 0 ? { redactions: flags.redactions } : {};
         return {
           ...doc,
           messages: [
-            ...doc.messages,
-            { role: 'assistant', content: e.data.content, tokens: e.data.usage.completionTokens, at: e.data.completedAt },
+            ...doc.messages.map((m) => {
+              const found = m.role === 'tool' ? markers(m.toolCallId) : [];
+              return found.length === 0 ? m : { ...m, injectionMarkers: [...new Set([...(m.injectionMarkers ?? []), ...found])] };
+            }),
+            { role: 'assistant', content: e.data.content, tokens: e.data.usage.completionTokens, at: e.data.completedAt, ...redactions },
           ],
         };
+      }
       case 'ToolResultRecorded':
         return {
           ...doc,

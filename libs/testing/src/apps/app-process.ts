@@ -2,8 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../infra/managed-process';
-import { ManagedProcess } from '../infra/managed-process';
+import { freePort, ManagedProcess, startControlled } from '../infra/managed-process';
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
 
@@ -47,17 +46,5 @@ export async function startAppProcess(app: NexusApp, env: Record<string, string>
     ready: async () => (await fetch(`${url}/healthz`)).ok,
     stopSignal: 'SIGTERM',
   });
-  await process.start(60_000);
-  return {
-    url,
-    stop: async () => {
-      await process.stop();
-      process.removeDir();
-    },
-    kill: () => process.kill(),
-    restart: async () => {
-      await process.stop();
-      await process.start(60_000);
-    },
-  };
+  return { url, ...(await startControlled(process, 60_000)) };
 }

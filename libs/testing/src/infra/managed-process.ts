@@ -169,6 +169,28 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
+/**
+ * Starts `process` and returns the stop/kill/restart controls a test gets for it: stop removes
+ * its directory for good; kill is a crash; restart brings it back on the same directory.
+ */
+export async function startControlled(
+  process: ManagedProcess,
+  timeoutMs: number,
+): Promise<{ stop(): Promise<void>; kill(): Promise<void>; restart(): Promise<void> }> {
+  await process.start(timeoutMs);
+  return {
+    stop: async () => {
+      await process.stop();
+      process.removeDir();
+    },
+    kill: () => process.kill(),
+    restart: async () => {
+      await process.stop();
+      await process.start(timeoutMs);
+    },
+  };
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

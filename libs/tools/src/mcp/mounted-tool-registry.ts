@@ -1,4 +1,5 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { ToolError } from '../tool-definition';
 import { ToolRegistry } from '../tool-registry';
 import type { McpServerConfig } from './mcp-server-config';
 import { connectMcpTools, type McpTools } from './mcp.tools';
@@ -15,8 +16,16 @@ export class MountedToolRegistry extends ToolRegistry implements OnApplicationSh
   private readonly logger = new Logger('tools');
   private readonly mounts: McpTools[] = [];
 
-  /** An unreachable or broken server is logged and skipped: the other tools still work. */
-  static async mount(builtins: ToolRegistry, servers: readonly McpServerConfig[]): Promise<MountedToolRegistry> {
+  /**
+   * An unreachable or broken server is logged and skipped: the other tools still work. With
+   * `definitionsOnly` (the command side, which governs calls but never runs them) each server is
+   * asked for its tool list and closed again, so only the tool runner keeps MCP servers running.
+   */
+  static async mount(
+    builtins: ToolRegistry,
+    servers: readonly McpServerConfig[],
+    { definitionsOnly = false }: { definitionsOnly?: boolean } = {},
+  ): Promise<MountedToolRegistry> {
     const registry = new MountedToolRegistry();
     for (const { name } of builtins.list()) {
       const tool = builtins.get(name);
@@ -29,8 +38,13 @@ export class MountedToolRegistry extends ToolRegistry implements OnApplicationSh
         registry.logger.warn(`MCP server ${server} not mounted: ${(result.reason as Error).message}`);
         return;
       }
-      registry.mounts.push(result.value);
-      for (const tool of result.value.tools) registry.register(tool);
+      if (definitionsOnly) {
+        void result.value.close().catch(() => undefined);
+        for (const { definition } of result.value.tools) registry.register({ definition, execute: () => Promise.reject(new ToolError('execution_failed', `${definition.name} runs in the tool runner`)) });
+      } else {
+        registry.mounts.push(result.value);
+        for (const tool of result.value.tools) registry.register(tool);
+      }
       registry.logger.log(`MCP server ${server} mounted: ${result.value.tools.map((t) => t.definition.name).join(', ')}`);
     });
     return registry;

@@ -1,6 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { EVENT_STORE, type EventStorePort } from '@nexus/event-store';
+import type { RecordedEvent } from '@nexus/events';
 import { ProblemException } from '@nexus/http';
 import { ReadStreamEventsQuery } from './read-stream-events.query';
 
@@ -8,7 +9,7 @@ const privileged = new Set(['admin', 'approver', 'service']);
 
 /**
  * A stream's raw history with metadata and hashes. A stream belongs to the tenant of the actor
- * who opened it; other tenants get 404. Inside the tenant, its opener, approvers and admins read it.
+ * who opened it; other tenants get 404. Inside the tenant, its owner, approvers and admins read it.
  */
 @QueryHandler(ReadStreamEventsQuery)
 export class ReadStreamEventsHandler implements IQueryHandler<ReadStreamEventsQuery> {
@@ -17,12 +18,24 @@ export class ReadStreamEventsHandler implements IQueryHandler<ReadStreamEventsQu
   async execute({ streamId, fromVersion, caller }: ReadStreamEventsQuery) {
     // One read serves both the ownership check (the first event) and the answer.
     const events = await this.store.readStream(streamId);
-    const opener = events[0]?.metadata.actor;
+    const first = events[0];
+    const opener = first?.metadata.actor;
     const visible =
       opener !== undefined &&
       opener.tenantId === caller.tenantId &&
-      (opener.userId === caller.userId || caller.roles.some((role) => privileged.has(role)));
+      (ownerOf(first as RecordedEvent) === caller.userId || caller.roles.some((role) => privileged.has(role)));
     if (!visible) throw new ProblemException(404, 'not_found', 'Not found', `Stream ${streamId} was not found.`);
     return events.filter((event) => event.streamVersion >= fromVersion);
   }
+}
+
+/**
+ * Whose stream it is: the user who opened it or, when a Nexus service opened it on a user's behalf
+ * (the agent loop requests a run's tool calls), the user the first event names as the requester.
+ */
+function ownerOf(first: RecordedEvent): string {
+  const { actor } = first.metadata;
+  if (!actor.roles.includes('service')) return actor.userId;
+  const requestedBy = (first.data as { requestedBy?: { userId?: unknown } }).requestedBy;
+  return typeof requestedBy?.userId === 'string' ? requestedBy.userId : actor.userId;
 }

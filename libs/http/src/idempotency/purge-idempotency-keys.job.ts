@@ -4,7 +4,10 @@ import { IdempotencyStore } from './idempotency.store';
 
 const everyHour = 3_600_000;
 
-/** Drops keys past their retention window, hourly; any instance may do it, the DELETE is safe to race. */
+/**
+ * Drops keys past their retention window, hourly. Any instance of any app may do it (in one process
+ * several do): the DELETE is safe to race.
+ */
 @Injectable()
 export class PurgeIdempotencyKeysJob implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('idempotency');

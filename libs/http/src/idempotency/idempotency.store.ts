@@ -1,18 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
 
+/** Whose key it is: keys of two callers never collide. */
 export interface IdempotencyScope {
   readonly tenantId: string;
   readonly userId: string;
   readonly key: string;
 }
 
+/** A response as it is kept for replay. */
 export interface StoredResponse {
   readonly status: number;
   readonly body: unknown;
   readonly headers: Record<string, string>;
 }
 
+/** What claiming a key found: it is ours now, already answered, used for another request, or still running. */
 export type Claim =
   | { readonly kind: 'claimed' }
   | { readonly kind: 'replay'; readonly response: StoredResponse }
@@ -27,7 +30,10 @@ interface Row {
   response_headers: Record<string, string> | null;
 }
 
-/** Idempotency keys in Postgres, shared by every command-api instance. */
+/**
+ * `Idempotency-Key`s in Postgres, shared by every instance of every app that takes them (command-api,
+ * llm-gateway). A key is scoped to the caller's tenant and user.
+ */
 @Injectable()
 export class IdempotencyStore {
   constructor(@Inject(SQL_EXECUTOR) private readonly sql: SqlExecutor) {}
@@ -65,12 +71,22 @@ export class IdempotencyStore {
     };
   }
 
+  /** Keeps the response of a request that ran, for replay. */
   async complete(scope: IdempotencyScope, response: StoredResponse): Promise<void> {
     await this.sql.query(
       `UPDATE idempotency_keys
           SET state = 'completed', response_status = $4, response_body = $5, response_headers = $6
         WHERE tenant_id = $1 AND user_id = $2 AND key = $3`,
       [scope.tenantId, scope.userId, scope.key, response.status, JSON.stringify(response.body ?? null), JSON.stringify(response.headers)],
+    );
+  }
+
+  /** Extends the lease of a claim still running, so a long request is not taken for a dead one. */
+  async renew(scope: IdempotencyScope, leaseSeconds: number): Promise<void> {
+    await this.sql.query(
+      `UPDATE idempotency_keys SET locked_until = now() + ($4 || ' seconds')::interval
+        WHERE tenant_id = $1 AND user_id = $2 AND key = $3 AND state = 'in_flight'`,
+      [scope.tenantId, scope.userId, scope.key, String(leaseSeconds)],
     );
   }
 

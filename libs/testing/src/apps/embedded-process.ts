@@ -1,0 +1,71 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, ManagedProcess, startControlled } from '../infra/managed-process';
+import type { NexusApp } from './app-process';
+
+const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
+
+export interface EmbeddedProcess {
+  /** Each app's base URL; all five run in the one process. */
+  readonly urls: Readonly<Record<NexusApp, string>>;
+  readonly dataDir: string;
+  /** Graceful stop (SIGTERM); the data directory is removed. */
+  stop(): Promise<void>;
+  /** SIGKILL: a crash; the data directory stays for `restart()`. */
+  kill(): Promise<void>;
+  /** Starts it again on the same ports and data. */
+  restart(): Promise<void>;
+}
+
+/** What a fresh machine has not configured: services, providers, keys (unless `env` sets them). */
+const UNSET_ON_A_FRESH_MACHINE = [
+  'DATABASE_URL', 'NATS_URL', 'REDIS_URL', 'QDRANT_URL', 'NEXUS_API_KEYS_FILE',
+  'NEXUS_LLM_PROVIDERS', 'OPENAI_BASE_URL', 'OPENAI_API_KEY', 'ANTHROPIC_API_KEY',
+];
+
+/**
+ * `nexus start` as a newcomer runs it: one OS process, every app in it, embedded PostgreSQL under
+ * a fresh NEXUS_DATA_DIR, the log as the bus — services, providers and key files are unset
+ * whatever the test runner's environment says. Ready when the last app it starts answers.
+ */
+export async function startEmbeddedProcess(env: Record<string, string> = {}): Promise<EmbeddedProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'nexus-embedded-'));
+  const dataDir = join(dir, 'data');
+  const ports: Record<NexusApp, number> = {
+    'command-api': await freePort(),
+    'query-api': await freePort(),
+    projector: await freePort(),
+    'llm-gateway': await freePort(),
+    'tool-runner': await freePort(),
+  };
+  const urls = Object.fromEntries(Object.entries(ports).map(([app, port]) => [app, `http://127.0.0.1:${port}`])) as Record<NexusApp, string>;
+  const variables = {
+    NEXUS_LOG_LEVEL: 'warn',
+    ...env,
+    NEXUS_DATA_DIR: dataDir,
+    NEXUS_HOST: '127.0.0.1',
+    COMMAND_API_PORT: String(ports['command-api']),
+    QUERY_API_PORT: String(ports['query-api']),
+    PROJECTOR_PORT: String(ports.projector),
+    LLM_GATEWAY_PORT: String(ports['llm-gateway']),
+    TOOL_RUNNER_PORT: String(ports['tool-runner']),
+  };
+  const process = new ManagedProcess({
+    name: 'nexus-start',
+    command: 'env',
+    args: [
+      ...UNSET_ON_A_FRESH_MACHINE.filter((name) => !(name in variables)).flatMap((name) => ['-u', name]),
+      ...Object.entries(variables).map(([k, v]) => `${k}=${v}`),
+      'node',
+      join(repoRoot, 'apps', 'cli', 'bin', 'nexus.mjs'),
+      'start',
+    ],
+    dir,
+    // The tool runner is the last app `nexus start` brings up.
+    ready: async () => (await fetch(`${urls['tool-runner']}/healthz`)).ok,
+    stopSignal: 'SIGTERM',
+  });
+  return { urls, dataDir, ...(await startControlled(process, 90_000)) };
+}
