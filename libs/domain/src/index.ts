@@ -1,5 +1,6 @@
 export * from './decider';
 export * from './errors';
+export * from './authorization';
 export * from './session';
 export * from './budget';
 export * from './run';

@@ -41,6 +41,12 @@ export type BudgetLimit = z.infer<typeof budgetLimitSchema>;
 export const budgetAllocatedDataSchema = z.strictObject({
   sessionId: z.string().min(1),
   tenantId: z.string().min(1),
+  /**
+   * The session's owner: the only user who may spend the budget (version 2). Version 1 events,
+   * written before owners were recorded here, lack it: such a budget is spent by Nexus's services
+   * (its runs) only.
+   */
+  ownerId: z.string().min(1).optional(),
   limit: budgetLimitSchema,
   allocatedAt: isoTimestamp,
 });
@@ -89,7 +95,7 @@ export type BudgetEventType = keyof typeof budgetEventDataSchemas;
 
 /** Event type → current schema version; bump with an upcaster when a payload changes. */
 export const budgetSchemaVersions: Readonly<Record<BudgetEventType, number>> = {
-  BudgetAllocated: 1,
+  BudgetAllocated: 2,
   BudgetReserved: 1,
   BudgetConsumed: 1,
   BudgetReleased: 1,

@@ -185,6 +185,7 @@ export const runCommandDataSchemas = {
     session: z.strictObject({
       status: z.enum(['open', 'closed']),
       tenantId: z.string().min(1),
+      ownerId: z.string().min(1),
       remainingTokens: z.number(),
     }),
   }),

@@ -22,7 +22,7 @@ describe('run contract', () => {
   it('bounds the steps of a run to 1..100', () => {
     const base = {
       runId: 'r1', sessionId: 's1', actor, input: 'hi', agent: null, model: 'local', tools: [], wallClockSeconds: null,
-      session: { status: 'open', tenantId: 'acme', remainingTokens: 10 }, at,
+      session: { status: 'open', tenantId: 'acme', ownerId: 'alice', remainingTokens: 10 }, at,
     };
     expect(runCommandSchema.safeParse({ type: 'StartRun', data: { ...base, maxSteps: 100 } }).success).toBe(true);
     expect(runCommandSchema.safeParse({ type: 'StartRun', data: { ...base, maxSteps: 0 } }).success).toBe(false);

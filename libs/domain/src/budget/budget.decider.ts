@@ -10,6 +10,7 @@ import type {
   ReleaseReservation,
   ReserveBudget,
 } from '@nexus/events';
+import { authorize, type Action } from '../authorization';
 import type { Decider } from '../decider';
 import { BudgetExceededError, ForbiddenError, InvalidStateError, NotFoundError } from '../errors';
 import { addToRemaining, firstExceededDimension, subtractAmounts, type RemainingBudget } from './budget.amounts';
@@ -23,8 +24,9 @@ import {
 } from './budget.state';
 
 // Another tenant's budget answers exactly like a missing one, so existence never leaks.
-const requireBudget = (state: BudgetState, actor: Actor): AllocatedBudgetState => {
-  if (state.status === 'none' || state.tenantId !== actor.tenantId) throw new NotFoundError('Budget not found');
+const requireBudget = (state: BudgetState, actor: Actor, action: Action): AllocatedBudgetState => {
+  if (state.status === 'none') throw new NotFoundError('Budget not found');
+  authorize(actor, action, state, 'Budget');
   return state;
 };
 
@@ -50,16 +52,17 @@ const sameAmount = (a: BudgetAmount, b: BudgetAmount): boolean =>
 
 const allocateBudget = ({ sessionId, tenantId, limit, actor, at }: AllocateBudget['data'], state: BudgetState): BudgetEvent[] => {
   if (state.status !== 'none') {
-    requireBudget(state, actor);
+    requireBudget(state, actor, 'read');
     throw new InvalidStateError('The budget is already allocated');
   }
   if (tenantId !== actor.tenantId) throw new ForbiddenError('A budget may only be allocated in your own tenant');
-  return [{ type: 'BudgetAllocated', data: { sessionId, tenantId, limit, allocatedAt: at } }];
+  // The session's opener allocates its budget, and so owns it.
+  return [{ type: 'BudgetAllocated', data: { sessionId, tenantId, ownerId: actor.userId, limit, allocatedAt: at } }];
 };
 
 const reserveBudget = (data: ReserveBudget['data'], state: BudgetState): BudgetEvent[] => {
   const { reservationId, amount, purpose, runId, ttlSeconds, actor, at } = data;
-  const budget = requireBudget(state, actor);
+  const budget = requireBudget(state, actor, 'session.spend');
   const existing = budget.reservations[reservationId];
   // A redelivered process-manager reaction re-issues the same reservation: an exact repeat is a no-op.
   if (existing && existing.runId === runId && sameAmount(existing.amount, amount)) return [];
@@ -77,7 +80,7 @@ const reserveBudget = (data: ReserveBudget['data'], state: BudgetState): BudgetE
 };
 
 const consumeReservation = ({ reservationId, amount, actor, at }: ConsumeReservation['data'], state: BudgetState): BudgetEvent[] => {
-  const budget = requireBudget(state, actor);
+  const budget = requireBudget(state, actor, 'session.spend');
   const reservation = requireOpenReservation(budget, reservationId);
   // Usage beyond the reservation must fit in the unreserved remainder, so the invariant holds.
   assertWithin(amount, addToRemaining(remainingBudget(budget), reservation.amount));
@@ -88,12 +91,12 @@ const consumeReservation = ({ reservationId, amount, actor, at }: ConsumeReserva
 };
 
 const releaseReservation = ({ reservationId, actor, at }: ReleaseReservation['data'], state: BudgetState): BudgetEvent[] => {
-  const reservation = requireOpenReservation(requireBudget(state, actor), reservationId);
+  const reservation = requireOpenReservation(requireBudget(state, actor, 'session.spend'), reservationId);
   return [{ type: 'BudgetReleased', data: { reservationId, released: reservation.amount, releasedAt: at } }];
 };
 
 const expireReservation = ({ reservationId, actor, at }: ExpireReservation['data'], state: BudgetState): BudgetEvent[] => {
-  const reservation = requireBudget(state, actor).reservations[reservationId];
+  const reservation = requireBudget(state, actor, 'session.spend').reservations[reservationId];
   if (!reservation) throw new NotFoundError('Reservation not found');
   // Timers fire at least once: a late timer for a settled reservation is a no-op, not an error.
   if (reservation.status !== 'open') return [];
@@ -102,7 +105,7 @@ const expireReservation = ({ reservationId, actor, at }: ExpireReservation['data
 };
 
 const closeBudget = ({ actor, at }: CloseBudget['data'], state: BudgetState): BudgetEvent[] => {
-  const budget = requireBudget(state, actor);
+  const budget = requireBudget(state, actor, 'session.close');
   if (budget.status === 'closed') throw new InvalidStateError('The budget is already closed');
   return [{ type: 'BudgetClosed', data: { sessionId: budget.sessionId, closedAt: at } }];
 };

@@ -4,8 +4,8 @@ import { fold } from '../decider';
 import { BudgetExceededError, ForbiddenError, InvalidStateError, NotFoundError } from '../errors';
 import { budgetDecider } from './budget.decider';
 import {
-  allocate, allocated, amount, close, closed, consume, consumed, expire, expired,
-  outsider, release, released, reserve, reserved, T5,
+  allocate, allocated, allocatedWithoutOwner, amount, bobApprover, carolAdmin, close, closed, consume, consumed, dave,
+  expire, expired, outsider, release, released, reserve, reserved, timer, T5,
 } from './budget.fixtures';
 import { remainingBudget, type AllocatedBudgetState } from './budget.state';
 import { toBudgetStreamId } from './budget.stream';
@@ -39,6 +39,35 @@ describe('budget decider', () => {
       ['close', close()],
     ])('rejects %s as not found', (_, command) => {
       given([]).when(command).thenThrows(NotFoundError);
+    });
+  });
+
+  describe('who may spend it', () => {
+    const spending = (actor: typeof dave) => [
+      ['reserve', reserve('r2', amount(1), { actor })],
+      ['consume', consume('r1', amount(1), { actor })],
+      ['release', release('r1', { actor })],
+    ] as const;
+
+    it.each([dave, bobApprover, carolAdmin].flatMap((actor) => spending(actor).map(([what, command]) => [actor.userId, what, command] as const)))(
+      'refuses %s of the owner’s tenant to %s as forbidden',
+      (_, __, command) => {
+        given([allocated(), r1]).when(command).thenThrows(ForbiddenError);
+      },
+    );
+
+    it.each(spending(timer))('lets a service %s on the owner’s behalf', (_, command) => {
+      expect(() => budgetDecider.decide(command, fold(budgetDecider, [allocated(), r1]))).not.toThrow();
+    });
+
+    it('lets only a service spend a budget allocated before owners were recorded', () => {
+      given([allocatedWithoutOwner()]).when(reserve('r1', amount(1))).thenThrows(ForbiddenError);
+      const [event] = budgetDecider.decide(reserve('r1', amount(1), { actor: timer }), fold(budgetDecider, [allocatedWithoutOwner()]));
+      expect(event?.type).toBe('BudgetReserved');
+    });
+
+    it('records the allocating user as the owner', () => {
+      given([]).when(allocate()).then([allocated()]);
     });
   });
 

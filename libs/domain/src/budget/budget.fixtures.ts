@@ -56,8 +56,17 @@ export const close = (o: Options = {}): BudgetCommand => ({
 
 export const allocated = (l: BudgetLimit = limit): BudgetEvent => ({
   type: 'BudgetAllocated',
+  data: { sessionId, tenantId: 'acme', ownerId: 'alice', limit: l, allocatedAt: T0 },
+});
+/** A budget allocated before owners were recorded (BudgetAllocated version 1). */
+export const allocatedWithoutOwner = (l: BudgetLimit = limit): BudgetEvent => ({
+  type: 'BudgetAllocated',
   data: { sessionId, tenantId: 'acme', limit: l, allocatedAt: T0 },
 });
+/** Another user of alice's tenant, and its admin and approver: none of them may spend her budget. */
+export const dave: Actor = { userId: 'dave', roles: ['user'], tenantId: 'acme' };
+export const carolAdmin: Actor = { userId: 'carol', roles: ['user', 'admin'], tenantId: 'acme' };
+export const bobApprover: Actor = { userId: 'bob', roles: ['user', 'approver'], tenantId: 'acme' };
 export const reserved = (reservationId: string, a: BudgetAmount, expiresAt = T5): BudgetEvent => ({
   type: 'BudgetReserved',
   data: { reservationId, amount: a, purpose: 'llm call', runId: 'run-1', reservedBy: 'alice', reservedAt: T0, expiresAt },

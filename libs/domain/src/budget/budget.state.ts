@@ -15,6 +15,8 @@ export interface AllocatedBudgetState {
   readonly status: 'open' | 'closed';
   readonly sessionId: string;
   readonly tenantId: string;
+  /** Null for a budget allocated before owners were recorded (BudgetAllocated version 1). */
+  readonly ownerId: string | null;
   readonly limit: BudgetLimit;
   readonly reserved: BudgetAmount;
   readonly consumed: BudgetAmount;
@@ -61,8 +63,8 @@ const settle = (
 export const evolveBudget = (state: BudgetState, event: BudgetEvent): BudgetState => {
   switch (event.type) {
     case 'BudgetAllocated': {
-      const { sessionId, tenantId, limit } = event.data;
-      return { status: 'open', sessionId, tenantId, limit, reserved: zero, consumed: zero, reservations: {} };
+      const { sessionId, tenantId, ownerId, limit } = event.data;
+      return { status: 'open', sessionId, tenantId, ownerId: ownerId ?? null, limit, reserved: zero, consumed: zero, reservations: {} };
     }
     case 'BudgetReserved': {
       if (state.status === 'none') return state;

@@ -69,7 +69,7 @@ function runLoop(replies: readonly Reply[], maxSteps = 5) {
   };
 
   sendBudget({ type: 'AllocateBudget', data: { sessionId: 'ses-1', tenantId: 'acme', limit: { tokens: 100_000 }, actor: alice, at: T0 } });
-  const session = { status: 'open' as const, tenantId: 'acme', remainingTokens: 100_000 };
+  const session = { status: 'open' as const, tenantId: 'acme', ownerId: 'alice', remainingTokens: 100_000 };
   const run1 = { runId: 'r1', sessionId: 'ses-1', input: 'Go', agent: null, model: 'local', tools: [], maxSteps, wallClockSeconds: null };
   sendRun({ type: 'StartRun', data: { ...run1, session, actor: alice, at: T0 } });
   for (let event = queue.shift(); event; event = queue.shift()) {

@@ -12,7 +12,8 @@ import type {
   StartRun,
 } from '@nexus/events';
 import type { Decider } from '../decider';
-import { BudgetExceededError, ForbiddenError, InvalidStateError, NotFoundError } from '../errors';
+import { authorize } from '../authorization';
+import { BudgetExceededError, InvalidStateError, NotFoundError } from '../errors';
 import { evolveRun, initialRunState, type RunState, type StartedRunState } from './run.state';
 
 // Another tenant's run answers exactly like a missing one, so existence never leaks.
@@ -36,7 +37,7 @@ const addSeconds = (iso: string, seconds: number): string => new Date(Date.parse
 const startRun = (data: StartRun['data'], state: RunState): RunEvent[] => {
   const { runId, sessionId, actor, input, agent, model, tools, maxSteps, wallClockSeconds, session, at } = data;
   if (state.status !== 'none') throw new InvalidStateError('The run has already been started');
-  if (session.tenantId !== actor.tenantId) throw new NotFoundError('Session not found');
+  authorize(actor, 'session.spend', session, 'Session');
   if (session.status === 'closed') throw new InvalidStateError('The session is closed');
   if (session.remainingTokens <= 0) throw new BudgetExceededError('budget exhausted');
   const deadline = wallClockSeconds === null ? null : addSeconds(at, wallClockSeconds);
@@ -132,8 +133,7 @@ const failRun = ({ reason, detail, actor, at }: FailRun['data'], state: RunState
 
 const cancelRun = ({ reason, actor, at }: CancelRun['data'], state: RunState): RunEvent[] => {
   const run = findRun(state, actor);
-  const mayCancel = actor.userId === run.ownerId || actor.roles.includes('admin') || actor.roles.includes('service');
-  if (!mayCancel) throw new ForbiddenError('Only the owner or an admin may cancel the run');
+  authorize(actor, 'run.cancel', run, 'Run');
   if (run.status !== 'running') throw new InvalidStateError(`The run is already ${run.status}`);
   return [{ type: 'RunCancelled', data: { reason, cancelledBy: actor.userId, cancelledAt: at } }];
 };

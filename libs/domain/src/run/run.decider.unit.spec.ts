@@ -54,17 +54,25 @@ describe('run decider', () => {
     });
 
     it('rejects a session of another tenant as not found', () => {
-      const session = { status: 'open' as const, tenantId: 'globex', remainingTokens: 5000 };
+      const session = { status: 'open' as const, tenantId: 'globex', ownerId: 'alice', remainingTokens: 5000 };
       given([]).when(startRun({ session })).thenThrows(NotFoundError);
     });
 
+    it.each([
+      ['another user', 'dave', ['user']],
+      ['an approver', 'bob', ['user', 'approver']],
+      ['an admin', 'carol', ['user', 'admin']],
+    ] as const)('refuses %s of the tenant to start a run in the owner’s session as forbidden', (_, userId, roles) => {
+      given([]).when(startRun({ actor: { userId, roles: [...roles], tenantId: 'acme' } })).thenThrows(ForbiddenError);
+    });
+
     it('rejects a closed session', () => {
-      const session = { status: 'closed' as const, tenantId: 'acme', remainingTokens: 5000 };
+      const session = { status: 'closed' as const, tenantId: 'acme', ownerId: 'alice', remainingTokens: 5000 };
       given([]).when(startRun({ session })).thenThrows(InvalidStateError);
     });
 
     it('rejects a session whose budget is exhausted', () => {
-      const session = { status: 'open' as const, tenantId: 'acme', remainingTokens: 0 };
+      const session = { status: 'open' as const, tenantId: 'acme', ownerId: 'alice', remainingTokens: 0 };
       given([]).when(startRun({ session })).thenThrows(BudgetExceededError, (e) => expect(e.message).toBe('budget exhausted'));
     });
 

@@ -25,7 +25,7 @@ export const startRun = (overrides: Partial<StartRun['data']> = {}): RunCommand 
     tools: ['files_read'],
     maxSteps: 3,
     wallClockSeconds: 600,
-    session: { status: 'open', tenantId: 'acme', remainingTokens: 5000 },
+    session: { status: 'open', tenantId: 'acme', ownerId: 'alice', remainingTokens: 5000 },
     at: T0,
     ...overrides,
   },

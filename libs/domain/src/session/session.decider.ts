@@ -1,6 +1,7 @@
 import type { CloseSession, SessionCommand, SessionEvent, StartSession } from '@nexus/events';
 import type { Decider } from '../decider';
-import { ForbiddenError, InvalidStateError, NotFoundError } from '../errors';
+import { authorize } from '../authorization';
+import { InvalidStateError, NotFoundError } from '../errors';
 import { evolveSession, initialSessionState, type SessionState } from './session.state';
 
 const startSession = ({ sessionId, actor, budget, policyContext, metadata, at }: StartSession['data'], state: SessionState): SessionEvent[] => {
@@ -14,10 +15,8 @@ const startSession = ({ sessionId, actor, budget, policyContext, metadata, at }:
 };
 
 const closeSession = ({ sessionId, actor, reason, at }: CloseSession['data'], state: SessionState): SessionEvent[] => {
-  // Another tenant's session answers exactly like a missing one, so existence never leaks.
-  if (state.status === 'none' || state.tenantId !== actor.tenantId) throw new NotFoundError('Session not found');
-  const mayClose = actor.userId === state.ownerId || actor.roles.includes('admin') || actor.roles.includes('service');
-  if (!mayClose) throw new ForbiddenError('Only the owner or an admin may close the session');
+  if (state.status === 'none') throw new NotFoundError('Session not found');
+  authorize(actor, 'session.close', state, 'Session');
   if (state.status === 'closed') throw new InvalidStateError('The session is already closed');
   return [{ type: 'SessionClosed', data: { sessionId, closedBy: actor.userId, reason: reason ?? null, closedAt: at } }];
 };

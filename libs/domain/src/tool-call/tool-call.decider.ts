@@ -13,6 +13,7 @@ import {
   type ToolCallCommand,
   type ToolCallEvent,
 } from '@nexus/events';
+import { authorize } from '../authorization';
 import type { Decider } from '../decider';
 import { ApprovalSelfError, DomainValidationError, ForbiddenError, InvalidStateError, NotFoundError } from '../errors';
 import { evolveToolCall, initialToolCallState, type RequestedToolCallState, type ToolCallState } from './tool-call.state';
@@ -71,8 +72,8 @@ const recordPolicyDecision = (data: RecordPolicyDecision['data'], state: ToolCal
  * `findToolCall`), role, self-approval, status, then expiry.
  */
 const assertMayDecideApproval = (call: RequestedToolCallState, actor: Actor, at: string): void => {
+  authorize(actor, 'toolCall.decide', { tenantId: call.tenantId, ownerId: call.requestedBy.userId }, 'Tool call');
   const isAdmin = actor.roles.includes('admin');
-  if (!isAdmin && !actor.roles.includes('approver')) throw new ForbiddenError('Deciding approvals needs the approver role');
   if (actor.userId === call.requestedBy.userId) throw new ApprovalSelfError('A requester cannot decide their own tool call');
   if (call.status !== 'awaiting_approval') throw new InvalidStateError(`The tool call is not awaiting approval (${call.status})`);
   // The policy may narrow who approves (e.g. admins only); admins always qualify.

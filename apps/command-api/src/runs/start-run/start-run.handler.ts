@@ -29,8 +29,8 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand> {
     // A missing session has no tenant, so the decider's tenant rule answers not-found for it.
     const facts =
       session.status === 'none' || budget.status === 'none'
-        ? { status: 'closed' as const, tenantId: '', remainingTokens: 0 }
-        : { status: session.status, tenantId: session.tenantId, remainingTokens: remainingBudget(budget).tokens };
+        ? { status: 'closed' as const, tenantId: '', ownerId: '', remainingTokens: 0 }
+        : { status: session.status, tenantId: session.tenantId, ownerId: session.ownerId, remainingTokens: remainingBudget(budget).tokens };
     const { position } = await this.commands.handle(
       [
         {

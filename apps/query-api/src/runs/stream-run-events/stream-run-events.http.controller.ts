@@ -2,11 +2,11 @@ import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { TOKEN_STREAM, type TokenStreamPort } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
+import { isAllowed } from '@nexus/domain';
 import { EVENT_STORE, type EventStorePort } from '@nexus/event-store';
 import type { LlmCallCompleted, RecordedEvent, RunStarted } from '@nexus/events';
 import { ProblemException, ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
 import { idParamSchema } from '../../read-models/read-model.request.dto';
-import { seesWholeTenant } from '../../read-models/visibility';
 import { decodeCursor, encodeCursor, type RunEventCursor } from './run-event-cursor';
 
 const finished = new Set(['RunCompleted', 'RunFailed', 'RunCancelled']);
@@ -37,7 +37,7 @@ export class StreamRunEventsHttpController {
     const [started] = await this.store.readStream(runStream);
     const run = started?.type === 'RunStarted' ? (started.data as RunStarted['data']) : undefined;
     const caller = request.auth.actor;
-    if (run === undefined || run.tenantId !== caller.tenantId || (!seesWholeTenant(caller) && run.userId !== caller.userId)) {
+    if (run === undefined || !isAllowed(caller, 'read', { tenantId: run.tenantId, ownerId: run.userId })) {
       throw new ProblemException(404, 'not_found', 'Not found', `Run ${runId} was not found.`);
     }
     const lastEventId = request.headers['last-event-id'];

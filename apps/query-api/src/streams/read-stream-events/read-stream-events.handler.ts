@@ -1,11 +1,10 @@
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { isAllowed } from '@nexus/domain';
 import { EVENT_STORE, type EventStorePort } from '@nexus/event-store';
 import type { RecordedEvent } from '@nexus/events';
 import { ProblemException } from '@nexus/http';
 import { ReadStreamEventsQuery } from './read-stream-events.query';
-
-const privileged = new Set(['admin', 'approver', 'service']);
 
 /**
  * A stream's raw history with metadata and hashes. A stream belongs to the tenant of the actor
@@ -20,10 +19,7 @@ export class ReadStreamEventsHandler implements IQueryHandler<ReadStreamEventsQu
     const events = await this.store.readStream(streamId);
     const first = events[0];
     const opener = first?.metadata.actor;
-    const visible =
-      opener !== undefined &&
-      opener.tenantId === caller.tenantId &&
-      (ownerOf(first as RecordedEvent) === caller.userId || caller.roles.some((role) => privileged.has(role)));
+    const visible = opener !== undefined && isAllowed(caller, 'read', { tenantId: opener.tenantId, ownerId: ownerOf(first as RecordedEvent) });
     if (!visible) throw new ProblemException(404, 'not_found', 'Not found', `Stream ${streamId} was not found.`);
     return events.filter((event) => event.streamVersion >= fromVersion);
   }
