@@ -22,15 +22,14 @@
  * The same runs then go to the embedded platform (`nexus start`: one process, PGlite, the log as
  * the bus), read back through the query API.
  */
-import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '@nexus/events';
-import { createPgExecutor, migrate, PostgresEventStore } from '../libs/event-store/src/index';
+import { createPgExecutor, PostgresEventStore } from '../libs/event-store/src/index';
 import { developmentApiKeys } from '../libs/http/src/auth/api-keys';
 import { startAppProcess, type AppProcess } from '../libs/testing/src/apps/app-process';
 import { startEmbeddedProcess } from '../libs/testing/src/apps/embedded-process';
 import { createTestDatabase, startNats, startPostgres } from '../libs/testing/src/infra/index';
 import { fixed, percentile, printTable, waitUntil } from './support/report';
-import { benchEvent } from './support/bench-event';
+import { appendLatencies } from './support/bench-event';
 
 const runs = Number(process.env['BENCH_RUNS'] ?? 60);
 const concurrency = Number(process.env['BENCH_CONCURRENCY'] ?? 1);
@@ -54,24 +53,6 @@ function stepGaps(events: readonly RecordedEvent[]): { tool: number; answer: num
   const [first, second] = completed;
   if (!first || !second || !requested[1] || !end) throw new Error(`unexpected run: ${events.map((e) => e.type).join(', ')}`);
   return { tool: ms(first, requested[1]), answer: ms(second, end) };
-}
-
-/** Latency of single-event appends, one at a time, to fresh and growing streams. */
-async function appendLatencies(serverUrl: string): Promise<number[]> {
-  const sql = createPgExecutor(await createTestDatabase(serverUrl, 'nexus_bench_append'), { max: 1 });
-  await migrate(sql);
-  const store = new PostgresEventStore(sql);
-  const latencies: number[] = [];
-  let streamId = `bench-${randomUUID()}`;
-  let version = 0;
-  for (let n = 0; n < appends; n += 1) {
-    if (version === 20) [streamId, version] = [`bench-${randomUUID()}`, 0];
-    const started = performance.now();
-    version = (await store.appendToStream(streamId, [benchEvent(n)], { expectedVersion: version })).nextExpectedVersion;
-    latencies.push(performance.now() - started);
-  }
-  await sql.close();
-  return latencies;
 }
 
 type Gaps = { tool: number; answer: number };
@@ -144,7 +125,7 @@ try {
     return stepGaps(events);
   };
   const distributed = await measure(runOnce);
-  const baseline = await appendLatencies(postgres.url);
+  const baseline = await appendLatencies(postgres.url, appends);
   const embedded = await measureEmbedded();
 
   console.log(`${runs} runs on the local model per platform, ${concurrency} at a time; ${appends} baseline appends`);

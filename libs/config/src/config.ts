@@ -39,6 +39,11 @@ const configSchema = z.object({
   NEXUS_IDEMPOTENCY_TTL_HOURS: z.coerce.number().positive().default(24),
   /** How long a reservation made through the API stays open before its timer releases it. */
   NEXUS_RESERVATION_TTL_SECONDS: z.coerce.number().int().positive().default(600),
+  /**
+   * Streams whose folded state command-api keeps between commands (least recently used go first);
+   * a command then reads only the events appended since. 0 folds every stream from its start.
+   */
+  NEXUS_AGGREGATE_CACHE_STREAMS: z.coerce.number().int().nonnegative().default(10_000),
   NEXUS_APPROVAL_TTL_SECONDS: z.coerce.number().int().positive().default(900),
   /**
    * A started tool call with no outcome by its tool's timeout plus this grace is recorded failed

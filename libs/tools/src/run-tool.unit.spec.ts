@@ -39,7 +39,7 @@ describe('runTool', () => {
     const registry = registryWith(() => new Promise(() => {}));
     const started = performance.now();
     expect(await fail(runTool(registry, 't', { n: 1 }, context))).toMatchObject({ code: 'timeout' });
-    expect(performance.now() - started).toBeLessThan(300);
+    expect(performance.now() - started).toBeLessThan(1_000);
   });
 
   it('aborts the signal of a tool that outlives its deadline', async () => {

@@ -15,7 +15,6 @@ import { EVENT_STORE, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from
 import {
   argsDigest,
   type Actor,
-  type BudgetEvent,
   type DomainCommand,
   type EventMetadata,
   type LlmCallCompleted,
@@ -28,6 +27,7 @@ import { countPromptTokens, countTokens, estimateCost, loadPriceTable } from '@n
 import { POLICY_ENGINE, type PolicyEnginePort } from '@nexus/policy';
 import { scheduleTimer } from '@nexus/timers';
 import type { ToolRegistry } from '@nexus/tools';
+import { CommandHandlingService } from '../command-handling/command-handling.service';
 import { InProcessCommandSender } from './internal-command.sender';
 import { TOOL_REGISTRY } from './tool-catalog.providers';
 
@@ -47,6 +47,8 @@ export class AgentLoopExecutor {
 
   constructor(
     private readonly sender: InProcessCommandSender,
+    // Its folded-state cache: a long session's budget stream is not re-read at every step.
+    private readonly commands: CommandHandlingService,
     @Inject(EVENT_STORE) private readonly store: EventStorePort,
     @Inject(SQL_EXECUTOR) private readonly sql: SqlExecutor,
     @Inject(NEXUS_CONFIG) private readonly config: NexusConfig,
@@ -141,8 +143,7 @@ export class AgentLoopExecutor {
    */
   private async releaseRunReservations(intent: Extract<RunProcessIntent, { type: 'ReleaseRunReservations' }>, metadata: EventMetadata): Promise<void> {
     const { sessionId, runId, actor, at } = intent;
-    const [budgetEvents, runEvents] = await Promise.all([this.store.readStream(toBudgetStreamId(sessionId)), this.store.readStream(toRunStreamId(runId))]);
-    const budget = fold(budgetDecider, budgetEvents as unknown as BudgetEvent[]);
+    const [budget, runEvents] = await Promise.all([this.commands.load(budgetDecider, toBudgetStreamId(sessionId)), this.store.readStream(toRunStreamId(runId))]);
     const run = fold(runDecider, runEvents as unknown as RunEvent[]);
     if (budget.status === 'none') return;
     const inFlightCall = run.status === 'none' ? null : run.inFlightCall;
@@ -172,7 +173,7 @@ export class AgentLoopExecutor {
       await this.send({ type: 'RecordToolResult', data: { runId, toolCallId, status: 'failed', content, actor, at } }, metadata);
       return;
     }
-    const [runEvents, budgetEvents] = await Promise.all([this.store.readStream(toRunStreamId(runId)), this.store.readStream(toBudgetStreamId(sessionId))]);
+    const [runEvents, budget] = await Promise.all([this.store.readStream(toRunStreamId(runId)), this.commands.load(budgetDecider, toBudgetStreamId(sessionId))]);
     const requestedBy = this.runUser(runEvents[0]?.metadata.actor, intent);
     const input = toolCall.arguments;
     await this.send(
@@ -185,7 +186,6 @@ export class AgentLoopExecutor {
       },
       metadata,
     );
-    const budget = fold(budgetDecider, budgetEvents as unknown as BudgetEvent[]);
     const remainingBudgetTokens = budget.status === 'none' ? 0 : Math.max(0, remainingBudget(budget).tokens);
     const verdict = this.policy.evaluate({
       principal: requestedBy,

@@ -1,10 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ExponentialBackoff, handleType, retry } from 'cockatiel';
 import { v7 as uuidv7 } from 'uuid';
-import { fold, type Decider } from '@nexus/domain';
+import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
+import type { Decider } from '@nexus/domain';
 import { schemaVersionOf, type DomainCommand, type DomainEvent, type EventMetadata, type NewEvent } from '@nexus/events';
 import { EVENT_STORE, WrongExpectedVersionError, type EventStorePort } from '@nexus/event-store';
 import { commandsTotal, eventsAppendedTotal, ProblemException, toProblem } from '@nexus/http';
+import { AggregateCache } from './aggregate-cache';
 import { KeyedLock } from './keyed-lock';
 
 /** One stream a command decides on: its decider, and the command built from the stream's state. */
@@ -43,8 +45,14 @@ export class CommandHandlingService {
   private readonly lock = new KeyedLock();
   private readonly commandsTotal = commandsTotal();
   private readonly eventsAppended = eventsAppendedTotal();
+  private readonly streams: AggregateCache;
 
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStorePort) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStorePort,
+    @Inject(NEXUS_CONFIG) config: Pick<NexusConfig, 'NEXUS_AGGREGATE_CACHE_STREAMS'>,
+  ) {
+    this.streams = new AggregateCache(store, config.NEXUS_AGGREGATE_CACHE_STREAMS);
+  }
 
   async handle(targets: readonly CommandTarget[], metadata: EventMetadata): Promise<CommandOutcome> {
     const command = targets.map((t) => t.command.type).join('+');
@@ -68,15 +76,14 @@ export class CommandHandlingService {
 
   /** Loads a stream's state without deciding anything (for handlers that gather facts first). */
   async load<State>(decider: Pick<Decider<State, never, DomainEvent>, 'evolve' | 'initialState'>, streamId: string): Promise<State> {
-    const events = await this.store.readStream(streamId);
-    return fold(decider, events as unknown as DomainEvent[]);
+    return (await this.streams.load(decider, streamId)).state;
   }
 
   private async attempt(targets: readonly CommandTarget[], metadata: EventMetadata): Promise<CommandOutcome> {
-    const loaded = await Promise.all(targets.map((t) => this.store.readStream(t.streamId)));
+    const loaded = await Promise.all(targets.map((t) => this.streams.load(t.decider, t.streamId)));
     const requests = targets.map((target, i) => {
-      const history = loaded[i] ?? [];
-      const state = fold(target.decider, history as unknown as DomainEvent[]);
+      const head = loaded[i] as (typeof loaded)[number];
+      const { state } = head;
       const decided = target.decider.decide(target.command, state);
       const partitionKey = sessionIdOf(decided.reduce(target.decider.evolve, state)) ?? target.streamId;
       const occurredAt = (target.command.data as { at?: string }).at ?? new Date().toISOString();
@@ -88,13 +95,23 @@ export class CommandHandlingService {
         metadata: { ...metadata, partitionKey },
         occurredAt,
       }));
-      const expectedVersion = history.at(-1)?.streamVersion ?? 0;
-      return { streamId: target.streamId, expectedVersion, events, decided, history };
+      return { target, streamId: target.streamId, expectedVersion: head.version, events, decided, head };
     });
     const toAppend = requests.filter((r) => r.events.length > 0);
-    const results = toAppend.length === 0 ? [] : await this.store.appendToStreams(toAppend);
-    const heads = requests.flatMap((r) => r.history.map((e) => e.globalPosition));
-    const position = Math.max(0, ...results.map((r) => r.lastPosition), ...(results.length === 0 ? heads : []));
+    let results;
+    try {
+      results = toAppend.length === 0 ? [] : await this.store.appendToStreams(toAppend);
+    } catch (error) {
+      // Behind the cached head: the cache is wrong about this stream (nothing else makes a stream
+      // shorter), so the retry folds it from the start. Ahead: the retry reads the new tail.
+      if (error instanceof WrongExpectedVersionError && typeof error.expectedVersion === 'number' && error.actualVersion < error.expectedVersion) {
+        const stale = toAppend.find((r) => r.streamId === error.streamId);
+        if (stale !== undefined) this.streams.forget(stale.target.decider, stale.streamId);
+      }
+      throw error;
+    }
+    toAppend.forEach(({ target, head, decided }, i) => this.streams.appended(target.decider, target.streamId, head, decided, results[i]?.lastPosition ?? head.position));
+    const position = Math.max(0, ...results.map((r) => r.lastPosition), ...(results.length === 0 ? requests.map((r) => r.head.position) : []));
     return { position, events: requests.flatMap((r) => r.decided) };
   }
 }

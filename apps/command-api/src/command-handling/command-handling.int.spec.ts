@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { BudgetExceededError, budgetDecider, fold, toBudgetStreamId, type AllocatedBudgetState } from '@nexus/domain';
+import { PostgresEventStore, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
+import type { Actor, BudgetCommand, BudgetEvent, EventMetadata } from '@nexus/events';
+import { backends } from '../../../../libs/event-store/src/testing/event-store-backends';
+import { CommandHandlingService } from './command-handling.service';
+
+const alice: Actor = { userId: 'alice', roles: ['user'], tenantId: 'acme' };
+const at = '2026-01-01T10:00:00.000Z';
+const metadata: EventMetadata = { actor: alice, correlationId: randomUUID(), causationId: null, traceparent: null, ip: null, userAgent: null, idempotencyKey: null };
+
+const allocate = (sessionId: string, tokens: number): BudgetCommand => ({
+  type: 'AllocateBudget',
+  data: { sessionId, tenantId: 'acme', limit: { tokens, costMicroUsd: 1_000_000_000, wallClockSeconds: 3600 }, actor: alice, at },
+});
+const reserve = (sessionId: string, tokens: number): BudgetCommand => ({
+  type: 'ReserveBudget',
+  data: {
+    sessionId, reservationId: randomUUID(), amount: { tokens, costMicroUsd: 0, wallClockSeconds: 0 },
+    purpose: 'llm call', runId: null, ttlSeconds: 300, actor: alice, at,
+  },
+});
+
+/** The real store, counting the events each read returns: what a command costs to load. */
+class CountingStore implements Pick<EventStorePort, 'readStream' | 'appendToStreams'> {
+  eventsRead = 0;
+  constructor(public target: EventStorePort) {}
+  async readStream(...args: Parameters<EventStorePort['readStream']>) {
+    const events = await this.target.readStream(...args);
+    this.eventsRead += events.length;
+    return events;
+  }
+  appendToStreams(...args: Parameters<EventStorePort['appendToStreams']>) {
+    return this.target.appendToStreams(...args);
+  }
+}
+
+const serviceOver = (store: Pick<EventStorePort, 'readStream' | 'appendToStreams'>, streams = 100) =>
+  new CommandHandlingService(store as EventStorePort, { NEXUS_AGGREGATE_CACHE_STREAMS: streams });
+
+const send = (service: CommandHandlingService, command: BudgetCommand) =>
+  service.handle([{ streamId: toBudgetStreamId(command.data.sessionId), decider: budgetDecider, command }], metadata);
+
+describe.each(backends)('command handling with folded states kept, on %s', (_name, open) => {
+  let sql: SqlExecutor;
+  let store: PostgresEventStore;
+
+  beforeAll(async () => {
+    sql = await open();
+    store = new PostgresEventStore(sql);
+  });
+  afterAll(() => sql.close());
+
+  it('reads a stream once, then only what was appended since', async () => {
+    const sessionId = randomUUID();
+    const cached = new CountingStore(store);
+    const uncached = new CountingStore(store);
+    const [withCache, withoutCache] = [serviceOver(cached), serviceOver(uncached, 0)];
+    await send(withCache, allocate(sessionId, 1_000_000));
+    for (let i = 0; i < 30; i++) await send(i % 2 === 0 ? withCache : withoutCache, reserve(sessionId, 10));
+
+    // The cached service read each event the other one wrote, once (14 events: its own appends it
+    // folded as it wrote them); the other re-read the whole stream every time (2 + 4 + … + 30).
+    expect(cached.eventsRead).toBe(14);
+    expect(uncached.eventsRead).toBe(240);
+    const state = fold(budgetDecider, (await store.readStream(toBudgetStreamId(sessionId))) as unknown as BudgetEvent[]);
+    expect(await withCache.load(budgetDecider, toBudgetStreamId(sessionId))).toEqual(state);
+  });
+
+  it('decides on what another instance appended', async () => {
+    const sessionId = randomUUID();
+    const [a, b] = [serviceOver(store), serviceOver(store)];
+    await send(a, allocate(sessionId, 1_000));
+    await send(a, reserve(sessionId, 600));
+    await send(b, reserve(sessionId, 300));
+    // A's cached state (600 reserved) would allow 200 more; the stream says 900 are reserved.
+    await expect(send(a, reserve(sessionId, 200))).rejects.toThrow(BudgetExceededError);
+    await send(a, reserve(sessionId, 100));
+    const state = (await b.load(budgetDecider, toBudgetStreamId(sessionId))) as AllocatedBudgetState;
+    expect(Object.keys(state.reservations)).toHaveLength(3);
+  });
+
+  it('folds from the start again when the store is behind what it cached', async () => {
+    const sessionId = randomUUID();
+    const streamId = toBudgetStreamId(sessionId);
+    const elsewhereSql = await open();
+    const elsewhere = new PostgresEventStore(elsewhereSql);
+    const counting = new CountingStore(elsewhere);
+    const service = serviceOver(counting);
+    try {
+      await send(service, allocate(sessionId, 1_000));
+      await send(service, reserve(sessionId, 100));
+      await send(service, reserve(sessionId, 100));
+      // The same stream in another database holding only its first event: the cached head
+      // (version 3) is ahead of that store; the append fails on its expected version, and the
+      // retry folds the stream from its start instead of failing again and again.
+      const [first] = await elsewhere.readStream(streamId);
+      if (first === undefined) throw new Error('no first event');
+      const { id: _id, type, schemaVersion, data, metadata: firstMetadata, occurredAt } = first;
+      await store.appendToStreams([{ streamId, expectedVersion: 0, events: [{ id: randomUUID(), type, schemaVersion, data, metadata: firstMetadata, occurredAt }] }]);
+      counting.target = store;
+
+      await send(service, reserve(sessionId, 100));
+
+      expect((await store.readStream(streamId)).map((e) => e.type)).toEqual(['BudgetAllocated', 'BudgetReserved']);
+    } finally {
+      await elsewhereSql.close();
+    }
+  });
+});
