@@ -4,6 +4,7 @@ import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { ExponentialBackoff, handleAll, retry, type RetryPolicy } from 'cockatiel';
 import pg from 'pg';
 import {
+  EVENTS_APPENDED_CHANNEL,
   PostgresEventStore,
   START_CHECKPOINT,
   type GlobalCheckpoint,
@@ -17,7 +18,7 @@ import { DEFAULT_PARTITIONS, eventSubject } from './subjects';
 /** First key of the relay's advisory lock; the second is `hashtext(name)`. */
 const RELAY_LOCK_NAMESPACE = 7_300_452;
 
-export const APPENDED_CHANNEL = 'nexus_events_appended';
+export const APPENDED_CHANNEL = EVENTS_APPENDED_CHANNEL;
 
 interface LeaderLock {
   lost(): boolean;
@@ -151,16 +152,19 @@ export class OutboxRelay {
       release();
       return undefined;
     }
-    // The leader's own session also listens for appends (migration 008), to publish at once.
+    // Appenders announce their commits (SqlExecutor.announce): this process's at once, other
+    // processes' by a NOTIFY the leader's own session listens for, to publish at once.
     let wake: (() => void) | undefined;
     // A notice that arrives while the relay is reading, not waiting, must not be lost: the read
     // may have missed that append, and the next wait would then sit out the whole poll interval.
     let noticed = false;
-    client.on('notification', () => {
+    const onAppend = (): void => {
       if (wake) wake();
       else noticed = true;
-    });
+    };
+    client.on('notification', onAppend);
     await client.query(`LISTEN ${APPENDED_CHANNEL}`).catch(() => undefined);
+    const unlistenHere = await this.options.sql.listen(APPENDED_CHANNEL, onAppend).catch(() => undefined);
     return {
       lost: () => lost,
       nextAppend: (timeoutMs, signal) =>
@@ -182,6 +186,7 @@ export class OutboxRelay {
         }),
       // Closing the session releases the lock even when the unlock statement cannot run.
       unlock: async () => {
+        await unlistenHere?.().catch(() => undefined);
         await client
           .query('SELECT pg_advisory_unlock($1, hashtext($2))', [RELAY_LOCK_NAMESPACE, this.name])
           .catch(() => undefined);

@@ -25,6 +25,9 @@ const HEAD_SQL = `
     WHERE stream_id = $1 ORDER BY stream_version DESC LIMIT 1
   ) AS h ON true`;
 
+/** Announced (see `SqlExecutor.announce`) after every commit that appended events. */
+export const EVENTS_APPENDED_CHANNEL = 'nexus_events_appended';
+
 type Plan = { kind: 'replay'; result: AppendResult } | { kind: 'append'; head: Head };
 
 /**
@@ -58,6 +61,8 @@ export async function appendRequests(
       };
       const results = needsTransaction ? await executor.transaction(run) : await run(executor);
       for (const result of results.values()) hints.remember(result.events);
+      // After the commit (a transaction executor holds it until then): wakes the log's readers.
+      if ([...results.values()].some((r) => r.events.length > 0)) executor.announce?.(EVENTS_APPENDED_CHANNEL);
       return requests.map((r) => results.get(r.streamId) as AppendResult);
     } catch (error) {
       const state = sqlState(error);

@@ -6,4 +6,5 @@ export * from './event-store.port';
 export * from './event-store.errors';
 export { computeEventHash, GENESIS_HASH, type HashedContent } from './event-hash';
 export { PostgresEventStore } from './postgres-event-store.adapter';
+export { EVENTS_APPENDED_CHANNEL } from './append-events';
 export { openDatabase, type DatabaseOptions } from './open-database';

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { SqlExecutor } from './sql-executor.port';
+import { Announcements, type SqlExecutor } from './sql-executor.port';
 
 type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
@@ -8,10 +8,12 @@ export class PgSqlExecutor implements SqlExecutor {
   readonly dialect = 'postgres' as const;
 
   private listener: Promise<pg.PoolClient> | undefined;
-  private readonly subscribers = new Map<string, Set<() => void>>();
+  private readonly announcements: Announcements;
   private listenQueue: Promise<void> = Promise.resolve();
 
-  constructor(readonly pool: pg.Pool) {}
+  constructor(readonly pool: pg.Pool) {
+    this.announcements = new Announcements((channel) => pool.query('SELECT pg_notify($1, $2)', [channel, '']));
+  }
 
   async query<R>(text: string, params?: unknown[]): Promise<R[]> {
     return (await this.pool.query(text, params)).rows as R[];
@@ -26,8 +28,10 @@ export class PgSqlExecutor implements SqlExecutor {
     let broken = false;
     try {
       await client.query('BEGIN');
-      const result = await fn(new PgTransactionExecutor(client));
+      const tx = new PgTransactionExecutor(client);
+      const result = await fn(tx);
       await client.query('COMMIT');
+      for (const channel of tx.announced) this.announce(channel);
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {
@@ -45,9 +49,7 @@ export class PgSqlExecutor implements SqlExecutor {
    */
   async listen(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
     this.listener ??= this.pool.connect().then((client) => {
-      client.on('notification', (message) => {
-        for (const notify of this.subscribers.get(message.channel) ?? []) notify();
-      });
+      client.on('notification', (message) => this.announcements.deliver(message.channel));
       // A lost connection ends notices quietly; listeners poll as well.
       client.on('error', () => undefined);
       return client;
@@ -56,14 +58,15 @@ export class PgSqlExecutor implements SqlExecutor {
     // One statement at a time on the shared client: subscribers come and go concurrently.
     const run = (statement: string): Promise<void> =>
       (this.listenQueue = this.listenQueue.then(() => client.query(statement)).then(() => undefined, () => undefined));
-    const subscribers = this.subscribers.get(channel) ?? new Set<() => void>();
-    this.subscribers.set(channel, subscribers);
-    subscribers.add(onNotify);
-    if (subscribers.size === 1) await run(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    const subscription = this.announcements.subscribe(channel, onNotify);
+    if (subscription.first) await run(`LISTEN ${pg.escapeIdentifier(channel)}`);
     return async () => {
-      subscribers.delete(onNotify);
-      if (subscribers.size === 0) await run(`UNLISTEN ${pg.escapeIdentifier(channel)}`);
+      if (subscription.unsubscribe()) await run(`UNLISTEN ${pg.escapeIdentifier(channel)}`);
     };
+  }
+
+  announce(channel: string): void {
+    this.announcements.announce(channel);
   }
 
   async close(): Promise<void> {
@@ -75,6 +78,8 @@ export class PgSqlExecutor implements SqlExecutor {
 
 class PgTransactionExecutor implements SqlExecutor {
   readonly dialect = 'postgres' as const;
+  /** Announced inside the transaction: sent after its COMMIT. */
+  readonly announced = new Set<string>();
 
   constructor(private readonly client: Queryable) {}
 
@@ -88,6 +93,10 @@ class PgTransactionExecutor implements SqlExecutor {
 
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     return fn(this);
+  }
+
+  announce(channel: string): void {
+    this.announced.add(channel);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
-import type { SqlExecutor } from './sql-executor.port';
+import { Announcements, type SqlExecutor } from './sql-executor.port';
 
 type PgliteSession = Pick<PGlite, 'query' | 'exec'> | Transaction;
 
@@ -10,6 +10,8 @@ type PgliteSession = Pick<PGlite, 'query' | 'exec'> | Transaction;
  */
 export class PgliteSqlExecutor implements SqlExecutor {
   readonly dialect = 'pglite' as const;
+  // PGlite lives in this process only: announcing is calling its listeners.
+  private readonly announcements = new Announcements();
 
   constructor(readonly db: PGlite) {}
 
@@ -21,16 +23,23 @@ export class PgliteSqlExecutor implements SqlExecutor {
     await this.db.exec(sql);
   }
 
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => fn(new PgliteTransactionExecutor(tx)));
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const announced = new Set<string>();
+    const result = await this.db.transaction((tx) => fn(new PgliteTransactionExecutor(tx, announced)));
+    for (const channel of announced) this.announce(channel);
+    return result;
   }
 
-  /** PGlite is one session: it hears its own NOTIFYs, i.e. every append in the process. */
+  /** Every writer of a PGlite database is in this process, and announces its commits here. */
   async listen(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
-    const unlisten = await this.db.listen(channel, () => onNotify());
+    const subscription = this.announcements.subscribe(channel, onNotify);
     return async () => {
-      if (!this.db.closed) await unlisten();
+      subscription.unsubscribe();
     };
+  }
+
+  announce(channel: string): void {
+    this.announcements.announce(channel);
   }
 
   async close(): Promise<void> {
@@ -41,7 +50,10 @@ export class PgliteSqlExecutor implements SqlExecutor {
 class PgliteTransactionExecutor implements SqlExecutor {
   readonly dialect = 'pglite' as const;
 
-  constructor(private readonly session: PgliteSession) {}
+  constructor(
+    private readonly session: PgliteSession,
+    private readonly announced: Set<string>,
+  ) {}
 
   async query<R>(text: string, params?: unknown[]): Promise<R[]> {
     return (await this.session.query<R>(text, params)).rows;
@@ -53,6 +65,10 @@ class PgliteTransactionExecutor implements SqlExecutor {
 
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     return fn(this);
+  }
+
+  announce(channel: string): void {
+    this.announced.add(channel);
   }
 
   async close(): Promise<void> {
