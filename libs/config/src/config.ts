@@ -37,6 +37,11 @@ const configSchema = z.object({
   NEXUS_RATE_LIMIT_POINTS: z.coerce.number().int().positive().default(600),
   NEXUS_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().positive().default(60),
   NEXUS_IDEMPOTENCY_TTL_HOURS: z.coerce.number().positive().default(24),
+  /**
+   * How long a keyed request holds its key before a retry may take it over (renewed while a long
+   * request runs). Short, so a key whose holder died is free again soon.
+   */
+  NEXUS_IDEMPOTENCY_LEASE_SECONDS: z.coerce.number().int().positive().default(30),
   /** How long a reservation made through the API stays open before its timer releases it. */
   NEXUS_RESERVATION_TTL_SECONDS: z.coerce.number().int().positive().default(600),
   /**

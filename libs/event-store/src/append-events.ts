@@ -45,11 +45,12 @@ export async function appendRequests(
   executor: SqlExecutor,
   requests: readonly AppendRequest[],
   hints: StreamHeadHints,
+  alongside?: (tx: SqlExecutor, results: readonly AppendResult[]) => Promise<void>,
 ): Promise<AppendResult[]> {
   const prepared = requests.map((request) => ({ request, events: prepare(request) }));
   // A fixed order of inserts across streams keeps two multi-stream appends from deadlocking.
   const order = [...prepared].sort((a, b) => (a.request.streamId < b.request.streamId ? -1 : 1));
-  const needsTransaction = requests.length > 1 || requests.some((r) => r.expectedVersion === 'any');
+  const needsTransaction = requests.length > 1 || requests.some((r) => r.expectedVersion === 'any') || alongside !== undefined;
   for (let attempt = 1; ; attempt += 1) {
     try {
       const run = async (tx: SqlExecutor): Promise<Map<string, AppendResult>> => {
@@ -57,6 +58,7 @@ export async function appendRequests(
         for (const { request, events } of order) {
           results.set(request.streamId, await appendOne(tx, request, events, attempt === 1 ? hints : undefined));
         }
+        await alongside?.(tx, requests.map((r) => results.get(r.streamId) as AppendResult));
         return results;
       };
       const results = needsTransaction ? await executor.transaction(run) : await run(executor);

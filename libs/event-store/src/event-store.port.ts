@@ -1,4 +1,5 @@
 import type { NewEvent, RecordedEvent } from '@nexus/events';
+import type { SqlExecutor } from './sql-executor.port';
 
 /** `0`: the stream must not exist yet; `n`: its last version must be n; `'any'`: no check. */
 export type ExpectedVersion = number | 'any';
@@ -7,6 +8,15 @@ export interface AppendRequest {
   readonly streamId: string;
   readonly expectedVersion: ExpectedVersion;
   readonly events: readonly NewEvent[];
+}
+
+/** What else an append commits. */
+export interface AppendOptions {
+  /**
+   * Runs in the append's own transaction, after the events are in: what it writes commits with
+   * them or not at all, and when it throws nothing is appended (a command's idempotency record).
+   */
+  readonly alongside?: (tx: SqlExecutor, results: readonly AppendResult[]) => Promise<void>;
 }
 
 export interface AppendResult {
@@ -65,7 +75,7 @@ export interface EventStorePort {
     options: { expectedVersion: ExpectedVersion },
   ): Promise<AppendResult>;
   /** All-or-nothing across streams, in one transaction; results in request order. */
-  appendToStreams(requests: readonly AppendRequest[]): Promise<AppendResult[]>;
+  appendToStreams(requests: readonly AppendRequest[], options?: AppendOptions): Promise<AppendResult[]>;
   /** Committed events strictly after `after`, never past a transaction still in flight. */
   readAll(options?: { after?: GlobalCheckpoint; limit?: number }): Promise<ReadAllResult>;
   /**

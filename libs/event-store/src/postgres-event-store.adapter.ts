@@ -4,6 +4,7 @@ import { EVENT_COLUMNS, toRecordedEvent, type EventRow } from './event-rows';
 import {
   compareCheckpoints,
   START_CHECKPOINT,
+  type AppendOptions,
   type AppendRequest,
   type AppendResult,
   type ChainVerification,
@@ -46,12 +47,12 @@ export class PostgresEventStore implements EventStorePort {
     return result as AppendResult;
   }
 
-  async appendToStreams(requests: readonly AppendRequest[]): Promise<AppendResult[]> {
+  async appendToStreams(requests: readonly AppendRequest[], options: AppendOptions = {}): Promise<AppendResult[]> {
     const streams = new Set(requests.map((r) => r.streamId));
     if (streams.size !== requests.length) {
       throw new RangeError('appendToStreams takes each stream at most once; merge its events into one request');
     }
-    return requests.length === 0 ? [] : appendRequests(this.sql, requests, this.hints);
+    return requests.length === 0 ? [] : appendRequests(this.sql, requests, this.hints, options.alongside);
   }
 
   /**

@@ -6,6 +6,7 @@ import type { Decider } from '@nexus/domain';
 import { schemaVersionOf, type DomainCommand, type DomainEvent, type EventMetadata, type NewEvent } from '@nexus/events';
 import { EVENT_STORE, WrongExpectedVersionError, type EventStorePort } from '@nexus/event-store';
 import { commandsTotal, eventsAppendedTotal, ProblemException, toProblem } from '@nexus/http';
+import { replyToCommit } from '../idempotency/reply-to-commit';
 import { AggregateCache } from './aggregate-cache';
 import { KeyedLock } from './keyed-lock';
 
@@ -99,8 +100,15 @@ export class CommandHandlingService {
     });
     const toAppend = requests.filter((r) => r.events.length > 0);
     let results;
+    // A keyed request's answer commits with its events (one durable commit for both).
+    const reply = toAppend.length === 0 ? undefined : replyToCommit(metadata);
+    const alongside = reply && {
+      alongside: (tx: Parameters<typeof reply.commitWithin>[0], appended: readonly { lastPosition: number }[]) =>
+        reply.commitWithin(tx, Math.max(0, ...appended.map((r) => r.lastPosition))),
+    };
     try {
-      results = toAppend.length === 0 ? [] : await this.store.appendToStreams(toAppend);
+      results = toAppend.length === 0 ? [] : await this.store.appendToStreams(toAppend, alongside);
+      if (reply !== undefined) reply.committed = true;
     } catch (error) {
       // Behind the cached head: the cache is wrong about this stream (nothing else makes a stream
       // shorter), so the retry folds it from the start. Ahead: the retry reads the new tail.

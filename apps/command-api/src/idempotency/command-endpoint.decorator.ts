@@ -6,3 +6,4 @@ export type { CommandReply } from './command-response.interceptor';
 /** A `POST` command route: fixed success status, `X-Nexus-Position`, `Idempotency-Key`. */
 export const CommandEndpoint = (status: 201 | 202): MethodDecorator =>
   applyDecorators(Post(), HttpCode(status), UseInterceptors(CommandResponseInterceptor));
+export { replyWith } from './reply-to-commit';

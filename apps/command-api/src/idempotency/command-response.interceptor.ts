@@ -11,11 +11,14 @@ import type { FastifyReply } from 'fastify';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import {
   IDEMPOTENT_REPLAYED_HEADER,
+  IdempotencyClaimLostError,
   IdempotentRequests,
+  ProblemException,
   ReplayedProblem,
   type AuthenticatedRequest,
   type StoredResponse,
 } from '@nexus/http';
+import { withReplyToCommit, type ReplyToCommit } from './reply-to-commit';
 
 /** What every command controller returns: the response body and the position it wrote. */
 export interface CommandReply<Body = unknown> {
@@ -46,16 +49,33 @@ export class CommandResponseInterceptor implements NestInterceptor {
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     const start = await this.idempotency.begin(request);
     if (start.kind === 'replay') return this.send(reply, start.response, true);
+    const status = this.reflector.get<number>(HTTP_CODE_METADATA, context.getHandler()) ?? HttpStatus.CREATED;
+    const claim = start.scope;
+    const pending: ReplyToCommit | undefined =
+      claim === undefined
+        ? undefined
+        : {
+            key: claim.key,
+            body: undefined,
+            committed: false,
+            commitWithin: (tx, position) =>
+              this.idempotency.succeed(claim, { status, body: pending?.body, headers: { [POSITION_HEADER]: String(position) } }, tx),
+          };
     let response: StoredResponse;
     try {
-      const result = await lastValueFrom(next.handle());
-      const status = this.reflector.get<number>(HTTP_CODE_METADATA, context.getHandler()) ?? HttpStatus.CREATED;
+      const run = () => lastValueFrom(next.handle());
+      const result = pending === undefined ? await run() : await withReplyToCommit(pending, run);
       response = { status, body: result.body, headers: { [POSITION_HEADER]: String(result.position) } };
     } catch (error) {
-      await this.idempotency.fail(start.scope, error);
+      if (error instanceof IdempotencyClaimLostError) {
+        // Our lease ran out and a retry holds the key now: it answers; nothing was written here.
+        throw new ProblemException(409, 'conflict', 'Request in flight', 'A retry of this request holds its Idempotency-Key now; retry shortly.');
+      }
+      await this.idempotency.fail(claim, error);
       throw error;
     }
-    await this.idempotency.succeed(start.scope, response);
+    // A command that appended nothing (a repeat) had no transaction to carry its answer.
+    if (pending?.committed !== true) await this.idempotency.succeed(claim, response);
     return this.send(reply, response);
   }
 

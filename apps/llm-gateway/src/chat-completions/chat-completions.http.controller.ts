@@ -8,7 +8,7 @@ import {
   ReplayedProblem,
   ZodValidationPipe,
   type AuthenticatedRequest,
-  type IdempotencyScope,
+  type IdempotencyClaim,
   type StoredResponse,
 } from '@nexus/http';
 import { ChatCompletionsHandler, type ReservedCall } from './chat-completions.handler';
@@ -76,7 +76,7 @@ export class ChatCompletionsHttpController {
     }
   }
 
-  private async stream(call: ReservedCall, body: ChatCompletionsRequest, reply: FastifyReply, scope: IdempotencyScope | undefined): Promise<void> {
+  private async stream(call: ReservedCall, body: ChatCompletionsRequest, reply: FastifyReply, scope: IdempotencyClaim | undefined): Promise<void> {
     // A client that leaves stops the provider (even while its first chunk is awaited); the metered
     // stream still settles the usage so far.
     const abort = new AbortController();

@@ -5,7 +5,8 @@ import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
 import { toProblem, type ProblemDocument } from '../problem/problem';
 import { ProblemException } from '../problem/problem.exception';
-import { IdempotencyStore, type IdempotencyScope, type StoredResponse } from './idempotency.store';
+import type { SqlExecutor } from '@nexus/event-store';
+import { IdempotencyStore, type IdempotencyClaim, type IdempotencyScope, type StoredResponse } from './idempotency.store';
 
 /** Marks a response sent again for a repeated `Idempotency-Key`. */
 export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
@@ -13,12 +14,10 @@ export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
 /** Outcomes of a request that did run: worth replaying for the same key. */
 const replayableErrorStatuses = new Set([403, 404, 409]);
 const keyPattern = /^[\x21-\x7e]{1,255}$/;
-/** Short, so a key whose holder died is free again soon; `hold` renews it for long requests. */
-const leaseSeconds = 30;
 
 /** Where a request under `Idempotency-Key` stands: to be run (claimed, or with no key), or answered already. */
 export type IdempotentStart =
-  | { readonly kind: 'run'; readonly scope: IdempotencyScope | undefined }
+  | { readonly kind: 'run'; readonly scope: IdempotencyClaim | undefined }
   | { readonly kind: 'replay'; readonly response: StoredResponse };
 
 /** A stored refusal, thrown to be sent again verbatim through the app's problem filter. */
@@ -63,7 +62,7 @@ export class IdempotentRequests {
     }
     const scope: IdempotencyScope = { tenantId: request.auth.actor.tenantId, userId: request.auth.actor.userId, key };
     const hash = idempotencyRequestHash(request, options.hashExtra);
-    const claim = await this.store.claim(scope, hash, leaseSeconds, this.config.NEXUS_IDEMPOTENCY_TTL_HOURS);
+    const claim = await this.store.claim(scope, hash, this.config.NEXUS_IDEMPOTENCY_LEASE_SECONDS, this.config.NEXUS_IDEMPOTENCY_TTL_HOURS);
     switch (claim.kind) {
       case 'mismatch':
         throw new ProblemException(422, 'idempotency_mismatch', 'Idempotency key reused', 'This Idempotency-Key was used with a different request.');
@@ -72,17 +71,20 @@ export class IdempotentRequests {
       case 'replay':
         return { kind: 'replay', response: claim.response };
       case 'claimed':
-        return { kind: 'run', scope };
+        return { kind: 'run', scope: claim.claim };
     }
   }
 
-  /** Keeps the response of a request that ran, for replay. */
-  async succeed(scope: IdempotencyScope | undefined, response: StoredResponse): Promise<void> {
-    if (scope !== undefined) await this.store.complete(scope, response);
+  /**
+   * Keeps the response of a request that ran, for replay. With `tx`: in that transaction, so the
+   * answer commits with what the request wrote, or neither does (`IdempotencyClaimLostError`).
+   */
+  async succeed(scope: IdempotencyClaim | undefined, response: StoredResponse, tx?: SqlExecutor): Promise<void> {
+    if (scope !== undefined) await this.store.complete(scope, response, tx);
   }
 
   /** A failed request: a refusal that happened (403, 404, 409) is kept for replay, anything else frees the key. */
-  async fail(scope: IdempotencyScope | undefined, error: unknown): Promise<void> {
+  async fail(scope: IdempotencyClaim | undefined, error: unknown): Promise<void> {
     if (scope === undefined) return;
     const problem = toProblem(error);
     if (!replayableErrorStatuses.has(problem.document.status)) return this.store.abandon(scope);
@@ -90,7 +92,7 @@ export class IdempotentRequests {
   }
 
   /** Frees the key of a request that did not run to an outcome, so a retry runs it. */
-  async abandon(scope: IdempotencyScope | undefined): Promise<void> {
+  async abandon(scope: IdempotencyClaim | undefined): Promise<void> {
     if (scope !== undefined) await this.store.abandon(scope);
   }
 
@@ -98,11 +100,11 @@ export class IdempotentRequests {
    * Keeps the claim of a long request (a streamed completion) alive until the returned function is
    * called; otherwise a duplicate after the lease would take it for dead and run it a second time.
    */
-  hold(scope: IdempotencyScope | undefined): () => void {
+  hold(scope: IdempotencyClaim | undefined): () => void {
     if (scope === undefined) return () => undefined;
     const timer = setInterval(() => {
-      this.store.renew(scope, leaseSeconds).catch((error: unknown) => this.logger.warn(`renewing an idempotency lease failed: ${String(error)}`));
-    }, (leaseSeconds * 1000) / 3);
+      this.store.renew(scope, this.config.NEXUS_IDEMPOTENCY_LEASE_SECONDS).catch((error: unknown) => this.logger.warn(`renewing an idempotency lease failed: ${String(error)}`));
+    }, (this.config.NEXUS_IDEMPOTENCY_LEASE_SECONDS * 1000) / 3);
     timer.unref();
     return () => clearInterval(timer);
   }

@@ -2,7 +2,7 @@ import { Body, Controller, Param, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
 import { commandContextOf, idParamSchema } from '../../http/command-request';
-import { CommandEndpoint, type CommandReply } from '../../idempotency/command-endpoint.decorator';
+import { CommandEndpoint, replyWith, type CommandReply } from '../../idempotency/command-endpoint.decorator';
 import { ReleaseReservationCommand } from './release-reservation.command';
 import { releaseReservationRequestSchema } from './release-reservation.request.dto';
 
@@ -17,9 +17,10 @@ export class ReleaseReservationHttpController {
     @Param('reservationId', new ZodValidationPipe(idParamSchema)) reservationId: string,
     @Body(new ZodValidationPipe(releaseReservationRequestSchema)) _body: unknown,
   ): Promise<CommandReply<{ reservationId: string; status: 'released' }>> {
+    const reply = replyWith({ reservationId, status: 'released' });
     const { position } = await this.commandBus.execute(
       new ReleaseReservationCommand(sessionId, reservationId, commandContextOf(request)),
     );
-    return { body: { reservationId, status: 'released' }, position };
+    return { body: reply, position };
   }
 }

@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { v7 as uuidv7 } from 'uuid';
 import { ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
 import { commandContextOf, idParamSchema } from '../../http/command-request';
-import { CommandEndpoint, type CommandReply } from '../../idempotency/command-endpoint.decorator';
+import { CommandEndpoint, replyWith, type CommandReply } from '../../idempotency/command-endpoint.decorator';
 import { ReserveBudgetCommand } from './reserve-budget.command';
 import { reserveBudgetRequestSchema, type ReserveBudgetRequest } from './reserve-budget.request.dto';
 
@@ -17,9 +17,10 @@ export class ReserveBudgetHttpController {
     @Param('sessionId', new ZodValidationPipe(idParamSchema)) sessionId: string,
     @Body(new ZodValidationPipe(reserveBudgetRequestSchema)) body: ReserveBudgetRequest,
   ): Promise<CommandReply<{ reservationId: string }>> {
-    const { reservationId, position } = await this.commandBus.execute(
-      new ReserveBudgetCommand(sessionId, uuidv7(), body, commandContextOf(request)),
+    const reply = replyWith({ reservationId: uuidv7() });
+    const { position } = await this.commandBus.execute(
+      new ReserveBudgetCommand(sessionId, reply.reservationId, body, commandContextOf(request)),
     );
-    return { body: { reservationId }, position };
+    return { body: reply, position };
   }
 }

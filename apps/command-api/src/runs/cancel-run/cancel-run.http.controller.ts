@@ -2,7 +2,7 @@ import { Body, Controller, Param, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
 import { commandContextOf, idParamSchema } from '../../http/command-request';
-import { CommandEndpoint, type CommandReply } from '../../idempotency/command-endpoint.decorator';
+import { CommandEndpoint, replyWith, type CommandReply } from '../../idempotency/command-endpoint.decorator';
 import { CancelRunCommand } from './cancel-run.command';
 import { cancelRunRequestSchema, type CancelRunRequest } from './cancel-run.request.dto';
 
@@ -16,7 +16,8 @@ export class CancelRunHttpController {
     @Param('runId', new ZodValidationPipe(idParamSchema)) runId: string,
     @Body(new ZodValidationPipe(cancelRunRequestSchema)) body: CancelRunRequest,
   ): Promise<CommandReply<{ runId: string; status: 'cancelled' }>> {
+    const reply = replyWith({ runId, status: 'cancelled' });
     const { position } = await this.commandBus.execute(new CancelRunCommand(runId, body, commandContextOf(request)));
-    return { body: { runId, status: 'cancelled' }, position };
+    return { body: reply, position };
   }
 }

@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { v7 as uuidv7 } from 'uuid';
 import { ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
 import { commandContextOf, idParamSchema } from '../../http/command-request';
-import { CommandEndpoint, type CommandReply } from '../../idempotency/command-endpoint.decorator';
+import { CommandEndpoint, replyWith, type CommandReply } from '../../idempotency/command-endpoint.decorator';
 import { StartRunCommand } from './start-run.command';
 import { startRunRequestSchema, type StartRunRequest } from './start-run.request.dto';
 
@@ -17,9 +17,10 @@ export class StartRunHttpController {
     @Param('sessionId', new ZodValidationPipe(idParamSchema)) sessionId: string,
     @Body(new ZodValidationPipe(startRunRequestSchema)) body: StartRunRequest,
   ): Promise<CommandReply<{ runId: string }>> {
-    const { runId, position } = await this.commandBus.execute(
-      new StartRunCommand(sessionId, uuidv7(), body, commandContextOf(request)),
+    const reply = replyWith({ runId: uuidv7() });
+    const { position } = await this.commandBus.execute(
+      new StartRunCommand(sessionId, reply.runId, body, commandContextOf(request)),
     );
-    return { body: { runId }, position };
+    return { body: reply, position };
   }
 }

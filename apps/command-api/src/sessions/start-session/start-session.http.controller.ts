@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { v7 as uuidv7 } from 'uuid';
 import { ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
 import { commandContextOf } from '../../http/command-request';
-import { CommandEndpoint, type CommandReply } from '../../idempotency/command-endpoint.decorator';
+import { CommandEndpoint, replyWith, type CommandReply } from '../../idempotency/command-endpoint.decorator';
 import { StartSessionCommand } from './start-session.command';
 import { startSessionRequestSchema, type StartSessionRequest } from './start-session.request.dto';
 
@@ -16,9 +16,10 @@ export class StartSessionHttpController {
     @Req() request: AuthenticatedRequest,
     @Body(new ZodValidationPipe(startSessionRequestSchema)) body: StartSessionRequest,
   ): Promise<CommandReply<{ sessionId: string }>> {
-    const { sessionId, position } = await this.commandBus.execute(
-      new StartSessionCommand(uuidv7(), body, commandContextOf(request)),
+    const reply = replyWith({ sessionId: uuidv7() });
+    const { position } = await this.commandBus.execute(
+      new StartSessionCommand(reply.sessionId, body, commandContextOf(request)),
     );
-    return { body: { sessionId }, position };
+    return { body: reply, position };
   }
 }

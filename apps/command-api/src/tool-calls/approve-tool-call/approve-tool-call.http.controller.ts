@@ -2,7 +2,7 @@ import { Body, Controller, Param, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
 import { commandContextOf, idParamSchema } from '../../http/command-request';
-import { CommandEndpoint, type CommandReply } from '../../idempotency/command-endpoint.decorator';
+import { CommandEndpoint, replyWith, type CommandReply } from '../../idempotency/command-endpoint.decorator';
 import { ApproveToolCallCommand } from './approve-tool-call.command';
 import { approveToolCallRequestSchema, type ApproveToolCallRequest } from './approve-tool-call.request.dto';
 
@@ -16,7 +16,8 @@ export class ApproveToolCallHttpController {
     @Param('toolCallId', new ZodValidationPipe(idParamSchema)) toolCallId: string,
     @Body(new ZodValidationPipe(approveToolCallRequestSchema)) body: ApproveToolCallRequest,
   ): Promise<CommandReply<{ toolCallId: string; status: 'approved' }>> {
+    const reply = replyWith({ toolCallId, status: 'approved' });
     const { position } = await this.commandBus.execute(new ApproveToolCallCommand(toolCallId, body, commandContextOf(request)));
-    return { body: { toolCallId, status: 'approved' }, position };
+    return { body: reply, position };
   }
 }
