@@ -14,5 +14,7 @@ export const busMetrics = {
   relayLag: gauge('nexus_bus_relay_lag_events', 'Event store head position minus the last relayed position'),
   redeliveries: counter('nexus_bus_consumer_redeliveries_total', 'Messages delivered more than once', ['consumer']),
   deadLetters: counter('nexus_bus_dead_letters_total', 'Messages moved to dead_letters after MaxDeliver', ['consumer']),
+  partitionsOwned: gauge('nexus_bus_partitions_owned', 'Partitions this instance owns in its consumer group', ['consumer']),
+  partitionClaims: counter('nexus_bus_partition_claims_total', 'Partitions this instance claimed (at start, on rebalance, from a dead owner)', ['consumer']),
   processed: counter('nexus_bus_consumer_processed_total', 'Events applied by a consumer handler', ['consumer']),
 };

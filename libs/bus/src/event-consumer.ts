@@ -20,6 +20,8 @@ export interface EventConsumerOptions {
   /** Run the handler outside the inbox transaction (effects go elsewhere; see both consumers). */
   readonly handlerOutsideTransaction?: boolean;
   readonly backoffMs?: readonly number[];
+  /** The bus's partition count (`NEXUS_BUS_PARTITIONS`). */
+  readonly partitions?: number;
 }
 
 /**
@@ -49,6 +51,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     handler: options.handler,
     ...(options.category === undefined ? {} : { category: options.category }),
     ...(options.backoffMs === undefined ? {} : { backoffMs: options.backoffMs }),
+    ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
     ...(options.handlerOutsideTransaction === undefined ? {} : { handlerOutsideTransaction: options.handlerOutsideTransaction }),
   });
   return {

@@ -6,7 +6,7 @@
  * keeps per-stream order and the log order between a session's streams.
  */
 export const SUBJECT_PREFIX = 'nexus.events';
-export const DEFAULT_PARTITIONS = 8;
+export const DEFAULT_PARTITIONS = 32;
 
 /** `session-123` → `session`. A stream id without a dash is its own category. */
 export function categoryOf(streamId: string): string {

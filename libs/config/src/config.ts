@@ -15,6 +15,16 @@ const optionalUrl = z
 const configSchema = z.object({
   DATABASE_URL: optionalUrl,
   NATS_URL: optionalUrl,
+  /**
+   * Partitions of the bus: the relay publishes each session's events to one of them, and each
+   * consumer group divides them among its instances (more partitions than instances, so that
+   * there is something to divide). Every app of a deployment must agree.
+   */
+  NEXUS_BUS_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(32),
+  /** How long a consumer instance owns its partitions without renewing them (a dead one loses them after this). */
+  NEXUS_CONSUMER_LEASE_MS: z.coerce.number().int().min(500).default(5_000),
+  /** Batches one projector instance applies at once, across the partitions it owns. */
+  NEXUS_PROJECTOR_CONCURRENCY: z.coerce.number().int().min(1).default(4),
   REDIS_URL: optionalUrl,
   NEXUS_DATA_DIR: z.string().default('./.nexus'),
   NEXUS_API_KEYS_FILE: optionalUrl,

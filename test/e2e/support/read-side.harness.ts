@@ -95,17 +95,20 @@ export async function streamsBehindHead(sql: SqlExecutor, projection: string): P
 
 /**
  * Per-stream apply order from the inbox: within each stream, the inbox rows ordered by stream
- * version must have strictly increasing `processed_at` (each is its transaction's start, which
- * comes after the previous event's commit when the stream's events are applied in order).
- * Returns the violations.
+ * version must never go back in `processed_at` (each is its transaction's start, which comes
+ * after the previous batch's commit when the stream's events are applied in order) nor in
+ * transaction id. Events applied in one batch share both. Returns the violations.
  */
 export async function outOfOrderApplies(sql: SqlExecutor): Promise<{ stream_id: string; stream_version: number }[]> {
   return sql.query(
+    // Events of one batch share a transaction (same xid and timestamp); a partition's batches
+    // commit one after another, so a later batch has a later transaction id.
     `SELECT stream_id, stream_version FROM (
-       SELECT e.stream_id, e.stream_version, p.processed_at,
-              lag(p.processed_at) OVER (PARTITION BY e.stream_id ORDER BY e.stream_version) AS previous
+       SELECT e.stream_id, e.stream_version, p.processed_at, p.xmin::text::bigint AS xid,
+              lag(p.processed_at) OVER (PARTITION BY e.stream_id ORDER BY e.stream_version) AS previous,
+              lag(p.xmin::text::bigint) OVER (PARTITION BY e.stream_id ORDER BY e.stream_version) AS previous_xid
          FROM events e JOIN processed_events p ON p.event_id = e.event_id AND p.consumer = $1) applied
-      WHERE previous IS NOT NULL AND processed_at <= previous
+      WHERE previous IS NOT NULL AND (processed_at < previous OR xid < previous_xid)
       LIMIT 20`,
     [PROJECTOR],
   );

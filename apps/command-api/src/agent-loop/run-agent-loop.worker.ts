@@ -49,6 +49,7 @@ export class RunAgentLoopWorker implements OnApplicationBootstrap, BeforeApplica
     this.consumer = await startEventConsumer({
       name: AGENT_LOOP_CONSUMER,
       natsUrl: this.config.NATS_URL,
+      partitions: this.config.NEXUS_BUS_PARTITIONS,
       sql: this.sql,
       accepts: (event) =>
         event.streamId.startsWith('run-') || event.streamId.startsWith(TOOL_CALL_STREAM_PREFIX) || event.type === 'BudgetReserved',

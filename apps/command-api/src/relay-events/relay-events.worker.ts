@@ -28,7 +28,7 @@ export class RelayEventsWorker implements OnApplicationBootstrap, BeforeApplicat
     }
     // Reconnects for ever: while NATS is away, commands keep committing and the relay catches up.
     this.nats = await connect({ servers: this.config.NATS_URL, maxReconnectAttempts: -1 });
-    this.relay = new OutboxRelay({ sql: this.sql, nats: this.nats }).start();
+    this.relay = new OutboxRelay({ sql: this.sql, nats: this.nats, partitions: this.config.NEXUS_BUS_PARTITIONS }).start();
   }
 
   // Before the database connections close (they close in onApplicationShutdown).

@@ -53,6 +53,7 @@ export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationS
     this.consumer = await startEventConsumer({
       name: LLM_GATEWAY_CONSUMER,
       natsUrl: this.config.NATS_URL,
+      partitions: this.config.NEXUS_BUS_PARTITIONS,
       sql: this.sql,
       category: 'run',
       accepts: (event) => event.type === 'LlmCallRequested',

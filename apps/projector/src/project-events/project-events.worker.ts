@@ -1,35 +1,28 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { createConsumer, ensureStream, loadEventStreamDefinition, type BusConsumer } from '@nexus/bus';
+import { ensureStream, loadEventStreamDefinition, startPartitionedConsumer, type PartitionedConsumer } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { EVENT_STORE, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
-import { allProjections, applyBatch, applyEvent, PROJECTOR_CONSUMER, runProjections } from '@nexus/projections';
+import { allProjections, applyBatch, PROJECTOR_CONSUMER, runProjections } from '@nexus/projections';
 import { projectionLagEvents, projectionLagSeconds } from './projection-lag';
 
 const catchUpIntervalMs = 50;
-/**
- * Per-delivery ack deadlines. A killed instance's unacked delivery holds its partition
- * (`max_ack_pending: 1`) until this deadline passes, so the first ones are short: another or the
- * restarted instance takes over within seconds instead of the bus default's 30 s, then 60 s, then
- * 120 s when the same partition is caught twice. Applying an event is one short transaction, kept
- * alive by `working()` if it is slow, and the later steps keep the patience before a failing event
- * is dead-lettered at about three minutes.
- */
-const projectorBackoffMs = [2_000, 10_000, 60_000, 120_000];
 const lagProbeMs = 5000;
 
 /**
- * Keeps the read models up to date. Distributed (NATS_URL set): a durable JetStream consumer per
- * partition, shared by every projector instance; the events waiting on different partitions are
- * applied together with their inbox rows in one transaction (one per event when alone). Embedded (no NATS): the event store is the bus — a catch-up loop reads the log in
- * order from the projections' checkpoints, writing documents and checkpoints in one transaction.
+ * Keeps the read models up to date. Distributed (NATS_URL set): the projector instances divide the
+ * bus partitions among themselves (`startPartitionedConsumer`: one owner per partition, leases in
+ * PostgreSQL); each owner applies its partition's events in batches, with their inbox rows and the
+ * partition's checkpoint in one transaction, as `runProjections` does. Embedded (no NATS): the
+ * event store is the bus — a catch-up loop reads the log in order from the projections'
+ * checkpoints, writing documents and checkpoints in one transaction.
  */
 @Injectable()
 export class ProjectEventsWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('projector');
   private nats: NatsConnection | undefined;
-  private consumer: BusConsumer | undefined;
+  private consumer: PartitionedConsumer | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lagProbe: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -52,24 +45,23 @@ export class ProjectEventsWorker implements OnApplicationBootstrap, BeforeApplic
     const stream = loadEventStreamDefinition();
     const jsm = await jetstreamManager(this.nats);
     await ensureStream(jsm, stream);
-    this.consumer = await createConsumer({
+    const consumer = await startPartitionedConsumer({
       name: PROJECTOR_CONSUMER,
       nats: this.nats,
       sql: this.sql,
       stream: stream.name,
-      backoffMs: projectorBackoffMs,
-      handler: async (event, tx) => {
-        await applyEvent(tx, allProjections, event);
-        this.lagSeconds.set({ projector: PROJECTOR_CONSUMER }, (Date.now() - Date.parse(event.occurredAt)) / 1000);
-      },
-      // Events waiting on several partitions are applied in one transaction.
+      partitions: this.config.NEXUS_BUS_PARTITIONS,
+      leaseMs: this.config.NEXUS_CONSUMER_LEASE_MS,
+      concurrency: this.config.NEXUS_PROJECTOR_CONCURRENCY,
       batchHandler: async (events, tx) => {
         await applyBatch(tx, allProjections, events);
         const oldest = Math.min(...events.map((event) => Date.parse(event.occurredAt)));
         this.lagSeconds.set({ projector: PROJECTOR_CONSUMER }, (Date.now() - oldest) / 1000);
       },
     });
-    this.probeLag(() => this.busLag(jsm, stream.name));
+    this.consumer = consumer;
+    // Each instance reports what waits on its own partitions; summed across instances, the group's lag.
+    this.probeLag(() => consumer.pending());
   }
 
   private probeLag(measure: () => Promise<number>): void {
@@ -80,15 +72,6 @@ export class ProjectEventsWorker implements OnApplicationBootstrap, BeforeApplic
       );
     }, lagProbeMs);
     this.lagProbe.unref();
-  }
-
-  /** Messages of the projector's partition consumers not yet acknowledged. */
-  private async busLag(jsm: JetStreamManager, stream: string): Promise<number> {
-    let pending = 0;
-    for await (const info of jsm.consumers.list(stream)) {
-      if (info.name.startsWith(`${PROJECTOR_CONSUMER}-p`)) pending += info.num_pending + info.num_ack_pending;
-    }
-    return pending;
   }
 
   /** Events past the slowest projection's checkpoint. */

@@ -42,6 +42,7 @@ export class RunToolCallsWorker implements OnApplicationBootstrap, BeforeApplica
     this.consumer = await startEventConsumer({
       name: TOOL_RUNNER_CONSUMER,
       natsUrl: this.config.NATS_URL,
+      partitions: this.config.NEXUS_BUS_PARTITIONS,
       sql: this.sql,
       category: 'toolcall',
       accepts: (event) => runnable.has(event.type),

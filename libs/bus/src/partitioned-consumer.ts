@@ -1,0 +1,463 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DeliverPolicy, jetstream, type Consumer, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { sqlState, type SqlExecutor } from '@nexus/event-store';
+import type { RecordedEvent } from '@nexus/events';
+import { withConsumerBatchSpan } from '@nexus/observability';
+import { busMetrics } from './bus-metrics';
+import { DEFAULT_PARTITIONS, partitionFilter } from './subjects';
+
+export interface PartitionedConsumerOptions {
+  /** The consumer group: its partition rows, inbox rows and dead letters. */
+  readonly name: string;
+  readonly nats: NatsConnection;
+  readonly sql: SqlExecutor;
+  /** JetStream stream name (`infra/nats/streams.json`). */
+  readonly stream: string;
+  /** Only this stream-id category (`session`, `run`, …); all when omitted. */
+  readonly category?: string;
+  /** Must equal the relay's partition count. */
+  readonly partitions?: number;
+  /** Applies a batch of one partition's events, in order, inside the batch's transaction. */
+  readonly batchHandler: (events: readonly RecordedEvent[], tx: SqlExecutor) => Promise<void>;
+  /** Most events applied in one transaction. */
+  readonly maxBatch?: number;
+  /** Batches this instance applies at once, across its partitions (a rate-limited API: 1). */
+  readonly concurrency?: number;
+  /** How long an owner keeps a partition without renewing it (a dead or stalled owner loses it after this). */
+  readonly leaseMs?: number;
+  /** How often membership and leases are renewed and partitions rebalanced. */
+  readonly heartbeatMs?: number;
+  /** Attempts of an event that fails by itself before it is dead-lettered. */
+  readonly maxDeliver?: number;
+  /** Waits between those attempts (the last one repeats). */
+  readonly retryDelaysMs?: readonly number[];
+  /** This instance's member id (default: host, pid and a random suffix). */
+  readonly memberId?: string;
+}
+
+export interface PartitionedConsumer {
+  readonly memberId: string;
+  /** The partitions this instance owns now. */
+  owned(): number[];
+  /** Messages waiting for this instance: pending on its partitions plus buffered here. */
+  pending(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** The partition was taken over (this owner's lease ran out): nothing of the batch was written. */
+class PartitionLostError extends Error {
+  constructor(readonly partition: number) {
+    super(`partition ${partition} is owned by another instance now`);
+  }
+}
+
+/** A dropped connection, a server restarting, a deadlock: retried as it is, never dead-lettered. */
+function isTransient(error: unknown): boolean {
+  const state = sqlState(error);
+  if (state !== undefined) return /^(08|40|53|57)/.test(state) || /^E[A-Z]+$/.test(state);
+  const message = error instanceof Error ? error.message : String(error);
+  return /connection|terminat|timeout|ECONN/i.test(message);
+}
+
+class Semaphore {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free -= 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free += 1;
+    }
+  }
+}
+
+/**
+ * A consumer group in which each partition is owned by exactly one live instance at a time.
+ *
+ * Ownership lives in PostgreSQL (migration 011): members heartbeat, the live members divide the
+ * partitions fairly ((p mod n)-th member by id), owners renew leases, and a partition whose owner
+ * died or stalled is claimed once its lease runs out. PostgreSQL rather than NATS KV: nats-server
+ * 2.9 has no per-key TTLs, and the lease row doubles as the partition's progress, which commits
+ * with the batch's effects — one transaction fences a deposed owner and moves the checkpoint.
+ *
+ * The owner reads its partition with an ordered JetStream consumer from the sequence after its
+ * checkpoint: flow-controlled, recreated by the client when its heartbeats stop, no acks, no
+ * redelivery rules. That avoids 2.9's pull-consumer rules (a redelivery waits for a pull issued
+ * after its ack deadline; shared durables with `max_ack_pending: 1` cap the whole group at one
+ * message per partition) that stalled partitions of the durable-per-partition design in crash storms.
+ *
+ * Batches: whatever the partition has buffered (up to `maxBatch`) is applied with its inbox rows
+ * and the new checkpoint in one transaction. A batch that fails is split in halves until the
+ * failing event is alone; that event is retried `maxDeliver` times, then dead-lettered (the
+ * checkpoint moves past it in the same transaction). Transient failures (database away) are
+ * retried without counting.
+ */
+export async function startPartitionedConsumer(options: PartitionedConsumerOptions): Promise<PartitionedConsumer> {
+  const group = new ConsumerGroup(options);
+  await group.start();
+  return group;
+}
+
+class ConsumerGroup implements PartitionedConsumer {
+  readonly memberId: string;
+  private readonly partitions: number;
+  private readonly leaseMs: number;
+  private readonly heartbeatMs: number;
+  private readonly js: JetStreamClient;
+  private readonly limiter: Semaphore;
+  private readonly readers = new Map<number, PartitionReader>();
+  private readonly abort = new AbortController();
+  private loop: Promise<void> | undefined;
+  private lastRenewal = Date.now();
+
+  constructor(readonly options: PartitionedConsumerOptions) {
+    this.memberId = options.memberId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+    this.partitions = options.partitions ?? DEFAULT_PARTITIONS;
+    this.leaseMs = options.leaseMs ?? 5_000;
+    this.heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(this.leaseMs / 5));
+    this.js = jetstream(options.nats);
+    this.limiter = new Semaphore(options.concurrency ?? 4);
+  }
+
+  async start(): Promise<void> {
+    await this.options.sql.query(
+      `INSERT INTO consumer_partitions (consumer, partition) SELECT $1, generate_series(0, $2 - 1) ON CONFLICT DO NOTHING`,
+      [this.options.name, this.partitions],
+    );
+    await this.tick().catch(() => undefined);
+    this.loop = this.heartbeat();
+  }
+
+  owned(): number[] {
+    return [...this.readers.keys()].sort((a, b) => a - b);
+  }
+
+  async pending(): Promise<number> {
+    const counts = await Promise.all([...this.readers.values()].map((reader) => reader.pending()));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+    // Hand the partitions back at once, so the others need not wait out the leases.
+    await Promise.all([...this.readers.values()].map((reader) => reader.stop()));
+    const owned = this.owned();
+    this.readers.clear();
+    await this.options.sql
+      .query(`UPDATE consumer_partitions SET owner = NULL, lease_until = '-infinity' WHERE consumer = $1 AND owner = $2 AND partition = ANY($3::int[])`, [
+        this.options.name,
+        this.memberId,
+        owned,
+      ])
+      .catch(() => undefined);
+    await this.options.sql.query('DELETE FROM consumer_members WHERE consumer = $1 AND member = $2', [this.options.name, this.memberId]).catch(() => undefined);
+    this.report();
+  }
+
+  private async heartbeat(): Promise<void> {
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      await sleep(this.heartbeatMs, undefined, { signal }).catch(() => undefined);
+      if (signal.aborted) break;
+      try {
+        await this.tick();
+      } catch {
+        // Database away: the readers' commits fail too. Past the lease, others may own our
+        // partitions already: stop reading them (fencing makes it safe either way; this saves work).
+        if (Date.now() - this.lastRenewal > this.leaseMs) await this.dropAll();
+      }
+    }
+  }
+
+  /** One round: be seen alive, find the live members, keep, release and claim partitions. */
+  private async tick(): Promise<void> {
+    const { name } = this.options;
+    const lease = `${this.leaseMs} milliseconds`;
+    await this.options.sql.query(
+      `INSERT INTO consumer_members (consumer, member, heartbeat_at) VALUES ($1, $2, now())
+       ON CONFLICT (consumer, member) DO UPDATE SET heartbeat_at = now()`,
+      [name, this.memberId],
+    );
+    const members = await this.options.sql.query<{ member: string }>(
+      `SELECT member FROM consumer_members WHERE consumer = $1 AND heartbeat_at > now() - $2::interval ORDER BY member`,
+      [name, lease],
+    );
+    const live = members.map((m) => m.member);
+    const me = Math.max(0, live.indexOf(this.memberId));
+    const count = Math.max(1, live.length);
+    const targets = new Set(Array.from({ length: this.partitions }, (_, p) => p).filter((p) => p % count === me));
+
+    // Partitions that are someone else's share now: finish the batch in hand, then hand them over.
+    for (const [partition, reader] of this.readers) {
+      if (targets.has(partition)) continue;
+      this.readers.delete(partition);
+      await reader.stop();
+      await this.options.sql.query(
+        `UPDATE consumer_partitions SET owner = NULL, lease_until = '-infinity' WHERE consumer = $1 AND partition = $2 AND owner = $3`,
+        [name, partition, this.memberId],
+      );
+    }
+
+    // Renew what we hold; a partition missing from the answer was taken over while we stalled.
+    const renewed = await this.options.sql.query<{ partition: number }>(
+      `UPDATE consumer_partitions SET lease_until = now() + $3::interval
+        WHERE consumer = $1 AND owner = $2 RETURNING partition`,
+      [name, this.memberId, lease],
+    );
+    this.lastRenewal = Date.now();
+    const held = new Set(renewed.map((r) => r.partition));
+    for (const [partition, reader] of this.readers) {
+      if (held.has(partition)) continue;
+      this.readers.delete(partition);
+      await reader.stop();
+    }
+
+    // Claim our share where it is free, ours, or its owner's lease ran out.
+    const wanted = [...targets].filter((p) => !this.readers.has(p));
+    if (wanted.length > 0) {
+      const claimed = await this.options.sql.query<{ partition: number; stream_seq: string }>(
+        `UPDATE consumer_partitions SET owner = $2, lease_until = now() + $4::interval, updated_at = now()
+          WHERE consumer = $1 AND partition = ANY($3::int[])
+            AND (owner IS NULL OR owner = $2 OR lease_until < now())
+          RETURNING partition, stream_seq::text AS stream_seq`,
+        [name, this.memberId, wanted, lease],
+      );
+      for (const { partition, stream_seq } of claimed) {
+        const reader = new PartitionReader(this, partition, Number(stream_seq));
+        this.readers.set(partition, reader);
+        reader.start(this.js, this.limiter);
+        busMetrics.partitionClaims.inc({ consumer: name });
+      }
+    }
+    await Promise.all([...this.readers.values()].map((reader) => reader.watch(Math.max(5_000, this.leaseMs))));
+    // Members gone for long are forgotten (their rows only cost a scan).
+    await this.options.sql.query(`DELETE FROM consumer_members WHERE consumer = $1 AND heartbeat_at < now() - $2::interval * 20`, [name, lease]);
+    this.report();
+  }
+
+  /** A reader found its partition taken over: forget it (the next tick does the rest). */
+  lost(partition: number, reader: PartitionReader): void {
+    if (this.readers.get(partition) !== reader) return;
+    this.readers.delete(partition);
+    void reader.stop();
+    this.report();
+  }
+
+  private async dropAll(): Promise<void> {
+    const readers = [...this.readers.values()];
+    this.readers.clear();
+    await Promise.all(readers.map((reader) => reader.stop()));
+    this.report();
+  }
+
+  private report(): void {
+    busMetrics.partitionsOwned.set({ consumer: this.options.name }, this.readers.size);
+  }
+}
+
+/** One owned partition: an ordered consumer from the checkpoint, and batches applied in order. */
+class PartitionReader {
+  private readonly buffer: JsMsg[] = [];
+  private messages: ConsumerMessages | undefined;
+  private consumer: Consumer | undefined;
+  private stopped = false;
+  // Two waits that never overlap: the loop for data (buffer empty), the pump for room (buffer full).
+  private dataReady: (() => void) | undefined;
+  private roomReady: (() => void) | undefined;
+  private running: Promise<void> = Promise.resolve();
+  private readonly attempts = new Map<number, number>();
+  private readonly maxBatch: number;
+  private lastDelivery = Date.now();
+
+  constructor(
+    private readonly group: ConsumerGroup,
+    private readonly partition: number,
+    private seq: number,
+  ) {
+    this.maxBatch = group.options.maxBatch ?? 500;
+  }
+
+  start(js: JetStreamClient, limiter: Semaphore): void {
+    this.running = this.run(js, limiter).catch(() => undefined);
+  }
+
+  async pending(): Promise<number> {
+    const info = await this.consumer?.info(true).catch(() => undefined);
+    return (info?.num_pending ?? 0) + this.buffer.length;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.messages?.stop();
+    this.wake();
+    await this.running;
+  }
+
+  private wake(): void {
+    const waiters = [this.dataReady, this.roomReady];
+    this.dataReady = this.roomReady = undefined;
+    for (const resolve of waiters) resolve?.();
+  }
+
+  private async run(js: JetStreamClient, limiter: Semaphore): Promise<void> {
+    // Each round reads from the checkpoint on; a round ends when its consumer does (NATS away,
+    // the watchdog restarting a stuck one), and the next one starts where the batches got to.
+    while (!this.stopped) {
+      let pumped = false;
+      try {
+        const { options } = this.group;
+        const consumer = (this.consumer = await js.consumers.get(options.stream, {
+          filter_subjects: partitionFilter(this.partition, options.category),
+          ...(this.seq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.seq + 1 } : { deliver_policy: DeliverPolicy.All }),
+        }));
+        if (this.stopped) return;
+        const messages = (this.messages = await consumer.consume({ max_messages: this.maxBatch }));
+        const pump = this.pump(messages).finally(() => {
+          pumped = true;
+          this.wake();
+        });
+        try {
+          while (!this.stopped && !(pumped && this.buffer.length === 0)) {
+            if (this.buffer.length === 0) {
+              await new Promise<void>((resolve) => (this.dataReady = resolve));
+              continue;
+            }
+            const batch = this.buffer.splice(0, this.maxBatch);
+            this.wake();
+            await limiter.run(() => this.apply(batch));
+          }
+        } finally {
+          messages.stop();
+          await pump.catch(() => undefined);
+        }
+      } catch (error) {
+        if (error instanceof PartitionLostError) {
+          this.stopped = true;
+          this.group.lost(this.partition, this);
+          return;
+        }
+        if (!this.stopped) await sleep(1_000);
+      }
+      this.buffer.length = 0;
+    }
+  }
+
+  /**
+   * Restarts a consumer that stopped delivering while its partition has messages waiting (a known
+   * failure of pull consumers across NATS versions; ordered consumers reset themselves when their
+   * heartbeats stop, this covers the rest). Called by the heartbeat, cheap while messages flow.
+   */
+  async watch(idleMs: number): Promise<void> {
+    if (this.stopped || this.buffer.length > 0 || Date.now() - this.lastDelivery < idleMs) return;
+    this.lastDelivery = Date.now();
+    const info = await this.consumer?.info(false).catch(() => undefined);
+    if (info !== undefined && info.num_pending > 0) this.messages?.stop();
+  }
+
+  /** Moves delivered messages to the buffer, pausing (and so pulling no more) while it is full. */
+  private async pump(messages: ConsumerMessages): Promise<void> {
+    for await (const msg of messages) {
+      if (this.stopped) break;
+      this.lastDelivery = Date.now();
+      // Skips what an earlier owner's batches already covered (an ordered consumer restarting).
+      if (msg.seq <= this.seq) continue;
+      this.buffer.push(msg);
+      this.wake();
+      while (this.buffer.length >= this.maxBatch * 2 && !this.stopped) await new Promise<void>((resolve) => (this.roomReady = resolve));
+    }
+  }
+
+  /** Applies messages in order; splits a failing batch to isolate the event that fails. */
+  private async apply(msgs: readonly JsMsg[]): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      try {
+        await this.commit(msgs);
+        return;
+      } catch (error) {
+        if (error instanceof PartitionLostError) throw error;
+        if (isTransient(error)) {
+          await sleep(500);
+          continue;
+        }
+        if (msgs.length > 1) {
+          const half = Math.ceil(msgs.length / 2);
+          await this.apply(msgs.slice(0, half));
+          await this.apply(msgs.slice(half));
+          return;
+        }
+        const msg = msgs[0] as JsMsg;
+        const attempts = (this.attempts.get(msg.seq) ?? 0) + 1;
+        this.attempts.set(msg.seq, attempts);
+        busMetrics.redeliveries.inc({ consumer: this.group.options.name });
+        if (attempts >= (this.group.options.maxDeliver ?? 5)) {
+          await this.deadLetter(msg, attempts, error);
+          return;
+        }
+        const delays = this.group.options.retryDelaysMs ?? [200, 1_000, 5_000, 15_000];
+        await sleep(delays[Math.min(attempts, delays.length) - 1] ?? 1_000);
+      }
+    }
+  }
+
+  /** The batch's effects, its inbox rows and the partition's new checkpoint: one transaction. */
+  private async commit(msgs: readonly JsMsg[]): Promise<void> {
+    const { options } = this.group;
+    const events = msgs.map((msg) => msg.json<RecordedEvent>());
+    const last = (msgs.at(-1) as JsMsg).seq;
+    const applied = await options.sql.transaction(async (tx) => {
+      await this.advance(tx, last);
+      const rows = await tx.query<{ event_id: string }>(
+        'INSERT INTO processed_events (consumer, event_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id',
+        [options.name, events.map((event) => event.id)],
+      );
+      const fresh = new Set(rows.map((row) => row.event_id));
+      const toApply = events.filter((event) => fresh.has(event.id));
+      if (toApply.length > 0) await withConsumerBatchSpan(options.name, toApply, () => options.batchHandler(toApply, tx));
+      return toApply.length;
+    });
+    this.seq = last;
+    for (const msg of msgs) this.attempts.delete(msg.seq);
+    busMetrics.processed.inc({ consumer: options.name }, applied);
+  }
+
+  /** Moves the checkpoint from where this owner left it; anything else means it is not the owner. */
+  private async advance(tx: SqlExecutor, to: number): Promise<void> {
+    const { name } = this.group.options;
+    const moved = await tx.query(
+      `UPDATE consumer_partitions SET stream_seq = $4, updated_at = now()
+        WHERE consumer = $1 AND partition = $2 AND owner = $3 AND stream_seq = $5 RETURNING 1`,
+      [name, this.partition, this.group.memberId, to, this.seq],
+    );
+    if (moved.length === 0) throw new PartitionLostError(this.partition);
+  }
+
+  private async deadLetter(msg: JsMsg, deliveries: number, error: unknown): Promise<void> {
+    const { name } = this.group.options;
+    const event = msg.json<RecordedEvent>();
+    await this.group.options.sql.transaction(async (tx) => {
+      await this.advance(tx, msg.seq);
+      const rows = await tx.query(
+        `INSERT INTO dead_letters (consumer, event_id, subject, stream_seq, deliveries, payload, error)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING 1`,
+        [name, event.id, msg.subject, msg.seq, deliveries, JSON.stringify(event), String(error)],
+      );
+      if (rows.length > 0) busMetrics.deadLetters.inc({ consumer: name });
+    });
+    this.seq = msg.seq;
+    this.attempts.delete(msg.seq);
+  }
+}
