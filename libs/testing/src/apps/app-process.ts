@@ -22,6 +22,11 @@ export interface AppProcess {
   /** SIGKILL: a crash, mid-whatever it was doing. */
   kill(): Promise<void>;
   restart(): Promise<void>;
+  /** SIGSTOP: the process stalls (not dead: its connections stay open) until `resume`. */
+  pause(): void;
+  resume(): void;
+  /** The OS process id (it changes with each restart). */
+  pid(): number | undefined;
 }
 
 /**

@@ -119,6 +119,21 @@ export class ManagedProcess {
     running.delete(this);
   }
 
+  /** SIGSTOP to the whole process group: alive, holding its connections, doing nothing. */
+  pause(): void {
+    const pid = this.child?.pid;
+    if (pid !== undefined) signal(-pid, 'SIGSTOP');
+  }
+
+  resume(): void {
+    const pid = this.child?.pid;
+    if (pid !== undefined) signal(-pid, 'SIGCONT');
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   killNow(): void {
     const pid = this.child?.pid;
     if (pid !== undefined) signal(-pid, 'SIGKILL');
@@ -176,9 +191,12 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 export async function startControlled(
   process: ManagedProcess,
   timeoutMs: number,
-): Promise<{ stop(): Promise<void>; kill(): Promise<void>; restart(): Promise<void> }> {
+): Promise<{ stop(): Promise<void>; kill(): Promise<void>; restart(): Promise<void>; pause(): void; resume(): void; pid(): number | undefined }> {
   await process.start(timeoutMs);
   return {
+    pause: () => process.pause(),
+    resume: () => process.resume(),
+    pid: () => process.pid,
     stop: async () => {
       await process.stop();
       process.removeDir();
