@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { RecordedEvent } from '@nexus/events';
 import { createConsumer } from './bus-consumer';
+import { busMetrics } from './bus-metrics';
 import { OutboxRelay, RelayCrashedError } from './outbox-relay';
 import { eventSubject } from './subjects';
 import {
@@ -15,6 +16,10 @@ import {
 
 /** How long NATS stays down in the outage test; short, the relay's backoff is capped at 500 ms. */
 const OUTAGE_MS = Number(process.env['NEXUS_BUS_OUTAGE_MS'] ?? 2000);
+/** Bounds on what must happen: generous, so a loaded box cannot fail them; speed is for benchmarks. */
+const GENEROUS_MS = 30_000;
+/** A fallback poll no test here can reach while waiting on a `GENEROUS_MS` bound. */
+const POLL_FAR_AWAY_MS = 10 * 60_000;
 
 describe('outbox relay', () => {
   let world: BusWorld;
@@ -43,16 +48,18 @@ describe('outbox relay', () => {
     const published = await streamContents(world.nc);
     expect(published.map((e) => e.id)).toEqual(written.map((e) => e.id));
     const jsmSubjects = written.map((e) => eventSubject(e.streamId, undefined, e.metadata.partitionKey));
-    expect(jsmSubjects.every((s) => /^nexus\.events\.session\.[0-7]$/.test(s))).toBe(true);
+    expect(jsmSubjects.every((s) => /^nexus\.events\.session\.\d+$/.test(s))).toBe(true);
   });
 
-  it('publishes an event held back by an older transaction as soon as that one ends, not at the next poll', async () => {
+  it('publishes an event held back by an older transaction once that one ends, without waiting for the poll', async () => {
     // The read horizon is server-wide: other suites' transactions on the shared server would hold it too.
     await world.close();
     world = await openBusWorld({ ownPostgres: true });
     const [first] = await appendEvents(world.store, 1, 1);
-    relay({ pollIntervalMs: 5000 });
-    await waitFor(async () => (await streamMessageCount(world.nc).catch(() => 0)) >= 1);
+    // A fallback poll far beyond the wait below: a publish within that wait comes from the relay
+    // looking again while events are held back, not from the poll. Stopping aborts the wait.
+    relay({ pollIntervalMs: POLL_FAR_AWAY_MS });
+    await waitFor(async () => (await streamMessageCount(world.nc).catch(() => 0)) >= 1, GENEROUS_MS);
 
     // A transaction that holds an xid but appends nothing: its end sends no append notice.
     let release = (): void => undefined;
@@ -65,18 +72,19 @@ describe('outbox relay', () => {
       await released;
     });
     await held;
+    busMetrics.relayLag.set(0); // the relay's lag is 0 here; a stale value must not count below
     const [later] = await appendEvents(world.store, 1, 1);
+    // Not before it ends: the relay has read since `later` committed (its lag counts it) and
+    // keeps it back for a while, however slow the box.
+    await waitFor(async () => ((await busMetrics.relayLag.get()).values[0]?.value ?? 0) >= 1, GENEROUS_MS);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await streamMessageCount(world.nc)).toBe(1);
 
-    const endedAt = Date.now();
     release();
     await blocker;
-    await waitFor(async () => (await streamMessageCount(world.nc)) >= 2, 4000);
-    // Well before the 5 s poll: the relay kept looking while the event was held back.
-    expect(Date.now() - endedAt).toBeLessThan(2500);
+    await waitFor(async () => (await streamMessageCount(world.nc)) >= 2, GENEROUS_MS);
     expect((await streamContents(world.nc)).map((e) => e.id)).toEqual([first?.id, later?.id]);
-  });
+  }, GENEROUS_MS * 4);
 
   it('lets only one relay lead; a standby takes over when the leader stops', async () => {
     const first = relay();
@@ -140,5 +148,5 @@ describe('outbox relay', () => {
     await waitFor(async () => (await streamMessageCount(world.nc).catch(() => 0)) >= all.length, 20_000);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect((await streamContents(world.nc)).map((e) => e.id)).toEqual(all.map((e) => e.id));
-  });
+  }, 90_000); // above the sum of its waits (15 s + outage + 20 s), which passes Jest's 30 s default
 });

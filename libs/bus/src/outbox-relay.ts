@@ -20,6 +20,9 @@ const RELAY_LOCK_NAMESPACE = 7_300_452;
 
 export const APPENDED_CHANNEL = EVENTS_APPENDED_CHANNEL;
 
+/** Longest wait between looks while committed events sit behind an older transaction. */
+const HELD_BACK_MAX_WAIT_MS = 50;
+
 interface LeaderLock {
   lost(): boolean;
   /** Resolves at the next commit of appended events, or after `timeoutMs` (the polling fallback). */
@@ -224,7 +227,9 @@ export class OutboxRelay {
       // Committed events behind an older transaction still in flight: their append notice has
       // come and gone, and the horizon moving sends none, so look again soon (backing off).
       const heldBack = await this.store.hasHeldBackEvents(checkpoint).catch(() => false);
-      heldBackWaitMs = heldBack ? Math.min(pollMs, Math.max(2, heldBackWaitMs * 2)) : 0;
+      // Capped low, whatever the poll interval: the older transaction may end at any moment, and
+      // its end sends no notice when it appended nothing.
+      heldBackWaitMs = heldBack ? Math.min(pollMs, HELD_BACK_MAX_WAIT_MS, Math.max(2, heldBackWaitMs * 2)) : 0;
       await lock.nextAppend(heldBack ? heldBackWaitMs : pollMs, signal);
     }
   }

@@ -211,14 +211,18 @@ class ConsumerGroup implements PartitionedConsumer {
       );
     }
 
-    // Renew what we hold; a partition missing from the answer was taken over while we stalled.
-    const renewed = await this.options.sql.query<{ partition: number }>(
+    // Renew what we hold. Rows locked by our own batch in its last statement are skipped (never
+    // wait on a lock here: a heartbeat that waits is a member that looks dead); they are renewed
+    // next round. A partition no longer ours was taken over while we stalled.
+    await this.options.sql.query(
       `UPDATE consumer_partitions SET lease_until = now() + $3::interval
-        WHERE consumer = $1 AND owner = $2 RETURNING partition`,
+        WHERE (consumer, partition) IN (
+          SELECT consumer, partition FROM consumer_partitions WHERE consumer = $1 AND owner = $2 FOR UPDATE SKIP LOCKED)`,
       [name, this.memberId, lease],
     );
     this.lastRenewal = Date.now();
-    const held = new Set(renewed.map((r) => r.partition));
+    const ours = await this.options.sql.query<{ partition: number }>(`SELECT partition FROM consumer_partitions WHERE consumer = $1 AND owner = $2`, [name, this.memberId]);
+    const held = new Set(ours.map((r) => r.partition));
     for (const [partition, reader] of this.readers) {
       if (held.has(partition)) continue;
       this.readers.delete(partition);
@@ -228,10 +232,13 @@ class ConsumerGroup implements PartitionedConsumer {
     // Claim our share where it is free, ours, or its owner's lease ran out.
     const wanted = [...targets].filter((p) => !this.readers.has(p));
     if (wanted.length > 0) {
+      // SKIP LOCKED: a row locked by a deposed owner's last commit is claimed next round.
       const claimed = await this.options.sql.query<{ partition: number; stream_seq: string }>(
         `UPDATE consumer_partitions SET owner = $2, lease_until = now() + $4::interval, updated_at = now()
-          WHERE consumer = $1 AND partition = ANY($3::int[])
-            AND (owner IS NULL OR owner = $2 OR lease_until < now())
+          WHERE (consumer, partition) IN (
+            SELECT consumer, partition FROM consumer_partitions
+             WHERE consumer = $1 AND partition = ANY($3::int[]) AND (owner IS NULL OR owner = $2 OR lease_until < now())
+             FOR UPDATE SKIP LOCKED)
           RETURNING partition, stream_seq::text AS stream_seq`,
         [name, this.memberId, wanted, lease],
       );
@@ -419,7 +426,7 @@ class PartitionReader {
     const events = msgs.map((msg) => msg.json<RecordedEvent>());
     const last = (msgs.at(-1) as JsMsg).seq;
     const applied = await options.sql.transaction(async (tx) => {
-      await this.advance(tx, last);
+      await this.boundStall(tx);
       const rows = await tx.query<{ event_id: string }>(
         'INSERT INTO processed_events (consumer, event_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id',
         [options.name, events.map((event) => event.id)],
@@ -427,11 +434,23 @@ class PartitionReader {
       const fresh = new Set(rows.map((row) => row.event_id));
       const toApply = events.filter((event) => fresh.has(event.id));
       if (toApply.length > 0) await withConsumerBatchSpan(options.name, toApply, () => options.batchHandler(toApply, tx));
+      // Last, so the partition row is locked only for the moment before COMMIT.
+      await this.advance(tx, last);
       return toApply.length;
     });
     this.seq = last;
     for (const msg of msgs) this.attempts.delete(msg.seq);
     busMetrics.processed.inc({ consumer: options.name }, applied);
+  }
+
+  /**
+   * An owner stalled inside its transaction (SIGSTOP, a long GC pause) would hold its row locks
+   * and, worse, hold back the event store's read horizon for every reader on the server: the
+   * server aborts the transaction once it has sat idle for twice the lease.
+   */
+  private async boundStall(tx: SqlExecutor): Promise<void> {
+    const ms = 2 * (this.group.options.leaseMs ?? 5_000);
+    await tx.query(`SELECT set_config('idle_in_transaction_session_timeout', $1, true)`, [String(ms)]);
   }
 
   /** Moves the checkpoint from where this owner left it; anything else means it is not the owner. */
@@ -449,12 +468,13 @@ class PartitionReader {
     const { name } = this.group.options;
     const event = msg.json<RecordedEvent>();
     await this.group.options.sql.transaction(async (tx) => {
-      await this.advance(tx, msg.seq);
+      await this.boundStall(tx);
       const rows = await tx.query(
         `INSERT INTO dead_letters (consumer, event_id, subject, stream_seq, deliveries, payload, error)
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING 1`,
         [name, event.id, msg.subject, msg.seq, deliveries, JSON.stringify(event), String(error)],
       );
+      await this.advance(tx, msg.seq);
       if (rows.length > 0) busMetrics.deadLetters.inc({ consumer: name });
     });
     this.seq = msg.seq;

@@ -1,0 +1,133 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import type { RecordedEvent } from '@nexus/events';
+import { OutboxRelay } from './outbox-relay';
+import { startPartitionedConsumer, type PartitionedConsumer, type PartitionedConsumerOptions } from './partitioned-consumer';
+import { appendEvents, openBusWorld, STREAM, waitFor, type BusWorld } from './testing/bus-test-kit';
+
+const PARTITIONS = 8;
+
+describe('partition-owned consumer group', () => {
+  let world: BusWorld;
+  let relay: OutboxRelay;
+  const groups: PartitionedConsumer[] = [];
+  const start = async (options: Partial<PartitionedConsumerOptions> & Pick<PartitionedConsumerOptions, 'batchHandler'>) => {
+    const group = await startPartitionedConsumer({
+      name: 'test-group',
+      nats: world.nc,
+      sql: world.sql,
+      stream: STREAM,
+      partitions: PARTITIONS,
+      leaseMs: 1_000,
+      heartbeatMs: 100,
+      maxDeliver: 3,
+      retryDelaysMs: [50],
+      ...options,
+    });
+    groups.push(group);
+    return group;
+  };
+  /** The handler of an instance: records what it applied, in order, per stream. */
+  const recorder = (applied: RecordedEvent[]) => async (events: readonly RecordedEvent[]) => {
+    applied.push(...events);
+  };
+  const inOrder = (applied: readonly RecordedEvent[]) => {
+    const last = new Map<string, number>();
+    return applied.every((event) => {
+      const ok = event.streamVersion === (last.get(event.streamId) ?? 0) + 1;
+      last.set(event.streamId, event.streamVersion);
+      return ok;
+    });
+  };
+
+  beforeEach(async () => {
+    world = await openBusWorld();
+    relay = new OutboxRelay({ sql: world.sql, nats: world.nc, partitions: PARTITIONS, pollIntervalMs: 20, maxBackoffMs: 500 }).start();
+  });
+  afterEach(async () => {
+    await Promise.all(groups.splice(0).map((g) => g.stop()));
+    await relay.stop();
+    await world.close();
+  });
+
+  it('divides the partitions fairly, applies each event once and in order, and rebalances when an instance joins and leaves', async () => {
+    const a: RecordedEvent[] = [];
+    const b: RecordedEvent[] = [];
+    const first = await start({ batchHandler: recorder(a) });
+    const second = await start({ batchHandler: recorder(b) });
+    await waitFor(() => first.owned().length === PARTITIONS / 2 && second.owned().length === PARTITIONS / 2);
+    expect([...first.owned(), ...second.owned()].sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+
+    const written = await appendEvents(world.store, 40, 5);
+    await waitFor(() => a.length + b.length === written.length);
+    expect(a.length).toBeGreaterThan(0);
+    expect(b.length).toBeGreaterThan(0);
+    expect(new Set([...a, ...b].map((e) => e.id)).size).toBe(written.length);
+    expect(inOrder(a) && inOrder(b)).toBe(true);
+
+    const c: RecordedEvent[] = [];
+    const third = await start({ batchHandler: recorder(c) });
+    await waitFor(() => third.owned().length >= 2 && first.owned().length + second.owned().length + third.owned().length === PARTITIONS);
+    const more = await appendEvents(world.store, 40, 2);
+    await waitFor(() => a.length + b.length + c.length === written.length + more.length);
+    expect(c.length).toBeGreaterThan(0);
+
+    // A leaving instance hands its partitions back; the others pick them up and carry on.
+    await second.stop();
+    groups.splice(groups.indexOf(second), 1);
+    await waitFor(() => first.owned().length + third.owned().length === PARTITIONS);
+    const last = await appendEvents(world.store, 20, 1);
+    await waitFor(() => a.length + b.length + c.length === written.length + more.length + last.length);
+    expect(new Set([...a, ...b, ...c].map((e) => e.id)).size).toBe(written.length + more.length + last.length);
+  });
+
+  it('applies a backlog in batches, one transaction each', async () => {
+    const written = await appendEvents(world.store, 10, 30);
+    await waitFor(async () => (await world.sql.query('SELECT 1 FROM events')).length === written.length);
+    const batches: number[] = [];
+    await start({ batchHandler: async (events) => void batches.push(events.length), partitions: PARTITIONS });
+    await waitFor(() => batches.reduce((x, y) => x + y, 0) === written.length);
+    // 300 events on at most 8 partitions: far fewer batches than events.
+    expect(batches.length).toBeLessThan(written.length / 5);
+  });
+
+  it('isolates a poison event by splitting its batch, dead-letters it, and applies every other event', async () => {
+    const written = await appendEvents(world.store, 3, 20);
+    const poison = written[31] as RecordedEvent;
+    const applied: RecordedEvent[] = [];
+    await start({
+      batchHandler: async (events) => {
+        if (events.some((event) => event.id === poison.id)) throw new Error('cannot digest');
+        applied.push(...events);
+      },
+    });
+    await waitFor(() => applied.length === written.length - 1);
+    const letters = await world.sql.query<{ event_id: string; deliveries: number }>(`SELECT event_id, deliveries FROM dead_letters WHERE consumer = 'test-group'`);
+    expect(letters).toEqual([{ event_id: poison.id, deliveries: 3 }]);
+    expect(applied.map((e) => e.id).sort()).toEqual(written.filter((e) => e.id !== poison.id).map((e) => e.id).sort());
+    expect(inOrder(applied.filter((e) => e.streamId !== poison.streamId))).toBe(true);
+  });
+
+  it('fences an owner that lost its partition: its batch writes nothing', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let entered = false;
+    await start({
+      memberId: 'slow-owner',
+      batchHandler: async (_events, tx) => {
+        entered = true;
+        await tx.query(`INSERT INTO bus_relay_checkpoints (relay, transaction_id, position) VALUES ('fenced-write', '1', 1)`);
+        await held;
+      },
+    });
+    await appendEvents(world.store, 1, 1);
+    await waitFor(() => entered);
+    // Another instance took the partitions over while this batch was in flight (its lease ran out).
+    await world.sql.query(`UPDATE consumer_partitions SET owner = 'new-owner', lease_until = now() + interval '1 hour' WHERE consumer = 'test-group'`);
+    release();
+    await waitFor(() => groups[0]?.owned().length === 0);
+    expect(await world.sql.query(`SELECT 1 FROM bus_relay_checkpoints WHERE relay = 'fenced-write'`)).toEqual([]);
+    expect(await world.sql.query(`SELECT 1 FROM processed_events WHERE consumer = 'test-group'`)).toEqual([]);
+    const rows = await world.sql.query<{ owner: string; stream_seq: string }>(`SELECT owner, stream_seq::text AS stream_seq FROM consumer_partitions WHERE consumer = 'test-group'`);
+    expect(rows).toEqual(Array(PARTITIONS).fill({ owner: 'new-owner', stream_seq: '0' }));
+  });
+});
