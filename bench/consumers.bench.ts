@@ -8,18 +8,23 @@
  * 20,000) events of the session/budget mix (bench/support/session-events.ts) are COPYed into
  * the store and published to JetStream by the real OutboxRelay, before anything consumes them.
  *
- * Each projector run starts from empty read models, an empty inbox and fresh durable consumers
- * (deliver all), so every run drains the same backlog. To keep process start-up out of the
- * figure, the bench holds `LOCK TABLE processed_events` while the processes start (their first
- * deliveries block on the inbox insert), and the clock starts when it releases the lock; it
- * stops when the inbox holds every event.
+ * Each projector run starts from empty read models, an empty inbox and no partition owners, so
+ * every run drains the same backlog from the start of the stream. To keep process start-up out
+ * of the figure, the bench holds `LOCK TABLE processed_events` while the processes start (their
+ * first batches block on the inbox insert), and the clock starts when it releases the lock; it
+ * stops when the inbox holds every event. The partitions are divided while the lock is held; a
+ * partition whose first batch is blocked moves at most one heartbeat after the release.
  *
  * Baselines, in this process:
  * - `runProjections` over the store (the embedded mode's catch-up loop: batches of 500, one
  *   transaction per batch, no bus);
- * - the bus runtime (`createConsumer`: 8 partitions, max_ack_pending 1, inbox row in a
- *   transaction, ack) with a no-op handler: the cost of ordering and exactly-once alone;
+ * - the partitioned consumer runtime with a no-op handler: the cost of ordering and exactly-once alone;
  * - a raw JetStream ordered consumer that only parses each message: the bus's ceiling.
+ *
+ * Consumer scaling (bench/support/consumer-worker.ts, one process per instance, same backlog):
+ * - a handler bound to a slow outside call: BENCH_CALL_MS (20) per batch of at most 20 events,
+ *   one batch at a time per instance (a worker calling a rate-limited API);
+ * - a CPU-bound handler: about BENCH_CPU_MS (2) of CPU per event.
  */
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -27,7 +32,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { createConsumer, DEFAULT_PARTITIONS, loadEventStreamDefinition, OutboxRelay } from '../libs/bus/src/index';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { DEFAULT_PARTITIONS, loadEventStreamDefinition, OutboxRelay, startPartitionedConsumer } from '../libs/bus/src/index';
 import { createPgExecutor, migrate, PostgresEventStore } from '../libs/event-store/src/index';
 import { allProjections, runProjections, tableOf } from '../libs/projections/src/index';
 import { startAppProcess, type AppProcess } from '../libs/testing/src/apps/app-process';
@@ -53,32 +59,64 @@ async function inboxCount(consumer: string): Promise<number> {
   return row?.n ?? 0;
 }
 
-/** Empty read models, inbox and checkpoints; the projector's durables deleted (recreated deliver-all). */
+/** Empty read models, inbox and checkpoints; no partition owners (every group starts at the stream's start). */
 async function reset(): Promise<void> {
   const tables = allProjections.map((p) => tableOf(p.name));
-  await sql.exec(`TRUNCATE processed_events, dead_letters, ${tables.join(', ')}`);
+  await sql.exec(`TRUNCATE processed_events, dead_letters, consumer_partitions, consumer_members, ${tables.join(', ')}`);
   await sql.exec(`UPDATE projection_checkpoints SET transaction_id = '0', position = 0`);
-  const jsm = await jetstreamManager(nc);
-  for (let p = 0; p < DEFAULT_PARTITIONS; p += 1) await jsm.consumers.delete(stream, `${PROJECTOR_CONSUMER}-p${p}`).catch(() => false);
 }
 
-async function projectorProcesses(instances: number, events: number): Promise<number> {
-  await reset();
+/** Runs `start` while the inbox is locked, then times draining `events` into `consumer`'s inbox. */
+async function drainTimed(consumer: string, events: number, start: () => Promise<void>): Promise<number> {
   const lock = new pg.Client({ connectionString: databaseUrl });
   await lock.connect();
   await lock.query('BEGIN');
   await lock.query('LOCK TABLE processed_events IN ACCESS EXCLUSIVE MODE');
+  try {
+    await start();
+    const started = performance.now();
+    await lock.query('COMMIT');
+    await waitUntil(async () => (await inboxCount(consumer)) >= events, drainTimeoutMs, consumer, 100);
+    return events / ((performance.now() - started) / 1000);
+  } finally {
+    await lock.end().catch(() => undefined);
+  }
+}
+
+/** `instances` worker processes of one consumer group with the given handler. */
+async function workerProcesses(handler: string, instances: number, events: number, extra: Record<string, string> = {}): Promise<number> {
+  await reset();
+  const group = `bench-${handler}`;
+  const workers: ChildProcess[] = [];
+  try {
+    return await drainTimed(group, events, async () => {
+      for (let i = 0; i < instances; i += 1) {
+        const worker = spawn('node', ['--import', '@swc-node/register/esm-register', 'bench/support/consumer-worker.ts'], {
+          env: { ...process.env, DATABASE_URL: databaseUrl, NATS_URL: nats.url, GROUP: group, HANDLER: handler, ...extra },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        workers.push(worker);
+        await new Promise<void>((resolve, reject) => {
+          worker.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+          worker.on('exit', (code) => reject(new Error(`worker exited ${String(code)}`)));
+        });
+      }
+    });
+  } finally {
+    await Promise.all(workers.map((w) => new Promise((resolve) => (w.once('exit', resolve), w.kill('SIGTERM')))));
+  }
+}
+
+async function projectorProcesses(instances: number, events: number): Promise<number> {
+  await reset();
   const apps: AppProcess[] = [];
   try {
     const env = { DATABASE_URL: databaseUrl, NATS_URL: nats.url };
     // One after another: 2 cores start them no faster together, and a slow start would time out.
-    for (let i = 0; i < instances; i += 1) apps.push(await startAppProcess('projector', env));
-    const started = performance.now();
-    await lock.query('COMMIT');
-    await waitUntil(async () => (await inboxCount(PROJECTOR_CONSUMER)) >= events, drainTimeoutMs, 'the projectors', 100);
-    return events / ((performance.now() - started) / 1000);
+    return await drainTimed(PROJECTOR_CONSUMER, events, async () => {
+      for (let i = 0; i < instances; i += 1) apps.push(await startAppProcess('projector', env));
+    });
   } finally {
-    await lock.end().catch(() => undefined);
     await Promise.allSettled(apps.map((app) => app.stop()));
   }
 }
@@ -92,8 +130,9 @@ async function catchUpLoop(events: number): Promise<number> {
 }
 
 async function busNoOp(events: number): Promise<number> {
+  await reset();
   const started = performance.now();
-  const consumer = await createConsumer({ name: 'bench-noop', nats: nc, sql, stream, handler: async () => undefined });
+  const consumer = await startPartitionedConsumer({ name: 'bench-noop', nats: nc, sql, stream, batchHandler: async () => undefined });
   await waitUntil(async () => (await inboxCount('bench-noop')) >= events, drainTimeoutMs, 'the no-op consumer', 100);
   const rate = events / ((performance.now() - started) / 1000);
   await consumer.stop();
@@ -124,7 +163,7 @@ try {
   await sql.exec('VACUUM ANALYZE events');
 
   let started = performance.now();
-  const relay = new OutboxRelay({ sql, nats: nc }).start();
+  const relay = new OutboxRelay({ sql, nats: nc, partitions: DEFAULT_PARTITIONS }).start();
   const jsm = await jetstreamManager(nc);
   await waitUntil(async () => (await jsm.streams.info(stream).then((i) => i.state.messages, () => 0)) >= events, drainTimeoutMs, 'the relay');
   await relay.stop();
@@ -134,7 +173,7 @@ try {
   const baseline = await catchUpLoop(events);
   rows.push(['runProjections, in process, no bus (baseline)', fixed(baseline), '1.00']);
   const noop = await busNoOp(events);
-  rows.push(['bus runtime, no-op handler, in process', fixed(noop), fixed(noop / baseline, 2)]);
+  rows.push(['partitioned consumer, no-op handler, in process', fixed(noop), fixed(noop / baseline, 2)]);
   const raw = await rawJetStream(events);
   rows.push(['raw JetStream ordered consumer, parse only', fixed(raw), fixed(raw / baseline, 2)]);
   rows.push(['outbox relay publishing the backlog', fixed(relayRate), fixed(relayRate / baseline, 2)]);
@@ -143,10 +182,25 @@ try {
     const rate = await projectorProcesses(instances, events);
     rows.push([`projector × ${instances} (processes)`, fixed(rate), fixed(rate / baseline, 2)]);
   }
+  printTable(['what', 'events/s', 'vs runProjections'], rows.splice(0));
+
+  // Scaling: each row against the same handler with one instance.
+  const scaling: string[][] = [];
+  const slowOne = await workerProcesses('slow', 1, events, { MAX_BATCH: '20', CONCURRENCY: '1' });
+  scaling.push(['slow outside call (20 ms per batch of ≤ 20, one batch at a time) × 1', fixed(slowOne), '1.00']);
+  for (const n of [2, 4]) {
+    const rate = await workerProcesses('slow', n, events, { MAX_BATCH: '20', CONCURRENCY: '1' });
+    scaling.push([`slow outside call × ${n}`, fixed(rate), fixed(rate / slowOne, 2)]);
+  }
+  const cpuOne = await workerProcesses('cpu', 1, events, { CONCURRENCY: '1' });
+  scaling.push(['CPU-bound (≈2 ms of CPU per event) × 1', fixed(cpuOne), '1.00']);
+  const cpuTwo = await workerProcesses('cpu', 2, events, { CONCURRENCY: '1' });
+  scaling.push(['CPU-bound × 2', fixed(cpuTwo), fixed(cpuTwo / cpuOne, 2)]);
+  printTable(['consumer group', 'events/s', 'vs × 1'], scaling);
 } finally {
   await nc.drain().catch(() => undefined);
   await sql.close();
   await nats.stop();
   await postgres.stop();
 }
-printTable(['what', 'events/s', 'vs runProjections'], rows);
+if (rows.length > 0) printTable(['what', 'events/s', 'vs runProjections'], rows);

@@ -110,7 +110,10 @@ describe('outbox relay', () => {
       },
     });
     await expect(doomed.done).rejects.toBeInstanceOf(RelayCrashedError);
-    expect(await streamMessageCount(world.nc)).toBe(6);
+    // The page went out pipelined: at least the six acked before the "crash" are in the stream,
+    // and no checkpoint was written, so the next relay publishes the whole page again.
+    expect(await streamMessageCount(world.nc)).toBeGreaterThanOrEqual(6);
+    expect(await world.sql.query('SELECT 1 FROM bus_relay_checkpoints')).toEqual([]);
 
     const applied: RecordedEvent[] = [];
     const consumer = await createConsumer({

@@ -67,9 +67,13 @@ export class RelayCrashedError extends Error {
  * republishes at most the unmarked tail, which JetStream drops by `Nats-Msg-Id` (= event id)
  * within the stream's duplicate window.
  *
- * Publishes go one at a time, each awaited: a retried publish can then never land behind a later
- * event, so the stream keeps the store's order without expected-sequence bookkeeping. Local acks
- * take well under a millisecond, which is plenty for the command rate this platform sees.
+ * A page is published pipelined: every publish sent at once, each expecting the stream's last
+ * sequence to be the one before it (`expect.lastSequence`), the acks awaited together, then one
+ * checkpoint. The expectation keeps the store's order even so: if a publish is lost, every later
+ * one in the page is refused rather than stored ahead of it. JetStream checks `Nats-Msg-Id`
+ * before the expectation, so a republished duplicate is acked as one. From the first refused or
+ * failed publish on, the rest of the page goes one at a time, each awaited (and retried) before
+ * the next, which cannot reorder either.
  */
 export class OutboxRelay {
   private readonly name: string;
@@ -201,10 +205,9 @@ export class OutboxRelay {
   private async lead(lock: LeaderLock): Promise<void> {
     const signal = this.abort.signal;
     const js = jetstream(this.options.nats, { timeout: this.options.publishTimeoutMs ?? 2000 });
-    await this.policy.execute(
-      async () => ensureStream(await jetstreamManager(this.options.nats), this.stream),
-      signal,
-    );
+    const jsm = await this.policy.execute(() => jetstreamManager(this.options.nats), signal);
+    await this.policy.execute(() => ensureStream(jsm, this.stream), signal);
+    this.lastSequence = async () => (await jsm.streams.info(this.stream.name)).state.last_seq;
     let checkpoint = await this.policy.execute(() => this.readCheckpoint(), signal);
     let heldBackWaitMs = 0;
     while (!signal.aborted && !lock.lost()) {
@@ -234,6 +237,9 @@ export class OutboxRelay {
     }
   }
 
+  /** The stream's last sequence; set while leading. */
+  private lastSequence: () => Promise<number> = async () => 0;
+
   /** Publishes in order; returns the checkpoint of the last acked event. */
   private async publishAll(
     js: JetStreamClient,
@@ -241,16 +247,18 @@ export class OutboxRelay {
     from: GlobalCheckpoint,
   ): Promise<GlobalCheckpoint> {
     const partitions = this.options.partitions ?? DEFAULT_PARTITIONS;
-    let acked = from;
-    for (const event of events) {
-      const subject = eventSubject(event.streamId, partitions, event.metadata.partitionKey);
+    const message = (event: RecordedEvent) => {
       // The trace travels in a header too, so consumers need not parse the payload to join it.
       const traced = headers();
       if (event.metadata.traceparent !== null) traced.set('traceparent', event.metadata.traceparent);
-      await this.policy.execute(
-        () => js.publish(subject, JSON.stringify(event), { msgID: event.id, headers: traced }),
-        this.abort.signal,
-      );
+      return {
+        subject: eventSubject(event.streamId, partitions, event.metadata.partitionKey),
+        payload: JSON.stringify(event),
+        options: { msgID: event.id, headers: traced },
+      };
+    };
+    let acked = from;
+    const published = async (event: RecordedEvent): Promise<void> => {
       busMetrics.eventsRelayed.inc();
       acked = { transactionId: event.transactionId, position: event.globalPosition };
       if (this.options.afterPublish) {
@@ -260,6 +268,28 @@ export class OutboxRelay {
           throw new RelayCrashedError(error);
         }
       }
+    };
+
+    // Pipelined, each publish expecting its predecessor's sequence.
+    let done = 0;
+    const base = await this.lastSequence().catch(() => undefined);
+    if (base !== undefined) {
+      const settled = await Promise.allSettled(
+        events.map((event, i) => {
+          const { subject, payload, options } = message(event);
+          return js.publish(subject, payload, { ...options, expect: { lastSequence: base + i } });
+        }),
+      );
+      while (done < events.length && settled[done]?.status === 'fulfilled') {
+        await published(events[done] as RecordedEvent);
+        done += 1;
+      }
+    }
+    // One at a time from the first that did not go through (a duplicate, a lost publish, NATS away).
+    for (const event of events.slice(done)) {
+      const { subject, payload, options } = message(event);
+      await this.policy.execute(() => js.publish(subject, payload, options), this.abort.signal);
+      await published(event);
     }
     return acked;
   }

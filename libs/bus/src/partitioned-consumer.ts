@@ -118,6 +118,8 @@ class ConsumerGroup implements PartitionedConsumer {
   private readonly js: JetStreamClient;
   private readonly limiter: Semaphore;
   private readonly readers = new Map<number, PartitionReader>();
+  /** Readers stopping in the background (handing a partition over): awaited by `stop`. */
+  private readonly leaving = new Set<Promise<unknown>>();
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
   private lastRenewal = Date.now();
@@ -154,6 +156,7 @@ class ConsumerGroup implements PartitionedConsumer {
     await this.loop;
     // Hand the partitions back at once, so the others need not wait out the leases.
     await Promise.all([...this.readers.values()].map((reader) => reader.stop()));
+    await Promise.all([...this.leaving]);
     const owned = this.owned();
     this.readers.clear();
     await this.options.sql
@@ -200,14 +203,20 @@ class ConsumerGroup implements PartitionedConsumer {
     const count = Math.max(1, live.length);
     const targets = new Set(Array.from({ length: this.partitions }, (_, p) => p).filter((p) => p % count === me));
 
-    // Partitions that are someone else's share now: finish the batch in hand, then hand them over.
+    // Partitions that are someone else's share now: finish the batch in hand, then hand them
+    // over. Not awaited: a heartbeat never waits on a batch (a member whose heartbeat waits looks dead).
     for (const [partition, reader] of this.readers) {
       if (targets.has(partition)) continue;
       this.readers.delete(partition);
-      await reader.stop();
-      await this.options.sql.query(
-        `UPDATE consumer_partitions SET owner = NULL, lease_until = '-infinity' WHERE consumer = $1 AND partition = $2 AND owner = $3`,
-        [name, partition, this.memberId],
+      this.background(
+        reader
+          .stop()
+          .then(() =>
+            this.options.sql.query(
+              `UPDATE consumer_partitions SET owner = NULL, lease_until = '-infinity' WHERE consumer = $1 AND partition = $2 AND owner = $3`,
+              [name, partition, this.memberId],
+            ),
+          ),
       );
     }
 
@@ -226,7 +235,7 @@ class ConsumerGroup implements PartitionedConsumer {
     for (const [partition, reader] of this.readers) {
       if (held.has(partition)) continue;
       this.readers.delete(partition);
-      await reader.stop();
+      this.background(reader.stop());
     }
 
     // Claim our share where it is free, ours, or its owner's lease ran out.
@@ -259,15 +268,20 @@ class ConsumerGroup implements PartitionedConsumer {
   lost(partition: number, reader: PartitionReader): void {
     if (this.readers.get(partition) !== reader) return;
     this.readers.delete(partition);
-    void reader.stop();
+    this.background(reader.stop());
     this.report();
   }
 
   private async dropAll(): Promise<void> {
     const readers = [...this.readers.values()];
     this.readers.clear();
-    await Promise.all(readers.map((reader) => reader.stop()));
+    for (const reader of readers) this.background(reader.stop());
     this.report();
+  }
+
+  private background(work: Promise<unknown>): void {
+    const tracked = work.catch(() => undefined).finally(() => this.leaving.delete(tracked));
+    this.leaving.add(tracked);
   }
 
   private report(): void {
