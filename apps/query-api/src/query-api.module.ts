@@ -8,6 +8,7 @@ import { RebuildProjectionHttpController } from './admin/rebuild-projection/rebu
 import { VerifyAuditChainHttpController } from './admin/verify-audit-chain/verify-audit-chain.http.controller';
 import { ListAuditEntriesHttpController } from './audit/list-audit-entries/list-audit-entries.http.controller';
 import { MinPositionInterceptor } from './read-models/min-position.interceptor';
+import { ProjectionWatcher } from './read-models/projection-watcher';
 import { ReadModelRepository } from './read-models/read-model.repository';
 import { GetRunHttpController } from './runs/get-run/get-run.http.controller';
 import { GetRunMessagesHttpController } from './runs/get-run-messages/get-run-messages.http.controller';
@@ -50,6 +51,7 @@ export class QueryApiModule {
         ...infrastructureProviders('query-api', config, shared),
         ...queryHandlers,
         ReadModelRepository,
+        ProjectionWatcher,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },

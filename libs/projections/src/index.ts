@@ -16,4 +16,4 @@ export {
 export { tableOf } from './projection-tables';
 export { rebuildProjection, type RebuildOptions, type RebuildProgress, type RebuildResult } from './rebuild-projection';
 export { documentsDigest, readModelDigest } from './read-model-digest';
-export { PROJECTOR_CONSUMER } from './projector-consumer';
+export { PROJECTED_CHANNEL, PROJECTOR_CONSUMER } from './projector-consumer';

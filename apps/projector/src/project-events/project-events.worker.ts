@@ -4,7 +4,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ensureStream, loadEventStreamDefinition, startPartitionedConsumer, type PartitionedConsumer } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { EVENT_STORE, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
-import { allProjections, applyBatch, PROJECTOR_CONSUMER, runProjections } from '@nexus/projections';
+import { allProjections, applyBatch, PROJECTED_CHANNEL, PROJECTOR_CONSUMER, runProjections } from '@nexus/projections';
 import { projectionLagEvents, projectionLagSeconds } from './projection-lag';
 
 const catchUpIntervalMs = 50;
@@ -55,6 +55,7 @@ export class ProjectEventsWorker implements OnApplicationBootstrap, BeforeApplic
       concurrency: this.config.NEXUS_PROJECTOR_CONCURRENCY,
       batchHandler: async (events, tx) => {
         await applyBatch(tx, allProjections, events);
+        tx.announce?.(PROJECTED_CHANNEL);
         const oldest = Math.min(...events.map((event) => Date.parse(event.occurredAt)));
         this.lagSeconds.set({ projector: PROJECTOR_CONSUMER }, (Date.now() - oldest) / 1000);
       },
@@ -98,7 +99,7 @@ export class ProjectEventsWorker implements OnApplicationBootstrap, BeforeApplic
 
   private async catchUp(): Promise<void> {
     try {
-      const result = await runProjections(this.store, this.sql, allProjections);
+      const result = await runProjections(this.store, this.sql, allProjections, { onBatch: () => this.sql.announce?.(PROJECTED_CHANNEL) });
       this.scheduleCatchUp(result.events > 0 ? 0 : catchUpIntervalMs);
     } catch (error) {
       if (!this.stopped) this.logger.warn(`projection catch-up failed, retrying: ${(error as Error).message}`);

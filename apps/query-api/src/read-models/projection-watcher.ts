@@ -1,0 +1,112 @@
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
+import { SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
+import { PROJECTED_CHANNEL, PROJECTOR_CONSUMER } from '@nexus/projections';
+
+interface Waiter {
+  readonly position: number;
+  readonly resolve: (reached: boolean) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/**
+ * Read-your-writes for the whole process: the requests waiting for the read models to reach a
+ * position are checked together, by one query for all their positions, when the projector
+ * announces a batch (`PROJECTED_CHANNEL`) — not each on its own timer. Waiting readers then cost
+ * no database work while the system is behind, exactly when it can least afford it. A slow
+ * fallback poll covers a missed notice.
+ *
+ * A position is reached when every projection's log checkpoint has passed it (embedded mode
+ * reads the log in order), or the projector's inbox holds its event (distributed mode, where a
+ * partition keeps each stream in order, so the caller's earlier events of that stream are
+ * applied too).
+ */
+@Injectable()
+export class ProjectionWatcher implements OnModuleInit, OnApplicationShutdown {
+  private readonly waiting = new Set<Waiter>();
+  private checking = false;
+  private again = false;
+  private fallback: NodeJS.Timeout | undefined;
+  private unlisten: (() => Promise<void>) | undefined;
+
+  constructor(
+    @Inject(SQL_EXECUTOR) private readonly sql: SqlExecutor,
+    @Inject(NEXUS_CONFIG) private readonly config: NexusConfig,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.unlisten = await this.sql.listen?.(PROJECTED_CHANNEL, () => this.check()).catch(() => undefined);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.fallback);
+    for (const waiter of this.waiting) this.settle(waiter, false);
+    await this.unlisten?.().catch(() => undefined);
+  }
+
+  /** Resolves true once the read models have applied `position`, false after the wait bound. */
+  waitFor(position: number): Promise<boolean> {
+    if (position === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        position,
+        resolve,
+        timer: setTimeout(() => this.settle(waiter, false), this.config.NEXUS_MIN_POSITION_WAIT_MS),
+      };
+      this.waiting.add(waiter);
+      this.fallback ??= setInterval(() => this.check(), FALLBACK_POLL_MS);
+      // It may be there already: look once now.
+      this.check();
+    });
+  }
+
+  private settle(waiter: Waiter, reached: boolean): void {
+    if (!this.waiting.delete(waiter)) return;
+    clearTimeout(waiter.timer);
+    waiter.resolve(reached);
+    if (this.waiting.size === 0) {
+      clearInterval(this.fallback);
+      this.fallback = undefined;
+    }
+  }
+
+  /** One query for every waiting position; a notice during it makes one more round. */
+  private check(): void {
+    if (this.waiting.size === 0) return;
+    if (this.checking) {
+      this.again = true;
+      return;
+    }
+    this.checking = true;
+    const positions = [...new Set([...this.waiting].map((w) => w.position))];
+    this.reached(positions)
+      .then(
+        (reached) => {
+          for (const waiter of this.waiting) if (reached.has(waiter.position)) this.settle(waiter, true);
+        },
+        () => undefined, // the database away: the fallback poll tries again, the bound still holds
+      )
+      .finally(() => {
+        this.checking = false;
+        if (this.again) {
+          this.again = false;
+          this.check();
+        }
+      });
+  }
+
+  private async reached(positions: readonly number[]): Promise<Set<number>> {
+    const rows = await this.sql.query<{ position: string | number }>(
+      `SELECT e.global_position AS position FROM events e
+        WHERE e.global_position = ANY($1::bigint[])
+          AND (NOT EXISTS (SELECT 1 FROM projection_checkpoints c
+                            WHERE (c.transaction_id, c.position) < (e.transaction_id, e.global_position))
+               OR EXISTS (SELECT 1 FROM processed_events p WHERE p.consumer = $2 AND p.event_id = e.event_id))`,
+      [positions, PROJECTOR_CONSUMER],
+    );
+    return new Set(rows.map((row) => Number(row.position)));
+  }
+}
+
+/** Covers a missed notice (a reconnect); notices do the real work. */
+const FALLBACK_POLL_MS = 250;
