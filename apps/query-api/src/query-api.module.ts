@@ -9,6 +9,7 @@ import { VerifyAuditChainHttpController } from './admin/verify-audit-chain/verif
 import { ListAuditEntriesHttpController } from './audit/list-audit-entries/list-audit-entries.http.controller';
 import { MinPositionInterceptor } from './read-models/min-position.interceptor';
 import { ProjectionWatcher } from './read-models/projection-watcher';
+import { LogTail } from './runs/stream-run-events/log-tail';
 import { ReadModelRepository } from './read-models/read-model.repository';
 import { GetRunHttpController } from './runs/get-run/get-run.http.controller';
 import { GetRunMessagesHttpController } from './runs/get-run-messages/get-run-messages.http.controller';
@@ -52,6 +53,7 @@ export class QueryApiModule {
         ...queryHandlers,
         ReadModelRepository,
         ProjectionWatcher,
+        LogTail,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },

@@ -7,6 +7,7 @@ import { EVENT_STORE, type EventStorePort } from '@nexus/event-store';
 import type { LlmCallCompleted, RecordedEvent, RunStarted } from '@nexus/events';
 import { ProblemException, ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
 import { idParamSchema } from '../../read-models/read-model.request.dto';
+import { LogTail } from './log-tail';
 import { decodeCursor, encodeCursor, type RunEventCursor } from './run-event-cursor';
 
 const finished = new Set(['RunCompleted', 'RunFailed', 'RunCancelled']);
@@ -17,7 +18,8 @@ const heartbeatMs = 15_000;
  * Events while they happen, with the tokens of its LLM calls as they stream (`event: token`),
  * ending when the run ends. Each event's id is a cursor;
  * `Last-Event-ID` resumes after it. Reads the event store itself, so it works the same in every
- * mode and never waits for a projection.
+ * mode and never waits for a projection: the history once, then what the process's shared
+ * `LogTail` hands over — an open stream costs memory, not queries.
  */
 @Controller('v1/runs/:runId/stream')
 export class StreamRunEventsHttpController {
@@ -25,6 +27,7 @@ export class StreamRunEventsHttpController {
     @Inject(EVENT_STORE) private readonly store: EventStorePort,
     @Inject(NEXUS_CONFIG) private readonly config: NexusConfig,
     @Inject(TOKEN_STREAM) private readonly tokens: TokenStreamPort,
+    private readonly tail: LogTail,
   ) {}
 
   @Get()
@@ -46,39 +49,70 @@ export class StreamRunEventsHttpController {
     reply.hijack();
     reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
     let open = true;
-    request.raw.on('close', () => (open = false));
     let lastWrite = Date.now();
     const write = (text: string): void => {
+      if (!open) return;
       reply.raw.write(text);
       lastWrite = Date.now();
     };
-    // Live tokens of the run's LLM calls: a preview without ids (the recorded events are what resume).
-    const stopTokens = this.tokens.subscribe(runId, (delta) => {
-      if (open) write(`event: token\ndata: ${JSON.stringify(delta)}\n\n`);
+    let finish: () => void = () => undefined;
+    const closed = new Promise<void>((resolve) => (finish = resolve));
+    request.raw.on('close', () => {
+      open = false;
+      finish();
     });
+    // Live tokens of the run's LLM calls: a preview without ids (the recorded events are what resume).
+    const stopTokens = this.tokens.subscribe(runId, (delta) => write(`event: token\ndata: ${JSON.stringify(delta)}\n\n`));
 
-    while (open) {
-      const { fresh, ended } = await this.readNew(runStream, cursor);
-      for (const event of fresh) {
-        cursor[event.streamId] = event.streamVersion;
-        write(`id: ${encodeCursor(cursor)}\nevent: ${event.type}\ndata: ${JSON.stringify(sseView(event))}\n\n`);
+    // Events are written in order, each once: those from the history read, then those the shared
+    // log tail hands over (held back until the history is written), skipping what the cursor has.
+    let caughtUp = false;
+    const held: RecordedEvent[] = [];
+    const send = (event: RecordedEvent): void => {
+      if (event.streamVersion <= (cursor[event.streamId] ?? 0)) return;
+      cursor[event.streamId] = event.streamVersion;
+      write(`id: ${encodeCursor(cursor)}\nevent: ${event.type}\ndata: ${JSON.stringify(sseView(event))}\n\n`);
+      if (event.type === 'LlmCallCompleted') {
+        for (const call of (event.data as LlmCallCompleted['data']).toolCalls) this.tail.add(follower, `toolcall-${call.toolCallId}`);
       }
-      if (ended) {
+      if (event.streamId === runStream && finished.has(event.type)) {
         write(`event: end\ndata: {}\n\n`);
-        break;
+        open = false;
+        finish();
       }
-      if (Date.now() - lastWrite > heartbeatMs) write(': keep-alive\n\n');
-      await new Promise((resolve) => setTimeout(resolve, this.config.NEXUS_SSE_POLL_MS));
+    };
+    const follower = {
+      streams: new Set([runStream]),
+      deliver: (event: RecordedEvent) => (caughtUp ? send(event) : held.push(event)),
+    };
+    const unfollow = await this.tail.follow(follower);
+    const keepAlive = setInterval(() => Date.now() - lastWrite >= heartbeatMs && write(': keep-alive\n\n'), heartbeatMs);
+    try {
+      const { fresh, ended, streams } = await this.readNew(runStream, cursor);
+      for (const stream of streams) this.tail.add(follower, stream);
+      for (const event of fresh) send(event);
+      caughtUp = true;
+      for (const event of held.splice(0)) send(event);
+      if (ended && open) {
+        // Resumed after the end: the end event was already seen.
+        write(`event: end\ndata: {}\n\n`);
+        open = false;
+        finish();
+      }
+      await closed;
+    } finally {
+      clearInterval(keepAlive);
+      unfollow();
+      stopTokens();
+      reply.raw.end();
     }
-    stopTokens();
-    reply.raw.end();
   }
 
   /**
    * New events of the run stream and of every tool call it has asked for, in log order, and
    * whether the run has ended (so a client resuming after the end is told at once).
    */
-  private async readNew(runStream: string, cursor: RunEventCursor): Promise<{ fresh: RecordedEvent[]; ended: boolean }> {
+  private async readNew(runStream: string, cursor: RunEventCursor): Promise<{ fresh: RecordedEvent[]; ended: boolean; streams: string[] }> {
     const runEvents = await this.store.readStream(runStream);
     const toolStreams = runEvents
       .filter((e) => e.type === 'LlmCallCompleted')
@@ -92,7 +126,7 @@ export class StreamRunEventsHttpController {
       ),
     );
     const fresh = batches.flat().sort((a, b) => a.globalPosition - b.globalPosition);
-    return { fresh, ended: finished.has(runEvents.at(-1)?.type ?? '') };
+    return { fresh, ended: finished.has(runEvents.at(-1)?.type ?? ''), streams };
   }
 }
 
