@@ -2,9 +2,15 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { PostgresEventStore, type SqlExecutor } from '@nexus/event-store';
 import type { RecordedEvent } from '@nexus/events';
-import { createConsumer, type BusConsumer } from './bus-consumer';
+import { startPartitionedConsumer } from './partitioned-consumer';
+import { DEFAULT_PARTITIONS } from './subjects';
 import { createLogConsumer } from './log-consumer';
 import { ensureStream, loadEventStreamDefinition } from './stream-definitions';
+
+/** A running consumer, in either mode. */
+export interface BusConsumer {
+  stop(): Promise<void>;
+}
 
 export interface EventConsumerOptions {
   /** The consumer's name: its durables, inbox and dead letters. */
@@ -15,18 +21,21 @@ export interface EventConsumerOptions {
   readonly handler: (event: RecordedEvent, tx: SqlExecutor) => Promise<void>;
   /** On the bus: only this stream-id category (`run`, `toolcall`, …); all when omitted. */
   readonly category?: string;
-  /** In log mode: the events the handler wants (the checkpoint moves past the rest). */
+  /** The events the handler wants (the checkpoint moves past the rest). */
   readonly accepts?: (event: RecordedEvent) => boolean;
   /** Run the handler outside the inbox transaction (effects go elsewhere; see both consumers). */
   readonly handlerOutsideTransaction?: boolean;
-  readonly backoffMs?: readonly number[];
+  /** How long an instance keeps its partitions without renewing them (`NEXUS_CONSUMER_LEASE_MS`). */
+  readonly leaseMs?: number;
   /** The bus's partition count (`NEXUS_BUS_PARTITIONS`). */
   readonly partitions?: number;
 }
 
 /**
- * A Nexus consumer in either mode, with the same semantics: a durable JetStream consumer when the
- * deployment has NATS, else a reader of the event store's log. Stopping it drains its connection.
+ * A Nexus consumer in either mode, with the same semantics: a partition-owned consumer group on
+ * JetStream when the deployment has NATS (`startPartitionedConsumer`: instances divide the
+ * partitions, each applies its own in order), else a reader of the event store's log. Stopping it
+ * drains its connection.
  */
 export async function startEventConsumer(options: EventConsumerOptions): Promise<BusConsumer> {
   if (options.natsUrl === undefined) {
@@ -43,16 +52,26 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   const nats: NatsConnection = await connect({ servers: options.natsUrl, maxReconnectAttempts: -1 });
   const stream = loadEventStreamDefinition();
   await ensureStream(await jetstreamManager(nats), stream);
-  const consumer = await createConsumer({
+  const { handler } = options;
+  const partitions = options.partitions ?? DEFAULT_PARTITIONS;
+  const consumer = await startPartitionedConsumer({
     name: options.name,
     nats,
     sql: options.sql,
     stream: stream.name,
-    handler: options.handler,
+    partitions,
     ...(options.category === undefined ? {} : { category: options.category }),
-    ...(options.backoffMs === undefined ? {} : { backoffMs: options.backoffMs }),
-    ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
-    ...(options.handlerOutsideTransaction === undefined ? {} : { handlerOutsideTransaction: options.handlerOutsideTransaction }),
+    ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
+    ...(options.handlerOutsideTransaction
+      ? // Provider calls and tools wait on the outside: as many at once as there are partitions.
+        {
+          handler: (event: RecordedEvent) => handler(event, options.sql),
+          concurrency: partitions,
+          ...(options.accepts === undefined ? {} : { accepts: options.accepts }),
+        }
+      : { batchHandler: async (events: readonly RecordedEvent[], tx: SqlExecutor) => {
+          for (const event of events) await handler(event, tx);
+        } }),
   });
   return {
     async stop() {

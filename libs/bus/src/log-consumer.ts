@@ -2,7 +2,7 @@ import { type EventStorePort, type GlobalCheckpoint, type SqlExecutor } from '@n
 import type { RecordedEvent } from '@nexus/events';
 import { withConsumerSpan } from '@nexus/observability';
 import { busMetrics } from './bus-metrics';
-import type { BusConsumer } from './bus-consumer';
+import type { BusConsumer } from './event-consumer';
 import { APPENDED_CHANNEL } from './outbox-relay';
 
 export interface LogConsumerOptions {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { RecordedEvent } from '@nexus/events';
-import { createConsumer } from './bus-consumer';
+import { startPartitionedConsumer } from './partitioned-consumer';
 import { busMetrics } from './bus-metrics';
 import { OutboxRelay, RelayCrashedError } from './outbox-relay';
 import { eventSubject } from './subjects';
@@ -116,13 +116,13 @@ describe('outbox relay', () => {
     expect(await world.sql.query('SELECT 1 FROM bus_relay_checkpoints')).toEqual([]);
 
     const applied: RecordedEvent[] = [];
-    const consumer = await createConsumer({
+    const consumer = await startPartitionedConsumer({
       name: 'counter',
       nats: world.nc,
       sql: world.sql,
       stream: STREAM,
-      handler: async (event) => {
-        applied.push(event);
+      batchHandler: async (events) => {
+        applied.push(...events);
       },
     });
     try {

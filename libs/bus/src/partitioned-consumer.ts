@@ -5,7 +5,7 @@ import { DeliverPolicy, jetstream, type Consumer, type ConsumerMessages, type Je
 import type { NatsConnection } from '@nats-io/transport-node';
 import { sqlState, type SqlExecutor } from '@nexus/event-store';
 import type { RecordedEvent } from '@nexus/events';
-import { withConsumerBatchSpan } from '@nexus/observability';
+import { withConsumerBatchSpan, withConsumerSpan } from '@nexus/observability';
 import { busMetrics } from './bus-metrics';
 import { DEFAULT_PARTITIONS, partitionFilter } from './subjects';
 
@@ -21,7 +21,17 @@ export interface PartitionedConsumerOptions {
   /** Must equal the relay's partition count. */
   readonly partitions?: number;
   /** Applies a batch of one partition's events, in order, inside the batch's transaction. */
-  readonly batchHandler: (events: readonly RecordedEvent[], tx: SqlExecutor) => Promise<void>;
+  readonly batchHandler?: (events: readonly RecordedEvent[], tx: SqlExecutor) => Promise<void>;
+  /**
+   * Or: handles one event at a time, with no transaction open, before its inbox row and the
+   * checkpoint are written — for handlers whose effects go elsewhere (commands, provider calls,
+   * tools) and are idempotent. A transaction held open around seconds of such work would hold
+   * back the event store's read horizon for every reader. A crash between the effect and the
+   * checkpoint repeats the effect, which idempotency absorbs.
+   */
+  readonly handler?: (event: RecordedEvent) => Promise<void>;
+  /** With `handler`: the events it wants; the checkpoint moves past the others without an inbox row. */
+  readonly accepts?: (event: RecordedEvent) => boolean;
   /** Most events applied in one transaction. */
   readonly maxBatch?: number;
   /** Batches this instance applies at once, across its partitions (a rate-limited API: 1). */
@@ -437,6 +447,26 @@ class PartitionReader {
   /** The batch's effects, its inbox rows and the partition's new checkpoint: one transaction. */
   private async commit(msgs: readonly JsMsg[]): Promise<void> {
     const { options } = this.group;
+    if (options.handler !== undefined) {
+      const wanted = (msg: JsMsg) => options.accepts?.(msg.json<RecordedEvent>()) ?? true;
+      for (let i = 0; i < msgs.length; ) {
+        if (wanted(msgs[i] as JsMsg)) {
+          await this.handleOutside(msgs[i] as JsMsg, options.handler);
+          i += 1;
+          continue;
+        }
+        // A run of events the handler does not want: one checkpoint move past them all.
+        let j = i;
+        while (j < msgs.length && !wanted(msgs[j] as JsMsg)) j += 1;
+        const to = (msgs[j - 1] as JsMsg).seq;
+        if (to > this.seq) {
+          await this.advance(options.sql, to);
+          this.seq = to;
+        }
+        i = j;
+      }
+      return;
+    }
     const events = msgs.map((msg) => msg.json<RecordedEvent>());
     const last = (msgs.at(-1) as JsMsg).seq;
     const applied = await options.sql.transaction(async (tx) => {
@@ -447,7 +477,8 @@ class PartitionReader {
       );
       const fresh = new Set(rows.map((row) => row.event_id));
       const toApply = events.filter((event) => fresh.has(event.id));
-      if (toApply.length > 0) await withConsumerBatchSpan(options.name, toApply, () => options.batchHandler(toApply, tx));
+      const batchHandler = options.batchHandler;
+      if (toApply.length > 0 && batchHandler !== undefined) await withConsumerBatchSpan(options.name, toApply, () => batchHandler(toApply, tx));
       // Last, so the partition row is locked only for the moment before COMMIT.
       await this.advance(tx, last);
       return toApply.length;
@@ -455,6 +486,22 @@ class PartitionReader {
     this.seq = last;
     for (const msg of msgs) this.attempts.delete(msg.seq);
     busMetrics.processed.inc({ consumer: options.name }, applied);
+  }
+
+  /** One event: the handler first, outside any transaction; then its inbox row and the checkpoint. */
+  private async handleOutside(msg: JsMsg, handler: (event: RecordedEvent) => Promise<void>): Promise<void> {
+    if (msg.seq <= this.seq) return; // applied by an earlier round of this batch
+    const { name } = this.group.options;
+    const event = msg.json<RecordedEvent>();
+    const [seen] = await this.group.options.sql.query('SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $2', [name, event.id]);
+    if (seen === undefined) await withConsumerSpan(name, event, () => handler(event), msg.headers?.get('traceparent') || null);
+    await this.group.options.sql.transaction(async (tx) => {
+      await tx.query('INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [name, event.id]);
+      await this.advance(tx, msg.seq);
+    });
+    this.seq = msg.seq;
+    this.attempts.delete(msg.seq);
+    if (seen === undefined) busMetrics.processed.inc({ consumer: name });
   }
 
   /**

@@ -50,6 +50,7 @@ export class RunAgentLoopWorker implements OnApplicationBootstrap, BeforeApplica
       name: AGENT_LOOP_CONSUMER,
       natsUrl: this.config.NATS_URL,
       partitions: this.config.NEXUS_BUS_PARTITIONS,
+      leaseMs: this.config.NEXUS_CONSUMER_LEASE_MS,
       sql: this.sql,
       accepts: (event) =>
         event.streamId.startsWith('run-') || event.streamId.startsWith(TOOL_CALL_STREAM_PREFIX) || event.type === 'BudgetReserved',

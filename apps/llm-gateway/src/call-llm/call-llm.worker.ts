@@ -54,6 +54,7 @@ export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationS
       name: LLM_GATEWAY_CONSUMER,
       natsUrl: this.config.NATS_URL,
       partitions: this.config.NEXUS_BUS_PARTITIONS,
+      leaseMs: this.config.NEXUS_CONSUMER_LEASE_MS,
       sql: this.sql,
       category: 'run',
       accepts: (event) => event.type === 'LlmCallRequested',

@@ -43,6 +43,7 @@ export class RunToolCallsWorker implements OnApplicationBootstrap, BeforeApplica
       name: TOOL_RUNNER_CONSUMER,
       natsUrl: this.config.NATS_URL,
       partitions: this.config.NEXUS_BUS_PARTITIONS,
+      leaseMs: this.config.NEXUS_CONSUMER_LEASE_MS,
       sql: this.sql,
       category: 'toolcall',
       accepts: (event) => runnable.has(event.type),
