@@ -11,9 +11,9 @@ import {
   waitUntilProjected,
 } from './support/read-side.harness';
 
-const COMMANDS = envCount('COMMANDS', 5000);
+const COMMANDS = envCount('COMMANDS', 3000);
 const CONCURRENCY = envCount('CONCURRENCY', 20);
-const KILLS = envCount('KILLS', 10);
+const KILLS = envCount('KILLS', 8);
 // Generous: catching up takes ~60 s here when the machine is busy; a stall still fails it.
 const CATCH_UP_MS = envCount('CATCH_UP_SECONDS', 240) * 1000;
 
