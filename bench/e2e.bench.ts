@@ -13,25 +13,41 @@
  *
  * - command latency: POST sent → 2xx received;
  * - projection lag: 2xx received → the GET with the position answered (not stale), so it
- *   includes relay, JetStream, projector and one query-api poll (20 ms) plus the GET itself.
+ *   includes relay, JetStream, projector and query-api's wait for the position, plus the GET itself.
  *
- * Scenarios: a fixed rate (BENCH_RATE, default 100/s, open loop) and saturation (BENCH_CLIENTS,
- * default `16,64`: each count a run of that many clients in a closed loop), BENCH_SECONDS (default 20) each. Baseline: pgbench
- * single-row INSERT transactions at the same concurrency, on the same server.
+ * Scenarios, BENCH_SECONDS (default 20) each:
+ *
+ * - open loop at each rate of BENCH_RATES (default `100,300,1000` commands/s; BENCH_RATE=n runs
+ *   that one rate only): commands are fired on a timer schedule, each without waiting for any
+ *   other, so a slow system gets more concurrent requests, not fewer. The client is `node:http`
+ *   with a keep-alive pool of BENCH_CONNECTIONS (default 256) sockets; a request beyond it waits
+ *   in the client, inside its command latency. "behind p99/max" is how late the generator sent
+ *   against its schedule, and "sent/s" the rate it actually offered: a row never offers less
+ *   than it claims without saying so.
+ * - closed loop (BENCH_CLIENTS, default `16,64`): that many clients, each sending its next
+ *   command once the previous one is visible. Baseline: pgbench single-row INSERT transactions at
+ *   the same concurrency on the same server, and the ratio of visible commands/s to its TPS.
+ *
+ * The machine's load average (1, 5, 15 min) is printed at the start and, as `load1`, after each
+ * row: on a shared machine, figures taken under other load are not the system's.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { developmentApiKeys } from '../libs/http/src/auth/api-keys';
 import { startAppProcess, type AppProcess } from '../libs/testing/src/apps/app-process';
 import { createTestDatabase, findPostgresBinDir, startNats, startPostgres } from '../libs/testing/src/infra/index';
+import { HttpClient } from './support/http-client';
+import { openLoop } from './support/open-loop';
 import { pgbenchInsertTps } from './support/pgbench';
+import { loadAverage } from './support/proc-stats';
 import { fixed, percentile, printTable } from './support/report';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 20);
-const rate = Number(process.env['BENCH_RATE'] ?? 100);
+const rates = (process.env['BENCH_RATE'] ?? process.env['BENCH_RATES'] ?? '100,300,1000').split(',').map(Number);
 const clientCounts = (process.env['BENCH_CLIENTS'] ?? '16,64').split(',').map(Number);
+const connections = Number(process.env['BENCH_CONNECTIONS'] ?? 256);
 const pgbenchSeconds = Number(process.env['BENCH_PGBENCH_SECONDS'] ?? 10);
 const waitMs = 10_000;
 const authorization = `Bearer ${developmentApiKeys.find((k) => k.userId === 'alice')?.key ?? ''}`;
+const http = new HttpClient(connections);
 
 interface Sample {
   readonly ok: boolean;
@@ -45,6 +61,11 @@ interface Client {
   sessionId: string | undefined;
 }
 
+interface Outcome {
+  readonly samples: Sample[];
+  readonly seconds: number;
+}
+
 let commandApi: AppProcess | undefined;
 let queryApi: AppProcess | undefined;
 
@@ -53,44 +74,36 @@ async function commandThenRead(client: Client, n: number): Promise<Sample> {
   const opens = client.sessionId === undefined || n % 5 === 0;
   const path = opens ? '/v1/sessions' : `/v1/sessions/${client.sessionId}/budget/reservations`;
   const body = opens ? { budget: { tokens: 1_000_000_000, costUsd: 1000 } } : { tokens: 10, purpose: 'llm' };
-  const started = performance.now();
   if (!commandApi || !queryApi) throw new Error('the apps are not started');
-  const response = await fetch(commandApi.url + path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization, 'user-agent': 'nexus-bench/1.0' },
-    body: JSON.stringify(body),
-  });
-  const accepted = performance.now();
-  const payload = (await response.json()) as Record<string, string>;
-  if (!response.ok) return { ok: false, stale: false, commandMs: accepted - started, lagMs: 0, doneAt: accepted };
-  const sessionId = opens ? payload['sessionId'] : client.sessionId;
-  if (opens) client.sessionId = sessionId;
-  const read = await fetch(`${queryApi.url}/v1/sessions/${sessionId}`, {
-    headers: { authorization, 'x-nexus-min-position': response.headers.get('x-nexus-position') ?? '0' },
-  });
-  await read.arrayBuffer();
-  const visible = performance.now();
-  const stale = read.headers.get('x-nexus-stale') === 'true' || !read.ok;
-  return { ok: true, stale, commandMs: accepted - started, lagMs: visible - accepted, doneAt: visible };
+  const started = performance.now();
+  try {
+    const response = await http.send('POST', commandApi.url + path, { authorization, 'user-agent': 'nexus-bench/1.0' }, body);
+    const accepted = performance.now();
+    if (response.status < 200 || response.status > 299) return { ok: false, stale: false, commandMs: accepted - started, lagMs: 0, doneAt: accepted };
+    const sessionId = opens ? (JSON.parse(response.body) as Record<string, string>)['sessionId'] : client.sessionId;
+    if (opens) client.sessionId = sessionId;
+    const position = String(response.headers['x-nexus-position'] ?? '0');
+    const read = await http.send('GET', `${queryApi.url}/v1/sessions/${sessionId}`, { authorization, 'x-nexus-min-position': position });
+    const visible = performance.now();
+    const stale = read.headers['x-nexus-stale'] === 'true' || read.status !== 200;
+    return { ok: true, stale, commandMs: accepted - started, lagMs: visible - accepted, doneAt: visible };
+  } catch {
+    // A refused or reset connection is an error of the system under load, not of the benchmark.
+    const failed = performance.now();
+    return { ok: false, stale: false, commandMs: failed - started, lagMs: 0, doneAt: failed };
+  }
 }
 
-/** Open loop: a command every 1/rate s whatever the answers, each with a session of a pool. */
-async function fixedRate(perSecond: number, pool: Client[]): Promise<{ samples: Sample[]; seconds: number }> {
-  const total = Math.round(perSecond * seconds);
-  const started = performance.now();
-  const pending: Promise<Sample>[] = [];
-  for (let n = 0; n < total; n += 1) {
-    const due = started + (n * 1000) / perSecond - performance.now();
-    if (due > 0) await sleep(due);
-    const client = n % 5 === 0 ? { sessionId: undefined } : (pool[n % pool.length] as Client);
-    pending.push(commandThenRead(client, n));
-  }
-  const samples = await Promise.all(pending);
-  return { samples, seconds: (Math.max(...samples.map((s) => s.doneAt)) - started) / 1000 };
+/** Open loop at `perSecond`, each command with a session of a pool (one in five opens its own). */
+async function fixedRate(perSecond: number, pool: Client[]): Promise<Outcome & { behindMs: number[]; sendSeconds: number }> {
+  const { results: samples, behindMs, sendSeconds, startedAt } = await openLoop(perSecond, seconds, (n) =>
+    commandThenRead(n % 5 === 0 ? { sessionId: undefined } : (pool[n % pool.length] as Client), n),
+  );
+  return { samples, behindMs, sendSeconds, seconds: (Math.max(...samples.map((s) => s.doneAt)) - startedAt) / 1000 };
 }
 
 /** Closed loop: each client sends its next command once the previous one is visible. */
-async function saturation(concurrency: number, durationSeconds: number): Promise<{ samples: Sample[]; seconds: number }> {
+async function saturation(concurrency: number, durationSeconds: number): Promise<Outcome> {
   const started = performance.now();
   const deadline = started + durationSeconds * 1000;
   const samples: Sample[] = [];
@@ -103,24 +116,21 @@ async function saturation(concurrency: number, durationSeconds: number): Promise
   return { samples, seconds: (performance.now() - started) / 1000 };
 }
 
-function row(name: string, { samples, seconds: elapsed }: { samples: Sample[]; seconds: number }, baseline?: number): string[] {
+/** Errors, stale reads, visible/s and the latency percentiles of one scenario. */
+function summary({ samples, seconds: elapsed }: Outcome) {
   const ok = samples.filter((s) => s.ok);
   const visible = ok.filter((s) => !s.stale);
-  const perSecond = visible.length / elapsed;
-  const commandMs = ok.map((s) => s.commandMs);
-  const lagMs = visible.map((s) => s.lagMs);
-  return [
-    name,
-    String(samples.length),
-    String(samples.length - ok.length),
-    String(ok.length - visible.length),
-    fixed(perSecond),
-    ...[50, 95, 99].map((p) => fixed(percentile(commandMs, p), 1)),
-    ...[50, 95, 99].map((p) => fixed(percentile(lagMs, p), 1)),
-    baseline === undefined ? '' : fixed(baseline),
-    baseline === undefined ? '' : fixed(perSecond / baseline, 3),
-  ];
+  const percentiles = (values: number[]) => [50, 95, 99].map((p) => fixed(percentile(values, p), 1));
+  return {
+    errors: String(samples.length - ok.length),
+    stale: `${ok.length - visible.length}/${ok.length}`,
+    perSecond: visible.length / elapsed,
+    command: percentiles(ok.map((s) => s.commandMs)),
+    lag: percentiles(visible.map((s) => s.lagMs)),
+  };
 }
+
+const load1 = () => loadAverage().split(' ')[0] ?? '';
 
 const postgres = await startPostgres({ durable: true });
 const nats = await startNats();
@@ -131,31 +141,52 @@ const env = {
   NEXUS_RATE_LIMIT_POINTS: '1000000000',
   NEXUS_MIN_POSITION_WAIT_MS: String(waitMs),
 };
-const rows: string[][] = [];
+const openRows: string[][] = [];
+const closedRows: string[][] = [];
 let projector: AppProcess | undefined;
 try {
   // One at a time: the migrations run at each app's start, and 2 cores start them no faster together.
   commandApi = await startAppProcess('command-api', env);
   projector = await startAppProcess('projector', env);
   queryApi = await startAppProcess('query-api', env);
-  console.log(`server: ${process.env['DATABASE_URL'] ? 'DATABASE_URL' : 'throwaway, fsync on'}; ${seconds} s per run`);
+  console.log(`server: ${process.env['DATABASE_URL'] ? 'DATABASE_URL' : 'throwaway, fsync on'}; ${seconds} s per run; client: node:http, ${connections} keep-alive connections per app`);
+  console.log(`load average (1/5/15 min) at start: ${loadAverage()}`);
 
   const pool = Array.from({ length: 50 }, (): Client => ({ sessionId: undefined }));
   await Promise.all(pool.map((client) => commandThenRead(client, 0)));
   await saturation(clientCounts[0] ?? 16, 3); // warm-up: JIT, connection pools, JetStream consumers
-  rows.push(row(`fixed ${rate}/s`, await fixedRate(rate, pool)));
+  for (const rate of rates) {
+    const open = await fixedRate(rate, pool);
+    const s = summary(open);
+    openRows.push([
+      `${rate}/s`, String(open.samples.length), fixed(open.samples.length / open.sendSeconds),
+      fixed(percentile(open.behindMs, 99), 1), fixed(Math.max(0, ...open.behindMs), 1),
+      s.errors, s.stale, ...s.command, ...s.lag, fixed(s.perSecond), load1(),
+    ]);
+  }
   for (const clients of clientCounts) {
     const closed = await saturation(clients, seconds);
+    const s = summary(closed);
+    const closedLoad = load1();
     const pgbench = pgbenchInsertTps(binDir, postgres.url, clients, pgbenchSeconds);
-    rows.push(row(`closed loop, ${clients} clients`, closed, pgbench));
+    closedRows.push([
+      `${clients} clients`, String(closed.samples.length), s.errors, s.stale, fixed(s.perSecond), ...s.command, ...s.lag,
+      fixed(pgbench), fixed(s.perSecond / pgbench, 3), closedLoad,
+    ]);
   }
 } finally {
+  http.close();
   await Promise.allSettled([commandApi?.stop(), projector?.stop(), queryApi?.stop()]);
   await nats.stop();
   await postgres.stop();
 }
-printTable(
-  ['scenario', 'sent', 'errors', 'stale', 'visible/s', 'cmd p50', 'cmd p95', 'cmd p99', 'lag p50', 'lag p95', 'lag p99', 'pgbench TPS', 'ratio'],
-  rows,
+const latencies = ['cmd p50', 'cmd p95', 'cmd p99', 'lag p50', 'lag p95', 'lag p99'];
+console.log('\nopen loop (fixed rate)');
+printTable(['rate offered', 'sent', 'sent/s', 'behind p99', 'behind max', 'errors', 'stale', ...latencies, 'visible/s', 'load1'], openRows);
+console.log('\nclosed loop (saturation)');
+printTable(['scenario', 'sent', 'errors', 'stale', 'visible/s', ...latencies, 'pgbench TPS', 'ratio', 'load1'], closedRows);
+console.log(
+  'latencies in ms; lag = command 2xx → GET with X-Nexus-Min-Position answered, not stale; stale = stale or failed reads / commands accepted;\n' +
+    'behind = how late the generator sent against its schedule (ms); ratio = visible/s ÷ pgbench TPS; load1 = 1-minute load average after the row',
 );
-console.log('latencies in ms; lag = command 2xx → GET with X-Nexus-Min-Position answered, not stale');
+console.log(`load average (1/5/15 min) at end: ${loadAverage()}`);
