@@ -5,6 +5,7 @@ import type { NexusConfig } from '@nexus/config';
 import { infrastructureProviders, type SharedInfrastructure } from '@nexus/infrastructure';
 import {
   ApiKeyGuard,
+  InputSafetyGuard,
   HealthHttpController,
   idempotencyProviders,
   MetricsHttpController,
@@ -86,6 +87,7 @@ export class CommandApiModule {
         ...commandHandlers,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_GUARD, useClass: InputSafetyGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },
       ],
     };

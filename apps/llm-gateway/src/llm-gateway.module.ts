@@ -5,6 +5,7 @@ import { COMMAND_SENDER, NatsCommandSender } from '@nexus/bus';
 import type { NexusConfig } from '@nexus/config';
 import {
   ApiKeyGuard,
+  InputSafetyGuard,
   HealthHttpController,
   idempotencyProviders,
   MetricsHttpController,
@@ -50,6 +51,7 @@ export class LlmGatewayModule {
         ChatCompletionsHandler,
         // Every route needs a token except those marked @Public (health, metrics); limits per token.
         { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_GUARD, useClass: InputSafetyGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
       ],

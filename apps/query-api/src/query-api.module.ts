@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { NexusConfig } from '@nexus/config';
-import { ApiKeyGuard, HealthHttpController, MetricsHttpController, ProblemDetailsFilter, RateLimitGuard } from '@nexus/http';
+import { ApiKeyGuard, InputSafetyGuard, HealthHttpController, MetricsHttpController, ProblemDetailsFilter, RateLimitGuard } from '@nexus/http';
 import { infrastructureProviders, type SharedInfrastructure } from '@nexus/infrastructure';
 import { RebuildProjectionHttpController } from './admin/rebuild-projection/rebuild-projection.http.controller';
 import { VerifyAuditChainHttpController } from './admin/verify-audit-chain/verify-audit-chain.http.controller';
@@ -56,6 +56,7 @@ export class QueryApiModule {
         LogTail,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_GUARD, useClass: InputSafetyGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },
         { provide: APP_INTERCEPTOR, useClass: MinPositionInterceptor },
       ],

@@ -447,26 +447,7 @@ class PartitionReader {
   /** The batch's effects, its inbox rows and the partition's new checkpoint: one transaction. */
   private async commit(msgs: readonly JsMsg[]): Promise<void> {
     const { options } = this.group;
-    if (options.handler !== undefined) {
-      const wanted = (msg: JsMsg) => options.accepts?.(msg.json<RecordedEvent>()) ?? true;
-      for (let i = 0; i < msgs.length; ) {
-        if (wanted(msgs[i] as JsMsg)) {
-          await this.handleOutside(msgs[i] as JsMsg, options.handler);
-          i += 1;
-          continue;
-        }
-        // A run of events the handler does not want: one checkpoint move past them all.
-        let j = i;
-        while (j < msgs.length && !wanted(msgs[j] as JsMsg)) j += 1;
-        const to = (msgs[j - 1] as JsMsg).seq;
-        if (to > this.seq) {
-          await this.advance(options.sql, to);
-          this.seq = to;
-        }
-        i = j;
-      }
-      return;
-    }
+    if (options.handler !== undefined) return this.handleOutside(msgs, options.handler);
     const events = msgs.map((msg) => msg.json<RecordedEvent>());
     const last = (msgs.at(-1) as JsMsg).seq;
     const applied = await options.sql.transaction(async (tx) => {
@@ -488,20 +469,55 @@ class PartitionReader {
     busMetrics.processed.inc({ consumer: options.name }, applied);
   }
 
-  /** One event: the handler first, outside any transaction; then its inbox row and the checkpoint. */
-  private async handleOutside(msg: JsMsg, handler: (event: RecordedEvent) => Promise<void>): Promise<void> {
-    if (msg.seq <= this.seq) return; // applied by an earlier round of this batch
+  /**
+   * Events one by one through the handler, outside any transaction (those in the inbox already,
+   * or not wanted, are skipped); then one transaction for their inbox rows and the checkpoint.
+   * When the handler fails, what was handled before it is recorded first, so a retry repeats
+   * only the failing event.
+   */
+  private async handleOutside(batch: readonly JsMsg[], handler: (event: RecordedEvent) => Promise<void>): Promise<void> {
+    const { name, accepts } = this.group.options;
+    const msgs = batch.filter((msg) => msg.seq > this.seq); // an earlier round of this batch did the rest
+    if (msgs.length === 0) return;
+    const events = msgs.map((msg) => msg.json<RecordedEvent>());
+    const wanted = events.map((event) => accepts?.(event) ?? true);
+    const ids = events.filter((_, i) => wanted[i]).map((event) => event.id);
+    const seen =
+      ids.length === 0
+        ? new Set<string>()
+        : new Set(
+            (await this.group.options.sql.query<{ event_id: string }>('SELECT event_id FROM processed_events WHERE consumer = $1 AND event_id = ANY($2::uuid[])', [name, ids])).map(
+              (row) => row.event_id,
+            ),
+          );
+    let handled = 0;
+    let done = 0;
+    try {
+      for (const [i, event] of events.entries()) {
+        if (wanted[i] && !seen.has(event.id)) {
+          const msg = msgs[i] as JsMsg;
+          await withConsumerSpan(name, event, () => handler(event), msg.headers?.get('traceparent') || null);
+          handled += 1;
+        }
+        done = i + 1;
+      }
+    } finally {
+      if (done > 0) await this.recordHandled(msgs.slice(0, done), events.slice(0, done).filter((_, i) => wanted[i]));
+      busMetrics.processed.inc({ consumer: name }, handled);
+    }
+  }
+
+  private async recordHandled(msgs: readonly JsMsg[], handled: readonly RecordedEvent[]): Promise<void> {
     const { name } = this.group.options;
-    const event = msg.json<RecordedEvent>();
-    const [seen] = await this.group.options.sql.query('SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $2', [name, event.id]);
-    if (seen === undefined) await withConsumerSpan(name, event, () => handler(event), msg.headers?.get('traceparent') || null);
+    const last = (msgs.at(-1) as JsMsg).seq;
     await this.group.options.sql.transaction(async (tx) => {
-      await tx.query('INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [name, event.id]);
-      await this.advance(tx, msg.seq);
+      if (handled.length > 0) {
+        await tx.query('INSERT INTO processed_events (consumer, event_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING', [name, handled.map((e) => e.id)]);
+      }
+      await this.advance(tx, last);
     });
-    this.seq = msg.seq;
-    this.attempts.delete(msg.seq);
-    if (seen === undefined) busMetrics.processed.inc({ consumer: name });
+    this.seq = last;
+    for (const msg of msgs) this.attempts.delete(msg.seq);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
-import type { RecordedEvent } from '@nexus/events';
+
+import { canonicalJson, type RecordedEvent } from '@nexus/events';
 
 /** The `prevHash` of every stream's first event. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -15,7 +15,7 @@ export type HashedContent = Pick<
  * so the same event read back from jsonb (which reorders keys) hashes the same.
  */
 export function computeEventHash(prevHash: string, event: HashedContent): string {
-  const content = canonicalize({
+  const content = canonicalJson({
     streamId: event.streamId,
     streamVersion: event.streamVersion,
     id: event.id,

@@ -1,4 +1,4 @@
-import type { EventMetadata, NewEvent, RecordedEvent } from '@nexus/events';
+import { storableJson, type EventMetadata, type NewEvent, type RecordedEvent } from '@nexus/events';
 
 /**
  * The columns every read selects, shaped so both drivers return the same JS values: positions
@@ -59,8 +59,14 @@ export function normalizeEvent(event: NewEvent): NormalizedEvent {
   if (Number.isNaN(time.getTime())) {
     throw new RangeError(`event ${event.id}: occurredAt "${event.occurredAt}" is not an ISO timestamp`);
   }
-  const dataJson = JSON.stringify(event.data);
-  const metadataJson = JSON.stringify(event.metadata);
+  // What PostgreSQL cannot store (NUL, lone surrogates — from a model, a tool, a fetched page)
+  // is replaced with U+FFFD before it is hashed and appended, and the metadata says how much:
+  // an append must never fail on what a run produced, or the run would hang on it.
+  const data = storableJson(event.data);
+  const metadata = storableJson(event.metadata);
+  const replaced = data.replaced + metadata.replaced;
+  const dataJson = JSON.stringify(data.value);
+  const metadataJson = JSON.stringify(replaced === 0 ? metadata.value : { ...metadata.value, replacedCharacters: replaced });
   return {
     event: {
       id: event.id.toLowerCase(),

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { canonicalJson } from './canonical-json';
 
 /**
  * Hex sha256 of the RFC 8785 (JCS) canonical JSON of a tool call's arguments. The digest binds an
@@ -7,7 +7,7 @@ import canonicalize from 'canonicalize';
  * Throws on input that has no JSON form (undefined, functions, NaN, Infinity, cycles, BigInt).
  */
 export const argsDigest = (input: unknown): string => {
-  const canonical = canonicalize(input);
+  const canonical = canonicalJson(input);
   if (canonical === undefined) {
     throw new TypeError('tool arguments have no JSON form');
   }

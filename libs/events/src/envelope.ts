@@ -29,6 +29,11 @@ export const eventMetadataSchema = z.strictObject({
    * order across its streams — read models fed by several streams depend on that.
    */
   partitionKey: z.string().optional(),
+  /**
+   * Characters the store replaced with U+FFFD because PostgreSQL cannot hold them (NUL, lone
+   * surrogates in what a model, tool or page produced); absent when none were.
+   */
+  replacedCharacters: z.int().positive().optional(),
 });
 export type EventMetadata = z.infer<typeof eventMetadataSchema>;
 

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { SqlExecutor } from '@nexus/event-store';
-import canonicalize from 'canonicalize';
+import { canonicalJson } from '@nexus/events';
 import { tableOf } from './projection-tables';
 
-const digestLine = (id: string, doc: unknown): string => `${canonicalize([id, doc])}\n`;
+const digestLine = (id: string, doc: unknown): string => `${canonicalJson([id, doc])}\n`;
 
 /**
  * Hex sha256 over every document of a read model in id order, each as RFC 8785 canonical JSON:

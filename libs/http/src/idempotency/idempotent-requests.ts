@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import canonicalize from 'canonicalize';
+import { canonicalJson } from '@nexus/events';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
 import { toProblem, type ProblemDocument } from '../problem/problem';
@@ -33,7 +33,7 @@ export class ReplayedProblem extends ProblemException {
  * identifies the request outside its body (a header naming the resource, say).
  */
 export function idempotencyRequestHash(request: AuthenticatedRequest, extra?: string): string {
-  const hash = createHash('sha256').update(`${request.method} ${request.url}\n${canonicalize(request.body ?? {}) ?? ''}`);
+  const hash = createHash('sha256').update(`${request.method} ${request.url}\n${canonicalJson(request.body ?? {}) ?? ''}`);
   if (extra !== undefined) hash.update(`\n${extra}`);
   return hash.digest('hex');
 }

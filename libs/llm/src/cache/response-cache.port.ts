@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { canonicalJson } from '@nexus/events';
 import type { LlmRequest, LlmResponse } from '../llm-provider.port';
 
 /** Stores responses to deterministic requests (temperature 0) under `responseCacheKey`. */
@@ -20,7 +20,7 @@ export function isCacheable(request: LlmRequest): boolean {
  * maxTokens. Key order does not change it; temperature is always 0 here and the seed only names ids.
  */
 export function responseCacheKey(request: LlmRequest): string {
-  const canonical = canonicalize({
+  const canonical = canonicalJson({
     model: request.model,
     messages: request.messages,
     tools: request.tools ?? [],
