@@ -20,6 +20,6 @@ export default {
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
   // Integration and e2e suites start servers and processes: give them room on a 2-core machine.
-  testTimeout: 30_000,
+  testTimeout: 60_000,
   maxWorkers: 2,
 };

@@ -11,7 +11,7 @@ import {
   waitUntilProjected,
 } from './support/read-side.harness';
 
-const COMMANDS_PER_PHASE = envCount('SCALE_COMMANDS', 2000);
+const COMMANDS_PER_PHASE = envCount('SCALE_COMMANDS', 1000);
 const CONCURRENCY = envCount('CONCURRENCY', 20);
 const CATCH_UP_MS = envCount('CATCH_UP_SECONDS', 60) * 1000;
 

@@ -1,28 +1,7 @@
 import type { Command } from 'commander';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { loadConfig, type NexusConfig } from '@nexus/config';
-import { InProcessTokenStream } from '@nexus/bus';
-import { openDatabase } from '@nexus/event-store';
-import { developmentApiKeys } from '@nexus/http';
-import { startTelemetry } from '@nexus/observability';
-import type { SharedInfrastructure } from '@nexus/infrastructure';
-// The composition root: the one place allowed to import apps' bootstraps (see eslint.config.js).
-import { commandSenderOf, createCommandApi } from '../../../command-api/src/command-api.bootstrap';
-import { createLlmGateway } from '../../../llm-gateway/src/llm-gateway.bootstrap';
-import { createProjector } from '../../../projector/src/projector.bootstrap';
-import { createQueryApi } from '../../../query-api/src/query-api.bootstrap';
-import { createToolRunner } from '../../../tool-runner/src/tool-runner.bootstrap';
 
-type AppFactory = (config: NexusConfig, shared: SharedInfrastructure) => Promise<NestFastifyApplication>;
-
-const apps: Record<string, { create: AppFactory; port: (config: NexusConfig) => number }> = {
-  'command-api': { create: createCommandApi, port: (c) => c.COMMAND_API_PORT },
-  'query-api': { create: createQueryApi, port: (c) => c.QUERY_API_PORT },
-  projector: { create: createProjector, port: (c) => c.PROJECTOR_PORT },
-  'llm-gateway': { create: createLlmGateway, port: (c) => c.LLM_GATEWAY_PORT },
-  // After command-api: it runs tool calls through command-api's in-process command sender.
-  'tool-runner': { create: createToolRunner, port: (c) => c.TOOL_RUNNER_PORT },
-};
+/** The apps `nexus start --app` knows, in start order (tool-runner after command-api). */
+const appNames = ['command-api', 'query-api', 'projector', 'llm-gateway', 'tool-runner'];
 
 /**
  * `nexus start`: every app in one process, sharing one database — embedded PostgreSQL (PGlite)
@@ -33,37 +12,10 @@ export function registerStart(program: Command): void {
   program
     .command('start')
     .description('run Nexus: every app in one process (embedded), or one app with --app')
-    .option('--app <name>', `one of: ${Object.keys(apps).join(', ')}`)
+    .option('--app <name>', `one of: ${appNames.join(', ')}`)
     .action(async (options: { app?: string }) => {
-      const config = loadConfig();
-      const selected = options.app === undefined ? Object.keys(apps) : [options.app];
-      for (const name of selected) if (apps[name] === undefined) throw new Error(`unknown app ${name}`);
-      startTelemetry(options.app === undefined ? 'nexus' : `nexus-${options.app}`);
-      const sql = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir, poolSize: config.NEXUS_DB_POOL_SIZE });
-      const started: NestFastifyApplication[] = [];
-      // One database and one token stream for every app of the process.
-      let shared: SharedInfrastructure = { sql, tokenStream: new InProcessTokenStream() };
-      for (const name of selected) {
-        const app = apps[name] as (typeof apps)[string];
-        const nest = await app.create(config, shared);
-        // Services started after command-api send it internal commands in process.
-        if (name === 'command-api') shared = { ...shared, commandSender: commandSenderOf(nest) };
-        await nest.listen(app.port(config), config.NEXUS_HOST);
-        started.push(nest);
-        console.log(`nexus ${name.padEnd(12)} http://${config.NEXUS_HOST}:${app.port(config)}`);
-      }
-      console.log(config.DATABASE_URL === undefined ? `database     embedded PostgreSQL (PGlite) in ${config.dataDir}` : 'database     DATABASE_URL');
-      console.log(config.NATS_URL === undefined ? 'bus          the event store itself' : 'bus          NATS JetStream (NATS_URL)');
-      if (config.NEXUS_API_KEYS_FILE === undefined) {
-        console.log('development keys (NEXUS_API_KEYS_FILE is unset; never deploy with them):');
-        for (const { key, userId, tenantId, roles } of developmentApiKeys) console.log(`  ${key}  ${userId}@${tenantId}  ${roles.join(',')}`);
-      }
-      const stop = async (): Promise<void> => {
-        for (const nest of started.reverse()) await nest.close();
-        await sql.close();
-        process.exit(0);
-      };
-      process.once('SIGINT', () => void stop());
-      process.once('SIGTERM', () => void stop());
+      // Loaded here: the apps are heavy, and every other command of the CLI does without them.
+      const { startPlatform } = await import('./start-platform');
+      await startPlatform(options);
     });
 }

@@ -33,7 +33,7 @@ describe('vector memory on PGlite + pgvector', () => {
     await remember('The quarterly budget review is in March');
     await remember('secret of session two: deployment keys live in vault', 't1', 's2');
     await remember('secret of tenant two: deployment password is hunter2', 't2', 's1');
-  }, 30_000);
+  }, 120_000); // PGlite starts in WebAssembly: seconds on a quiet box, far more under a full test run
 
   afterAll(() => sql.close());
 
@@ -63,7 +63,7 @@ describe('vector memory on a PostgreSQL without pgvector', () => {
   beforeAll(async () => {
     sql = createPgExecutor(await freshTestDatabase('tools_memory'));
     await migrate(sql);
-  }, 30_000);
+  }, 120_000); // PGlite starts in WebAssembly: seconds on a quiet box, far more under a full test run
 
   afterAll(() => sql.close());
 
