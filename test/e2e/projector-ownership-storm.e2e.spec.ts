@@ -12,8 +12,8 @@ import {
   waitUntilProjected,
 } from './support/read-side.harness';
 
-// The full storm (10,000 commands, 20 kills, a 30 s stall) runs with COMMANDS=10000 KILLS=20
-// STALL_SECONDS=30; `npm test` runs a shorter one that exercises the same paths.
+// The full storm (10,000 commands, 20 kills, a 30 s stall) runs with NEXUS_E2E_COMMANDS=10000
+// NEXUS_E2E_KILLS=20 NEXUS_E2E_STALL_SECONDS=30; `npm test` runs a shorter one on the same paths.
 const COMMANDS = envCount('COMMANDS', 1500);
 const CONCURRENCY = envCount('CONCURRENCY', 20);
 const KILLS = envCount('KILLS', 5);
