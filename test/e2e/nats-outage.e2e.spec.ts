@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createPgExecutor, type SqlExecutor } from '@nexus/event-store';
 import { freshTestDatabase, startAppProcess, startNats, type AppProcess, type InfraServer } from '@nexus/testing';
 import { describeStatuses, envCount, runCommandLoad } from './support/command-load.harness';
-import { auditLogRows, compareWithFreshFold, projectorProgress, readWholeLog, waitUntilProjected } from './support/read-side.harness';
+import { expectReadModelsExact, projectorProgress } from './support/read-side.harness';
 
 const OUTAGE_MS = envCount('OUTAGE_SECONDS', 30) * 1000;
 const BEFORE_MS = envCount('BEFORE_OUTAGE_SECONDS', 4) * 1000;
@@ -66,12 +66,7 @@ describe('resilience: a NATS outage under load', () => {
     // Commands kept committing while the bus was down.
     expect(duringOutage.events).toBeGreaterThan(beforeOutage.events);
 
-    const progress = await waitUntilProjected(sql, CATCH_UP_MS);
-    const events = await readWholeLog(sql);
-    expect(events).toHaveLength(progress.events);
-    const comparisons = await compareWithFreshFold(sql, events);
-    for (const c of comparisons) expect({ projection: c.projection, digest: c.live }).toEqual({ projection: c.projection, digest: c.fold });
-    expect(await auditLogRows(sql)).toBe(events.length);
+    const { events } = await expectReadModelsExact(sql, CATCH_UP_MS);
 
     console.log(
       `nats outage ${OUTAGE_MS / 1000} s: ${result.commands} commands ${describeStatuses(result.statuses)} ` +

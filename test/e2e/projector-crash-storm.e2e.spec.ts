@@ -2,14 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createPgExecutor, type SqlExecutor } from '@nexus/event-store';
 import { freshTestDatabase, startAppProcess, startNats, type AppProcess, type InfraServer } from '@nexus/testing';
 import { describeStatuses, envCount, runCommandLoad } from './support/command-load.harness';
-import {
-  auditLogRows,
-  compareWithFreshFold,
-  outOfOrderApplies,
-  readWholeLog,
-  streamsBehindHead,
-  waitUntilProjected,
-} from './support/read-side.harness';
+import { expectReadModelsExact, outOfOrderApplies, streamsBehindHead } from './support/read-side.harness';
 
 const COMMANDS = envCount('COMMANDS', 2000);
 const CONCURRENCY = envCount('CONCURRENCY', 20);
@@ -61,12 +54,7 @@ describe('resilience: a projector crash storm loses and duplicates nothing', () 
     expect(result.failures).toEqual([]);
     expect(result.commands).toBe(COMMANDS);
 
-    const progress = await waitUntilProjected(sql, CATCH_UP_MS);
-    const events = await readWholeLog(sql);
-    expect(events).toHaveLength(progress.events);
-    const comparisons = await compareWithFreshFold(sql, events);
-    for (const c of comparisons) expect({ projection: c.projection, digest: c.live }).toEqual({ projection: c.projection, digest: c.fold });
-    expect(await auditLogRows(sql)).toBe(events.length);
+    const { events, comparisons } = await expectReadModelsExact(sql, CATCH_UP_MS);
     expect(await streamsBehindHead(sql, 'audit_log')).toEqual([]);
     expect(await outOfOrderApplies(sql)).toEqual([]);
 

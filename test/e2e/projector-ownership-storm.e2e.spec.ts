@@ -3,14 +3,7 @@ import { partitionOf } from '@nexus/bus';
 import { createPgExecutor, type SqlExecutor } from '@nexus/event-store';
 import { freshTestDatabase, startAppProcess, startNats, type AppProcess, type InfraServer } from '@nexus/testing';
 import { describeStatuses, envCount, runCommandLoad } from './support/command-load.harness';
-import {
-  auditLogRows,
-  compareWithFreshFold,
-  outOfOrderApplies,
-  readWholeLog,
-  streamsBehindHead,
-  waitUntilProjected,
-} from './support/read-side.harness';
+import { expectReadModelsExact, outOfOrderApplies, streamsBehindHead } from './support/read-side.harness';
 
 // The full storm (10,000 commands, 20 kills, a 30 s stall) runs with NEXUS_E2E_COMMANDS=10000
 // NEXUS_E2E_KILLS=20 NEXUS_E2E_STALL_SECONDS=30; `npm test` runs a shorter one on the same paths.
@@ -113,12 +106,7 @@ describe('resilience: partition ownership through kills and a stalled owner', ()
     expect(loadDone).toBe(true);
     expect(result.failures).toEqual([]);
 
-    const progress = await waitUntilProjected(sql, CATCH_UP_MS);
-    const events = await readWholeLog(sql);
-    expect(events).toHaveLength(progress.events);
-    const comparisons = await compareWithFreshFold(sql, events);
-    for (const c of comparisons) expect({ projection: c.projection, digest: c.live }).toEqual({ projection: c.projection, digest: c.fold });
-    expect(await auditLogRows(sql)).toBe(events.length);
+    const { events } = await expectReadModelsExact(sql, CATCH_UP_MS);
     expect(await streamsBehindHead(sql, 'audit_log')).toEqual([]);
     expect(await outOfOrderApplies(sql)).toEqual([]);
     const [inbox] = await sql.query<{ n: string }>(`SELECT count(*) AS n FROM processed_events WHERE consumer = 'projector'`);

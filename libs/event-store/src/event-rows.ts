@@ -62,11 +62,17 @@ export function normalizeEvent(event: NewEvent): NormalizedEvent {
   // What PostgreSQL cannot store (NUL, lone surrogates — from a model, a tool, a fetched page)
   // is replaced with U+FFFD before it is hashed and appended, and the metadata says how much:
   // an append must never fail on what a run produced, or the run would hang on it.
-  const data = storableJson(event.data);
-  const metadata = storableJson(event.metadata);
-  const replaced = data.replaced + metadata.replaced;
-  const dataJson = JSON.stringify(data.value);
-  const metadataJson = JSON.stringify(replaced === 0 ? metadata.value : { ...metadata.value, replacedCharacters: replaced });
+  // JSON.stringify spells both as `\u` escapes, so the JSON it prints anyway tells whether a
+  // walk is needed at all: almost never, and then only for that event.
+  let dataJson = JSON.stringify(event.data);
+  let metadataJson = JSON.stringify(event.metadata);
+  if (mayBeUnstorable(dataJson) || mayBeUnstorable(metadataJson)) {
+    const data = storableJson(event.data);
+    const metadata = storableJson(event.metadata);
+    const replaced = data.replaced + metadata.replaced;
+    dataJson = JSON.stringify(data.value);
+    metadataJson = JSON.stringify(replaced === 0 ? metadata.value : { ...metadata.value, replacedCharacters: replaced });
+  }
   return {
     event: {
       id: event.id.toLowerCase(),
@@ -80,3 +86,6 @@ export function normalizeEvent(event: NewEvent): NormalizedEvent {
     metadataJson,
   };
 }
+
+/** A NUL or a surrogate escape in printed JSON (an escaped backslash before `u` can match too: then the walk finds nothing). */
+const mayBeUnstorable = (json: string): boolean => json.includes('\\u0000') || /\\ud[89a-f]/i.test(json);

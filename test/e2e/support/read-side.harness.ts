@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { PostgresEventStore, START_CHECKPOINT, type GlobalCheckpoint, type SqlExecutor } from '@nexus/event-store';
 import type { RecordedEvent } from '@nexus/events';
 import { allProjections, documentsDigest, readModelDigest } from '@nexus/projections';
@@ -117,4 +118,22 @@ export async function outOfOrderApplies(sql: SqlExecutor): Promise<{ stream_id: 
 export async function auditLogRows(sql: SqlExecutor): Promise<number> {
   const [row] = await sql.query<{ n: string }>('SELECT count(*) AS n FROM rm_audit_log');
   return Number(row?.n);
+}
+
+/**
+ * What every fault test asserts at the end: once the projector has caught up with the whole log,
+ * every read model equals a fresh fold of it and the audit log has a row per event. Returns the
+ * log and the comparisons, for the test's own further checks and its printout.
+ */
+export async function expectReadModelsExact(
+  sql: SqlExecutor,
+  catchUpMs: number,
+): Promise<{ events: RecordedEvent[]; comparisons: DigestComparison[] }> {
+  const progress = await waitUntilProjected(sql, catchUpMs);
+  const events = await readWholeLog(sql);
+  expect(events).toHaveLength(progress.events);
+  const comparisons = await compareWithFreshFold(sql, events);
+  for (const c of comparisons) expect({ projection: c.projection, digest: c.live }).toEqual({ projection: c.projection, digest: c.fold });
+  expect(await auditLogRows(sql)).toBe(events.length);
+  return { events, comparisons };
 }
