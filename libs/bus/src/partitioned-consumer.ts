@@ -230,14 +230,17 @@ class ConsumerGroup implements PartitionedConsumer {
       );
     }
 
-    // Renew what we hold. Rows locked by our own batch in its last statement are skipped (never
-    // wait on a lock here: a heartbeat that waits is a member that looks dead); they are renewed
-    // next round. A partition no longer ours was taken over while we stalled.
+    // Renew what we still read — not what we are handing back: if a reader is slow to stop, its
+    // partition's lease runs out and the new owner claims it anyway (the old reader is fenced).
+    // Rows locked by our own batch in its last statement are skipped (never wait on a lock here:
+    // a heartbeat that waits is a member that looks dead); they are renewed next round. A
+    // partition no longer ours was taken over while we stalled.
     await this.options.sql.query(
       `UPDATE consumer_partitions SET lease_until = now() + $3::interval
         WHERE (consumer, partition) IN (
-          SELECT consumer, partition FROM consumer_partitions WHERE consumer = $1 AND owner = $2 FOR UPDATE SKIP LOCKED)`,
-      [name, this.memberId, lease],
+          SELECT consumer, partition FROM consumer_partitions
+           WHERE consumer = $1 AND owner = $2 AND partition = ANY($4::int[]) FOR UPDATE SKIP LOCKED)`,
+      [name, this.memberId, lease, [...this.readers.keys()]],
     );
     this.lastRenewal = Date.now();
     const ours = await this.options.sql.query<{ partition: number }>(`SELECT partition FROM consumer_partitions WHERE consumer = $1 AND owner = $2`, [name, this.memberId]);
