@@ -90,7 +90,7 @@ export function createLogConsumer(options: LogConsumerOptions): BusConsumer {
     const after = await loadCheckpoint(options.sql, options.name);
     const store = options.storeFor(options.sql);
     const { events } = await store.readAll({ after, limit: options.batchSize ?? 200 });
-    heldBack = events.length === 0 && (await store.hasHeldBackEvents(after).catch(() => false));
+    heldBack = events.length === 0 && (await store.hasUnreadEvents(after).catch(() => false));
     for (const event of events) {
       if (stopped) break;
       try {

@@ -227,9 +227,11 @@ export class OutboxRelay {
         continue;
       }
       const pollMs = this.options.pollIntervalMs ?? 100;
-      // Committed events behind an older transaction still in flight: their append notice has
-      // come and gone, and the horizon moving sends none, so look again soon (backing off).
-      const heldBack = await this.store.hasHeldBackEvents(checkpoint).catch(() => false);
+      // Committed events behind an older transaction still in flight (or one that ended since the
+      // read): their append notice has come and gone, and the horizon moving sends none, so look
+      // again soon (backing off). Asking only for events still held back would lose the race with
+      // that transaction ending in between, and the relay would sleep the whole poll interval.
+      const heldBack = await this.store.hasUnreadEvents(checkpoint).catch(() => false);
       // Capped low, whatever the poll interval: the older transaction may end at any moment, and
       // its end sends no notice when it appended nothing.
       heldBackWaitMs = heldBack ? Math.min(pollMs, HELD_BACK_MAX_WAIT_MS, Math.max(2, heldBackWaitMs * 2)) : 0;

@@ -79,11 +79,12 @@ export interface EventStorePort {
   /** Committed events strictly after `after`, never past a transaction still in flight. */
   readAll(options?: { after?: GlobalCheckpoint; limit?: number }): Promise<ReadAllResult>;
   /**
-   * Whether committed events follow `after` that `readAll` does not return yet: an older
-   * transaction still in flight holds the read horizon back. A reader seeing none should retry
-   * soon rather than wait for the next append notice (the horizon moving sends none).
+   * Whether committed events follow `after`: asked by a reader whose `readAll` just came back
+   * empty, it means an older transaction still in flight held the read horizon back (or ended
+   * since that read). Either way the reader should look again soon rather than wait for the next
+   * append notice: the horizon moving sends none.
    */
-  hasHeldBackEvents(after: GlobalCheckpoint): Promise<boolean>;
+  hasUnreadEvents(after: GlobalCheckpoint): Promise<boolean>;
   /** Whether a reader at `checkpoint` has passed the event at global `position`. */
   hasReached(checkpoint: GlobalCheckpoint, position: number): Promise<boolean>;
   /** The highest global position written (0 when empty). */

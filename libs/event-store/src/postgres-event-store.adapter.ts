@@ -85,12 +85,13 @@ export class PostgresEventStore implements EventStorePort {
     };
   }
 
-  async hasHeldBackEvents(after: GlobalCheckpoint): Promise<boolean> {
+  async hasUnreadEvents(after: GlobalCheckpoint): Promise<boolean> {
+    // No horizon here, on purpose: the older transaction may end between the reader's read and
+    // this question, and then its events are readable rather than held back; either way the
+    // reader must look again soon instead of waiting for a notice that will not come.
     const [row] = await this.sql.query<{ held: boolean }>(
       `SELECT EXISTS (
-         SELECT 1 FROM events
-          WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-            AND transaction_id >= pg_snapshot_xmin(pg_current_snapshot())
+         SELECT 1 FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
        ) AS held`,
       [after.transactionId, after.position],
     );
