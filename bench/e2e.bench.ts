@@ -28,6 +28,8 @@
  *   command once the previous one is visible. Baseline: pgbench single-row INSERT transactions at
  *   the same concurrency on the same server, and the ratio of visible commands/s to its TPS.
  *
+ * BENCH_CPU_PROF=<dir> has command-api write a V8 CPU profile into that directory as it stops.
+ *
  * The machine's load average (1, 5, 15 min) is printed at the start and, as `load1`, after each
  * row: on a shared machine, figures taken under other load are not the system's.
  */
@@ -146,7 +148,10 @@ const closedRows: string[][] = [];
 let projector: AppProcess | undefined;
 try {
   // One at a time: the migrations run at each app's start, and 2 cores start them no faster together.
-  commandApi = await startAppProcess('command-api', env);
+  // BENCH_CPU_PROF=<dir>: command-api writes a V8 CPU profile there when it stops (open it in
+  // Chrome's DevTools or speedscope) — where its time goes at the rates below.
+  const profile = process.env['BENCH_CPU_PROF'];
+  commandApi = await startAppProcess('command-api', env, profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profile}`] } : {});
   projector = await startAppProcess('projector', env);
   queryApi = await startAppProcess('query-api', env);
   console.log(`server: ${process.env['DATABASE_URL'] ? 'DATABASE_URL' : 'throwaway, fsync on'}; ${seconds} s per run; client: node:http, ${connections} keep-alive connections per app`);

@@ -33,7 +33,11 @@ export interface AppProcess {
  * One Nexus app as its own OS process (`node` running the app's `main.ts`), on a free port,
  * ready when its `/healthz` answers. For tests that need real separate instances.
  */
-export async function startAppProcess(app: NexusApp, env: Record<string, string>): Promise<AppProcess> {
+export async function startAppProcess(
+  app: NexusApp,
+  env: Record<string, string>,
+  options: { readonly nodeArgs?: readonly string[] } = {},
+): Promise<AppProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const variables = { NEXUS_LOG_LEVEL: 'warn', ...env, [portVariable[app]]: String(port), NEXUS_HOST: '127.0.0.1' };
@@ -43,6 +47,7 @@ export async function startAppProcess(app: NexusApp, env: Record<string, string>
     args: [
       ...Object.entries(variables).map(([k, v]) => `${k}=${v}`),
       'node',
+      ...(options.nodeArgs ?? []),
       '--import',
       '@swc-node/register/esm-register',
       join(repoRoot, 'apps', app, 'src', 'main.ts'),
