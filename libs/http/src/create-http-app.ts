@@ -3,12 +3,21 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { NexusConfig } from '@nexus/config';
 import { createLogger, NexusLogger, startServerSpan, traceparentOfSpan, type Span } from '@nexus/observability';
+import { answerClientError, answerRouterError, MAX_PARAM_LENGTH } from './problem/edge-problems';
 import { collectProcessMetrics, httpRequestDuration } from './metrics/metrics';
 
 /** A Nest app on Fastify with Nexus's body limit, logging and request metrics, not yet listening. */
 export async function createHttpApp(app: string, module: unknown, config: NexusConfig): Promise<NestFastifyApplication> {
-  // forceCloseConnections: a long-lived SSE stream must not hold a shutdown hostage.
-  const adapter = new FastifyAdapter({ bodyLimit: config.NEXUS_MAX_BODY_BYTES, trustProxy: true, forceCloseConnections: true });
+  // forceCloseConnections: a long-lived SSE stream must not hold a shutdown hostage. What Node's
+  // parser and Fastify's router refuse before Nest sees a request is answered as problem documents.
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.NEXUS_MAX_BODY_BYTES,
+    trustProxy: true,
+    forceCloseConnections: true,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: answerRouterError,
+    clientErrorHandler: answerClientError,
+  });
   const nest = await NestFactory.create<NestFastifyApplication>(module as never, adapter, {
     logger: config.NEXUS_LOG_LEVEL === 'silent' ? false : new NexusLogger(createLogger(config.NEXUS_LOG_LEVEL)),
     abortOnError: false,

@@ -9,7 +9,8 @@ export class ZodValidationPipe<Schema extends z.ZodType> implements PipeTransfor
   constructor(private readonly schema: Schema) {}
 
   transform(value: unknown): z.infer<Schema> {
-    // A POST without a body arrives as undefined; `{}` bodies are the documented empty command.
-    return this.schema.parse(value ?? {});
+    // A POST without a body arrives as undefined and means the documented empty command `{}`. A
+    // JSON `null` is a body, and not an object: the schema refuses it like `42` or `[]`.
+    return this.schema.parse(value === undefined ? {} : value);
   }
 }

@@ -36,6 +36,13 @@ export class StreamRunEventsHttpController {
     @Param('runId', new ZodValidationPipe(idParamSchema)) runId: string,
     @Res() reply: FastifyReply,
   ): Promise<void> {
+    const lastEventId = request.headers['last-event-id'];
+    const cursor = decodeCursor(typeof lastEventId === 'string' ? lastEventId : undefined);
+    if (cursor === undefined) {
+      throw new ProblemException(400, 'validation_failed', 'Validation failed', 'Last-Event-ID is not an event id of this stream.', {
+        errors: [{ field: 'Last-Event-ID', message: 'is not an event id of this stream' }],
+      });
+    }
     const runStream = `run-${runId}`;
     const [started] = await this.store.readStream(runStream);
     const run = started?.type === 'RunStarted' ? (started.data as RunStarted['data']) : undefined;
@@ -43,8 +50,6 @@ export class StreamRunEventsHttpController {
     if (run === undefined || !isAllowed(caller, 'read', { tenantId: run.tenantId, ownerId: run.userId })) {
       throw new ProblemException(404, 'not_found', 'Not found', `Run ${runId} was not found.`);
     }
-    const lastEventId = request.headers['last-event-id'];
-    const cursor = decodeCursor(typeof lastEventId === 'string' ? lastEventId : undefined);
 
     reply.hijack();
     reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
