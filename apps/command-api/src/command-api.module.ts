@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { NexusConfig } from '@nexus/config';
-import { infrastructureProviders, type SharedInfrastructure } from '@nexus/infrastructure';
+import { authenticationProviders, infrastructureProviders, type SharedInfrastructure } from '@nexus/infrastructure';
 import {
   ApiKeyGuard,
   InputSafetyGuard,
@@ -75,6 +75,7 @@ export class CommandApiModule {
       controllers: [HealthHttpController, MetricsHttpController, ...commandControllers],
       providers: [
         ...infrastructureProviders('command-api', config, shared),
+        ...authenticationProviders(config, shared),
         CommandHandlingService,
         ...idempotencyProviders,
         RelayEventsWorker,

@@ -33,7 +33,8 @@ export interface CommandApiUnderTest {
 /** A real command API on a fresh database of the shared throwaway Postgres, listening on a free port. */
 export async function startCommandApi(env: Record<string, string> = {}, databaseUrl?: string): Promise<CommandApiUnderTest> {
   const dbUrl = databaseUrl ?? (await freshTestDatabase('cmdapi'));
-  const config = loadConfig({ NEXUS_LOG_LEVEL: 'silent', NEXUS_RATE_LIMIT_POINTS: '100000', ...env, DATABASE_URL: dbUrl });
+  // One app alone serves the development keys the tests use only when told to.
+  const config = loadConfig({ NEXUS_LOG_LEVEL: 'silent', NEXUS_RATE_LIMIT_POINTS: '100000', NEXUS_ALLOW_DEV_KEYS: 'true', ...env, DATABASE_URL: dbUrl });
   const app = await createCommandApi(config);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };

@@ -12,7 +12,7 @@ describe('command API on the embedded database', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   const start = async () => {
-    const app = await createCommandApi(loadConfig({ NEXUS_DATA_DIR: dataDir, NEXUS_LOG_LEVEL: 'silent' }));
+    const app = await createCommandApi(loadConfig({ NEXUS_DATA_DIR: dataDir, NEXUS_LOG_LEVEL: 'silent', NEXUS_ALLOW_DEV_KEYS: 'true' }));
     await app.listen(0, '127.0.0.1');
     const { port } = app.getHttpServer().address() as { port: number };
     const post = (path: string, body: unknown) =>

@@ -12,7 +12,7 @@ import {
   ProblemDetailsFilter,
   RateLimitGuard,
 } from '@nexus/http';
-import { infrastructureProviders, type SharedInfrastructure } from '@nexus/infrastructure';
+import { authenticationProviders, infrastructureProviders, type SharedInfrastructure } from '@nexus/infrastructure';
 import { CallLlmWorker } from './call-llm/call-llm.worker';
 import { ChatCompletionsHandler } from './chat-completions/chat-completions.handler';
 import { ChatCompletionsHttpController } from './chat-completions/chat-completions.http.controller';
@@ -43,6 +43,7 @@ export class LlmGatewayModule {
       controllers: [HealthHttpController, MetricsHttpController, ChatCompletionsHttpController],
       providers: [
         ...infrastructureProviders('llm-gateway', config, shared),
+        ...authenticationProviders(config, shared),
         commandSenderProvider(config, shared),
         llmClientProvider,
         ...idempotencyProviders,

@@ -3,7 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { NexusConfig } from '@nexus/config';
 import { ApiKeyGuard, InputSafetyGuard, HealthHttpController, MetricsHttpController, ProblemDetailsFilter, RateLimitGuard } from '@nexus/http';
-import { infrastructureProviders, type SharedInfrastructure } from '@nexus/infrastructure';
+import { authenticationProviders, infrastructureProviders, type SharedInfrastructure } from '@nexus/infrastructure';
 import { RebuildProjectionHttpController } from './admin/rebuild-projection/rebuild-projection.http.controller';
 import { VerifyAuditChainHttpController } from './admin/verify-audit-chain/verify-audit-chain.http.controller';
 import { ListAuditEntriesHttpController } from './audit/list-audit-entries/list-audit-entries.http.controller';
@@ -50,6 +50,7 @@ export class QueryApiModule {
       controllers: [HealthHttpController, MetricsHttpController, ...queryControllers],
       providers: [
         ...infrastructureProviders('query-api', config, shared),
+        ...authenticationProviders(config, shared),
         ...queryHandlers,
         ReadModelRepository,
         ProjectionWatcher,

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -7,6 +8,27 @@ const optionalUrl = z
   .trim()
   .transform((value) => (value === '' ? undefined : value))
   .optional();
+
+const flag = z
+  .enum(['true', 'false', ''])
+  .default('false')
+  .transform((value) => value === 'true');
+
+// The names proxy-addr (Fastify's trustProxy) knows for whole families of ranges.
+const namedRanges = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const isAddressOrRange = (entry: string): boolean => {
+  if (namedRanges.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+};
+const addressList = z
+  .string()
+  .default('')
+  .transform((value) => value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== ''))
+  .refine((entries) => entries.every(isAddressOrRange), 'expected comma-separated IP addresses or CIDR ranges');
 
 /**
  * Every setting Nexus reads from the environment, parsed once at start-up. Names and defaults are
@@ -28,6 +50,11 @@ const configSchema = z.object({
   REDIS_URL: optionalUrl,
   NEXUS_DATA_DIR: z.string().default('./.nexus'),
   NEXUS_API_KEYS_FILE: optionalUrl,
+  /**
+   * Serve the published development keys even where Nexus would refuse them: anywhere but
+   * `nexus start` of the whole platform on a loopback address (see `loadApiKeys`).
+   */
+  NEXUS_ALLOW_DEV_KEYS: flag,
   /** Signed bearer tokens besides API keys: one key source (HS256 secret, PEM public key, or JWKS). */
   NEXUS_JWT_SECRET: z.string().min(1).optional(),
   NEXUS_JWT_PUBLIC_KEY: z.string().min(1).optional(),
@@ -42,6 +69,11 @@ const configSchema = z.object({
   PROJECTOR_PORT: port(3003),
   TOOL_RUNNER_PORT: port(3004),
   NEXUS_HOST: z.string().default('127.0.0.1'),
+  /**
+   * The peers whose `X-Forwarded-For` is believed (the reverse proxies in front of Nexus). Anyone
+   * can send the header, so by default none is: the audit log records the connection's own peer.
+   */
+  NEXUS_TRUSTED_PROXIES: addressList,
   NEXUS_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   /** Requests each token may make per window; generous by default, tuned per deployment. */
   NEXUS_RATE_LIMIT_POINTS: z.coerce.number().int().positive().default(600),

@@ -6,13 +6,21 @@ import { createLogger, NexusLogger, startServerSpan, traceparentOfSpan, type Spa
 import { answerClientError, answerRouterError, MAX_PARAM_LENGTH } from './problem/edge-problems';
 import { collectProcessMetrics, httpRequestDuration } from './metrics/metrics';
 
-/** A Nest app on Fastify with Nexus's body limit, logging and request metrics, not yet listening. */
+/**
+ * Fastify's `trustProxy`: request.ip (the audit log's client address) comes from X-Forwarded-For
+ * only when the connection's peer is a listed proxy. Anyone can send the header, so with no list
+ * it is never believed.
+ */
+const trustedProxies = (config: NexusConfig): false | string[] =>
+  config.NEXUS_TRUSTED_PROXIES.length === 0 ? false : [...config.NEXUS_TRUSTED_PROXIES];
+
+/** A Nest app on Fastify with Nexus's body limit, trusted proxies, logging and request metrics, not yet listening. */
 export async function createHttpApp(app: string, module: unknown, config: NexusConfig): Promise<NestFastifyApplication> {
   // forceCloseConnections: a long-lived SSE stream must not hold a shutdown hostage. What Node's
   // parser and Fastify's router refuse before Nest sees a request is answered as problem documents.
   const adapter = new FastifyAdapter({
     bodyLimit: config.NEXUS_MAX_BODY_BYTES,
-    trustProxy: true,
+    trustProxy: trustedProxies(config),
     forceCloseConnections: true,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: answerRouterError,

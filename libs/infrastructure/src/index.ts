@@ -1,1 +1,2 @@
 export * from './infrastructure.providers';
+export * from './authentication.providers';

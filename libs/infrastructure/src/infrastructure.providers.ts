@@ -4,16 +4,7 @@ import { InProcessTokenStream, NatsTokenStream, TOKEN_STREAM, type CommandSender
 import { connect } from '@nats-io/transport-node';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { EVENT_STORE, openDatabase, PostgresEventStore, SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
-import {
-  API_KEY_REGISTRY,
-  JWT_VERIFIER,
-  JwtVerifier,
-  ApiKeyRegistry,
-  createRateLimiter,
-  RATE_LIMITER,
-  READINESS_CHECKS,
-  type ReadinessCheck,
-} from '@nexus/http';
+import { createRateLimiter, RATE_LIMITER, READINESS_CHECKS, type ReadinessCheck } from '@nexus/http';
 
 export const REDIS = Symbol('Redis');
 const SHARED = Symbol('SharedInfrastructure');
@@ -28,6 +19,8 @@ export interface SharedInfrastructure {
   readonly commandSender?: CommandSenderPort;
   /** Live LLM tokens from the gateway to the query API's SSE streams, in process. */
   readonly tokenStream?: TokenStreamPort;
+  /** Every app of the platform runs in this process (`nexus start`): see `authenticationProviders`. */
+  readonly embedded?: boolean;
 }
 
 /** Closes the connections these providers opened, so tests and restarts leave nothing behind. */
@@ -50,7 +43,7 @@ export class ConnectionCloser implements OnApplicationShutdown {
 
 /**
  * What every Nexus HTTP app stands on: configuration, the database (migrated), the event store,
- * Redis when configured, the rate limiter, API keys and readiness checks.
+ * Redis when configured, the rate limiter and readiness checks.
  */
 export const infrastructureProviders = (app: string, config: NexusConfig, shared: SharedInfrastructure = {}): Provider[] => [
   { provide: NEXUS_CONFIG, useValue: config },
@@ -74,20 +67,6 @@ export const infrastructureProviders = (app: string, config: NexusConfig, shared
         redis,
       ),
     inject: [REDIS],
-  },
-  { provide: API_KEY_REGISTRY, useFactory: () => ApiKeyRegistry.fromFile(config.NEXUS_API_KEYS_FILE) },
-  {
-    provide: JWT_VERIFIER,
-    useFactory: () =>
-      JwtVerifier.create({
-        ...(config.NEXUS_JWT_SECRET === undefined ? {} : { secret: config.NEXUS_JWT_SECRET }),
-        ...(config.NEXUS_JWT_PUBLIC_KEY === undefined ? {} : { publicKeyPem: config.NEXUS_JWT_PUBLIC_KEY }),
-        ...(config.NEXUS_JWT_JWKS_URL === undefined ? {} : { jwksUrl: config.NEXUS_JWT_JWKS_URL }),
-        ...(config.NEXUS_JWT_ISSUER === undefined ? {} : { issuer: config.NEXUS_JWT_ISSUER }),
-        ...(config.NEXUS_JWT_AUDIENCE === undefined ? {} : { audience: config.NEXUS_JWT_AUDIENCE }),
-        tenantClaim: config.NEXUS_JWT_TENANT_CLAIM,
-        rolesClaim: config.NEXUS_JWT_ROLES_CLAIM,
-      }),
   },
   {
     provide: READINESS_CHECKS,

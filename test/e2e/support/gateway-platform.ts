@@ -31,7 +31,12 @@ export async function startGatewayPlatform(
   const savedEnv = { ...process.env };
   process.env['NEXUS_LLM_PROVIDERS'] = JSON.stringify(providers);
   process.env['NEXUS_LLM_MAX_RETRIES'] = '0';
-  const config = loadConfig({ DATABASE_URL: await freshTestDatabase(name), NEXUS_LOG_LEVEL: 'silent', NEXUS_LLM_MAX_TOKENS: '256' });
+  const config = loadConfig({
+    DATABASE_URL: await freshTestDatabase(name),
+    NEXUS_LOG_LEVEL: 'silent',
+    NEXUS_LLM_MAX_TOKENS: '256',
+    NEXUS_ALLOW_DEV_KEYS: 'true',
+  });
   const sql = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir, poolSize: 4 });
   const commandApp = await createCommandApi(config, { sql });
   await commandApp.listen(0, '127.0.0.1');

@@ -51,7 +51,8 @@ export async function startInProcessPlatform(
   const databaseUrl = await freshTestDatabase(name);
   const sql = createPgExecutor(databaseUrl, { max: 10 });
   await migrate(sql);
-  const config = loadConfig({ DATABASE_URL: databaseUrl, NEXUS_LOG_LEVEL: 'silent', ...env });
+  // The tests use the development keys, which apps created one by one serve only when told to.
+  const config = loadConfig({ DATABASE_URL: databaseUrl, NEXUS_LOG_LEVEL: 'silent', NEXUS_ALLOW_DEV_KEYS: 'true', ...env });
   const tokenStream = new InProcessTokenStream();
   const commandApi = await createCommandApi(config, { sql, tokenStream });
   const shared = { sql, tokenStream, commandSender: commandSenderOf(commandApi) };

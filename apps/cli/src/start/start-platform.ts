@@ -34,11 +34,19 @@ export async function startPlatform(options: { app?: string }): Promise<void> {
   startTelemetry(options.app === undefined ? 'nexus' : `nexus-${options.app}`);
   const sql = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir, poolSize: config.NEXUS_DB_POOL_SIZE });
   const started: NestFastifyApplication[] = [];
-  // One database and one token stream for every app of the process.
-  let shared: SharedInfrastructure = { sql, tokenStream: new InProcessTokenStream() };
+  // One database and one token stream for every app of the process. The whole platform in one
+  // process may serve the development keys on loopback (`npm start` with nothing to set up); one
+  // app of a deployment is refused them unless asked for.
+  let shared: SharedInfrastructure = { sql, tokenStream: new InProcessTokenStream(), embedded: options.app === undefined };
   for (const name of selected) {
     const app = apps[name] as (typeof apps)[string];
-    const nest = await app.create(config, shared);
+    const nest = await app.create(config, shared).catch(async (error: unknown) => {
+      // A refused start (the development keys, say) must end the process: the open database
+      // and the apps already listening would keep it alive.
+      for (const running of started.reverse()) await running.close();
+      await sql.close();
+      throw error;
+    });
     // Services started after command-api send it internal commands in process.
     if (name === 'command-api') shared = { ...shared, commandSender: commandSenderOf(nest) };
     await nest.listen(app.port(config), config.NEXUS_HOST);

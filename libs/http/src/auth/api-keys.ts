@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { actorSchema, type Actor } from '@nexus/events';
 
@@ -12,8 +13,8 @@ const apiKeyEntrySchema = z.strictObject({
 export type ApiKeyEntry = z.infer<typeof apiKeyEntrySchema>;
 
 /**
- * Development keys used when `NEXUS_API_KEYS_FILE` is unset. They are documented in the README and
- * must never be used in a deployment: set `NEXUS_API_KEYS_FILE` there.
+ * Development keys used when `NEXUS_API_KEYS_FILE` is unset. They are published in the README, so
+ * they are served only where `loadApiKeys` allows them.
  */
 export const developmentApiKeys: readonly ApiKeyEntry[] = [
   { key: 'dev-user-alice-0000000000000000', userId: 'alice', tenantId: 'acme', roles: ['user'] },
@@ -45,8 +46,7 @@ export class ApiKeyRegistry {
     }
   }
 
-  static fromFile(path: string | undefined): ApiKeyRegistry {
-    if (path === undefined) return new ApiKeyRegistry(developmentApiKeys);
+  static fromFile(path: string): ApiKeyRegistry {
     const entries = z.array(apiKeyEntrySchema).min(1).parse(JSON.parse(readFileSync(path, 'utf8')));
     return new ApiKeyRegistry(entries);
   }
@@ -54,4 +54,48 @@ export class ApiKeyRegistry {
   authenticate(token: string): Authenticated | undefined {
     return this.byFingerprint.get(fingerprint(token));
   }
+}
+
+/** Where an app is about to serve requests, as far as the choice of keys is concerned. */
+export interface ApiKeysSetting {
+  readonly keysFile: string | undefined;
+  /** NEXUS_ALLOW_DEV_KEYS: the development keys were asked for on purpose. */
+  readonly allowDevelopmentKeys: boolean;
+  /** The address the app listens on (NEXUS_HOST). */
+  readonly host: string;
+  /** Every app of the platform in this one process (`nexus start` without `--app`). */
+  readonly embedded: boolean;
+}
+
+/** Thrown instead of serving the development keys where anyone might use them. */
+export class DevelopmentKeysRefusedError extends Error {
+  constructor(setting: ApiKeysSetting) {
+    super(
+      `Nexus refuses to start: NEXUS_API_KEYS_FILE is unset, and the published development keys ` +
+        `(an admin and a service key among them) are served only by \`nexus start\` on a loopback address ` +
+        `(this is ${setting.embedded ? 'the whole platform in one process' : 'one app of a distributed deployment'}, listening on ${setting.host}). ` +
+        `Either set NEXUS_API_KEYS_FILE to your API keys file, or set NEXUS_ALLOW_DEV_KEYS=true to serve the ` +
+        `development keys anyway.`,
+    );
+    this.name = 'DevelopmentKeysRefusedError';
+  }
+}
+
+const isLoopback = (host: string): boolean => {
+  const address = host.replace(/^\[(.*)\]$/, '$1');
+  if (address === 'localhost' || address === '::1') return true;
+  return isIP(address) === 4 && address.startsWith('127.');
+};
+
+/**
+ * The keys an app authenticates with: the deployment's file, or the development keys. Those are
+ * public, and a forgotten keys file must not open a deployment to them (admin and service
+ * included), so they are served without asking only by the whole platform in one process on a
+ * loopback address — what `npm start` runs, with nothing to set up. Anywhere else they take
+ * NEXUS_ALLOW_DEV_KEYS=true (the test harnesses, a local distributed run).
+ */
+export function loadApiKeys(setting: ApiKeysSetting): ApiKeyRegistry {
+  if (setting.keysFile !== undefined) return ApiKeyRegistry.fromFile(setting.keysFile);
+  if (setting.allowDevelopmentKeys || (setting.embedded && isLoopback(setting.host))) return new ApiKeyRegistry(developmentApiKeys);
+  throw new DevelopmentKeysRefusedError(setting);
 }

@@ -31,7 +31,9 @@ export interface AppProcess {
 
 /**
  * One Nexus app as its own OS process (`node` running the app's `main.ts`), on a free port,
- * ready when its `/healthz` answers. For tests that need real separate instances.
+ * ready when its `/healthz` answers. For tests that need real separate instances. One app alone
+ * is refused the development keys unless told (NEXUS_ALLOW_DEV_KEYS); tests use them, so it is
+ * told here unless `env` says otherwise.
  */
 export async function startAppProcess(
   app: NexusApp,
@@ -40,7 +42,7 @@ export async function startAppProcess(
 ): Promise<AppProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const variables = { NEXUS_LOG_LEVEL: 'warn', ...env, [portVariable[app]]: String(port), NEXUS_HOST: '127.0.0.1' };
+  const variables = { NEXUS_LOG_LEVEL: 'warn', NEXUS_ALLOW_DEV_KEYS: 'true', ...env, [portVariable[app]]: String(port), NEXUS_HOST: '127.0.0.1' };
   const process = new ManagedProcess({
     name: app,
     command: 'env',

@@ -21,7 +21,7 @@ export interface EmbeddedProcess {
 
 /** What a fresh machine has not configured: services, providers, keys (unless `env` sets them). */
 const UNSET_ON_A_FRESH_MACHINE = [
-  'DATABASE_URL', 'NATS_URL', 'REDIS_URL', 'QDRANT_URL', 'NEXUS_API_KEYS_FILE',
+  'DATABASE_URL', 'NATS_URL', 'REDIS_URL', 'QDRANT_URL', 'NEXUS_API_KEYS_FILE', 'NEXUS_ALLOW_DEV_KEYS',
   'NEXUS_LLM_PROVIDERS', 'OPENAI_BASE_URL', 'OPENAI_API_KEY', 'ANTHROPIC_API_KEY',
 ];
 
