@@ -21,9 +21,15 @@ interface Service {
   readonly deploy?: { readonly replicas?: number };
   readonly environment?: Record<string, string>;
   readonly healthcheck?: { readonly test?: readonly string[] };
+  readonly secrets?: readonly string[];
+  readonly networks?: Record<string, { readonly ipv4_address?: string }>;
 }
 
-const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
+const compose = parse(read('docker-compose.yml'), { merge: true }) as {
+  services: Record<string, Service>;
+  secrets?: Record<string, { readonly file?: string }>;
+  networks?: { default?: { ipam?: { config?: { subnet?: string; ip_range?: string }[] } } };
+};
 const defaults = loadConfig({});
 const apps: Record<string, number> = {
   'command-api': defaults.COMMAND_API_PORT,
@@ -38,6 +44,9 @@ const service = (name: string): Service => {
   return found;
 };
 
+/** What an operator puts in .env before the stack starts (docker-compose.yml refuses without). */
+const requiredVariables = { NEXUS_API_KEYS_SECRET: 'infra/secrets/api-keys.example.json', GRAFANA_ADMIN_PASSWORD: 'not-the-default' };
+
 function hasDockerCompose(): boolean {
   try {
     execFileSync('docker-compose', ['version'], { stdio: 'ignore' });
@@ -51,7 +60,11 @@ describe('docker-compose.yml', () => {
   it('passes `docker-compose config` when the binary is installed', () => {
     if (!hasDockerCompose()) return;
     // Throws with docker-compose's message when the file is invalid.
-    execFileSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], { cwd: root, stdio: 'pipe' });
+    execFileSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], { cwd: root, stdio: 'pipe', env: { ...process.env, ...requiredVariables } });
+    const { NEXUS_API_KEYS_SECRET: _keys, GRAFANA_ADMIN_PASSWORD: _password, ...without } = process.env;
+    expect(() => execFileSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], { cwd: root, stdio: 'pipe', env: without })).toThrow(
+      /NEXUS_API_KEYS_SECRET|GRAFANA_ADMIN_PASSWORD/,
+    );
   });
 
   it('has the data stores, the observability stack, nginx and every app', () => {
@@ -84,6 +97,45 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('publishes only nginx on every interface; operators\' ports only on loopback', () => {
+    const published = Object.entries(compose.services).flatMap(([name, { ports = [] }]) => ports.map((port) => ({ name, port })));
+    const everywhere = published.filter(({ port }) => !port.startsWith('127.0.0.1:'));
+    expect(everywhere).toEqual([{ name: 'nginx', port: '8080:80' }]);
+    expect(published.map(({ port }) => port)).toEqual(expect.arrayContaining(['127.0.0.1:8081:8081', '127.0.0.1:3300:3000']));
+  });
+
+  it('gives every app the API keys file as a secret that must exist, and never the development keys', () => {
+    expect(read('docker-compose.yml')).not.toContain('NEXUS_ALLOW_DEV_KEYS');
+    expect(compose.secrets?.['api_keys']?.file).toMatch(/^\$\{NEXUS_API_KEYS_SECRET:\?.+\}$/);
+    for (const name of Object.keys(apps)) {
+      expect(service(name).secrets).toContain('api_keys');
+      expect(service(name).environment?.['NEXUS_API_KEYS_FILE']).toBe('/run/secrets/api_keys');
+      expect(service(name).environment?.['NEXUS_ALLOW_DEV_KEYS']).toBeUndefined();
+    }
+    // The example is a shape, not keys: copied unchanged it is refused at start (keys ≥ 16 characters).
+    const example = JSON.parse(read('infra/secrets/api-keys.example.json')) as { key: string }[];
+    expect(example.every(({ key }) => key.length < 16)).toBe(true);
+  });
+
+  it('trusts X-Forwarded-For from nginx alone, at an address Docker hands to no other container', () => {
+    const nginx = service('nginx').networks?.['default']?.ipv4_address;
+    const [ipam] = compose.networks?.default?.ipam?.config ?? [];
+    expect(nginx).toBeDefined();
+    for (const name of Object.keys(apps)) expect(service(name).environment?.['NEXUS_TRUSTED_PROXIES']).toBe(nginx);
+    const toNumber = (address: string) => address.split('.').reduce((n, part) => n * 256 + Number(part), 0);
+    const inside = (address: string, cidr: string) => {
+      const [base = '', bits = '32'] = cidr.split('/');
+      const size = 2 ** (32 - Number(bits));
+      return Math.floor(toNumber(address) / size) === Math.floor(toNumber(base) / size);
+    };
+    expect(inside(nginx ?? '', ipam?.subnet ?? '')).toBe(true);
+    expect(inside(nginx ?? '', ipam?.ip_range ?? '')).toBe(false);
+  });
+
+  it('requires a Grafana admin password from the environment', () => {
+    expect(service('grafana').environment?.['GF_SECURITY_ADMIN_PASSWORD']).toMatch(/^\$\{GRAFANA_ADMIN_PASSWORD:\?.+\}$/);
+  });
+
   it('runs JetStream with fsync on every write', () => {
     const nats = read('infra/nats/nats-server.conf');
     expect(nats).toMatch(/jetstream\s*\{[^}]*sync_interval:\s*always/);
@@ -113,6 +165,20 @@ describe('prometheus, nginx and grafana', () => {
     expect(nginx).toMatch(/location ~ \^\/v1\/\(sessions\|runs\/.*cancel.*approve\|reject.*\{\s*proxy_pass http:\/\/\$write_or_read;/);
   });
 
+  it('keeps the admin endpoints and /metrics off the public listener, which sets X-Forwarded-For to its peer', () => {
+    const nginx = read('infra/nginx/nginx.conf');
+    const servers = serverBlocks(nginx);
+    const publicServer = servers.find((block) => /listen 80;/.test(block)) ?? '';
+    const adminServer = servers.find((block) => /listen 8081;/.test(block)) ?? '';
+    expect(publicServer).toMatch(/location \^~ \/v1\/admin\/ \{ return 404; \}/);
+    expect(publicServer).toMatch(/location = \/metrics \{ return 404; \}/);
+    expect(publicServer).not.toMatch(/location[^{]*\/v1\/admin[^{]*\{[^}]*proxy_pass/);
+    expect(adminServer).toMatch(/location \/v1\/admin\/ \{\s*proxy_pass http:\/\/query_api;/);
+    expect(adminServer).not.toContain('metrics');
+    expect(nginx).toContain('proxy_set_header X-Forwarded-For $remote_addr;');
+    expect(nginx).not.toContain('$proxy_add_x_forwarded_for');
+  });
+
   it('provisions a dashboard whose queries use only metrics the apps register', () => {
     const sources = sourceFiles(['libs', 'apps']).map((file) => readFileSync(file, 'utf8')).join('\n');
     const dashboard = read('infra/grafana/dashboards/nexus.json');
@@ -123,6 +189,22 @@ describe('prometheus, nginx and grafana', () => {
     expect(read('infra/grafana/provisioning/datasources/prometheus.yml')).toContain('http://prometheus:9090');
   });
 });
+
+/** The text of each `server { … }` block, braces matched. */
+function serverBlocks(conf: string): string[] {
+  const blocks: string[] = [];
+  for (const match of conf.matchAll(/\bserver\s*\{/g)) {
+    let depth = 0;
+    for (let i = match.index; i < conf.length; i++) {
+      if (conf[i] === '{') depth++;
+      if (conf[i] === '}' && --depth === 0) {
+        blocks.push(conf.slice(match.index, i + 1));
+        break;
+      }
+    }
+  }
+  return blocks;
+}
 
 function sourceFiles(folders: readonly string[]): string[] {
   const files: string[] = [];
