@@ -8,7 +8,8 @@ import { startInProcessPlatform, type InProcessPlatform } from './support/in-pro
 /**
  * Every endpoint that touches something a user owns × every kind of caller: its owner, another
  * user of the tenant, an approver, an admin, Nexus's service, a user and an admin of another
- * tenant. The expectations are written out here, endpoint by endpoint, not derived from the rule
+ * tenant, and the deployment's operator (who sees no tenant's data); then the operations on the
+ * whole deployment (audit verification, read model rebuilds): operator against tenant admins. The expectations are written out here, endpoint by endpoint, not derived from the rule
  * set they check. A command refused inside the tenant is 403 `forbidden`; a read refused inside
  * the tenant, and anything of another tenant, is 404 `not_found`.
  */
@@ -20,6 +21,7 @@ const keys = [
   { key: 'matrix-nexus-0000000000000000000', userId: 'nexus', tenantId: 'acme', roles: ['service'] },
   { key: 'matrix-mallory-00000000000000000', userId: 'mallory', tenantId: 'globex', roles: ['user'] },
   { key: 'matrix-gina-00000000000000000000', userId: 'gina', tenantId: 'globex', roles: ['user', 'approver', 'admin'] },
+  { key: 'matrix-olga-00000000000000000000', userId: 'olga', tenantId: 'nexus-operations', roles: ['operator'] },
 ] as const;
 type Caller = (typeof keys)[number]['userId'];
 const callers = keys.map((k) => k.userId);
@@ -228,4 +230,61 @@ describe('authorization: every endpoint × every kind of caller', () => {
       expect([seen[0]?.includes(shared.sessionId), seen[1]?.includes(shared.runId), seen[2]?.includes(shared.toolCallId)]).toEqual([sees, sees, sees]);
     }
   }, 60_000);
+});
+
+/** POSTs to an admin endpoint: a refusal's status and code, or the `result` line of the NDJSON answer. */
+async function admin(caller: Caller, path: string): Promise<{ status: number; code?: unknown; result?: Record<string, unknown> }> {
+  const key = keys.find((k) => k.userId === caller)?.key ?? '';
+  const response = await fetch(`${platform.queryUrl}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: '{}',
+    signal: AbortSignal.timeout(60_000),
+  });
+  const text = await response.text();
+  if (response.status !== 200) return { status: response.status, code: (JSON.parse(text) as Record<string, unknown>)['code'] };
+  const lines = text.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { status: response.status, result: lines.find((line) => line['type'] === 'result') };
+}
+
+// Last in the file: it tampers with an event of globex's, which every later verification would report.
+describe('operations on the whole deployment: operator, tenant admins, everyone else', () => {
+  const refused = ['alice', 'dave', 'bob', 'nexus', 'mallory'] as const;
+
+  it('verifies every tenant’s chains for the operator and only its own tenant’s for an admin', async () => {
+    const globex = await command('mallory', '/v1/sessions', { budget: { tokens: 10 } });
+    expect(globex.status).toBe(201);
+    const tampered = `budget-${String(globex.body['sessionId'])}`;
+    await platform.sql.exec('ALTER TABLE events DISABLE TRIGGER events_append_only');
+    await platform.sql.query(`UPDATE events SET data = jsonb_set(data, '{limit,tokens}', '999999') WHERE stream_id = $1`, [tampered]);
+    await platform.sql.exec('ALTER TABLE events ENABLE TRIGGER events_append_only');
+    const [globexStreams] = await platform.sql.query<{ n: number }>(
+      `SELECT count(DISTINCT stream_id)::int AS n FROM events WHERE metadata->'actor'->>'tenantId' = 'globex'`,
+    );
+    const failedStreams = (result: Record<string, unknown> | undefined) =>
+      [...new Set((result?.['failures'] as { streamId: string }[]).map((failure) => failure.streamId))];
+
+    const carol = await admin('carol', '/v1/admin/audit/verify');
+    const gina = await admin('gina', '/v1/admin/audit/verify');
+    const olga = await admin('olga', '/v1/admin/audit/verify');
+    expect(carol).toMatchObject({ status: 200, result: { tenantId: 'acme' } });
+    expect(failedStreams(carol.result)).toEqual([]);
+    expect(gina).toMatchObject({ status: 200, result: { tenantId: 'globex', streams: globexStreams?.n } });
+    expect(failedStreams(gina.result)).toEqual([tampered]);
+    expect(olga).toMatchObject({ status: 200, result: { tenantId: null } });
+    expect(failedStreams(olga.result)).toEqual([tampered]);
+    // acme's streams (counted first, and only growing) and globex's are all the operator's.
+    expect(Number(olga.result?.['streams'])).toBeGreaterThanOrEqual(Number(carol.result?.['streams']) + Number(gina.result?.['streams']));
+    for (const caller of refused) {
+      expect({ caller, ...(await admin(caller, '/v1/admin/audit/verify')) }).toEqual({ caller, status: 403, code: 'forbidden' });
+    }
+  }, 120_000);
+
+  it('rebuilds a read model, which every tenant reads, for the operator only', async () => {
+    const olga = await admin('olga', '/v1/admin/projections/sessions/rebuild');
+    expect(olga).toMatchObject({ status: 200, result: { projection: 'sessions' } });
+    for (const caller of ['carol', 'gina', ...refused] as const) {
+      expect({ caller, ...(await admin(caller, '/v1/admin/projections/sessions/rebuild')) }).toEqual({ caller, status: 403, code: 'forbidden' });
+    }
+  }, 120_000);
 });

@@ -55,7 +55,7 @@ describe('query API: raw streams and audit verification', () => {
     // No projector runs in this suite: the read model only has what a rebuild puts there.
     expect((await get(`/v1/sessions/${sessionId}`, 'alice')).status).toBe(404);
     const { stdout } = await run('node', ['apps/cli/bin/nexus.mjs', 'replay', 'sessions'], {
-      env: { ...process.env, NEXUS_QUERY_URL: url, NEXUS_TOKEN: keyOf('carol') },
+      env: { ...process.env, NEXUS_QUERY_URL: url, NEXUS_TOKEN: keyOf('olga') },
     });
     expect(stdout).toMatch(/sessions rebuilt from \d+ events in [\d.]+ s \(\d+ events\/s\) and swapped in/);
     const read = await get(`/v1/sessions/${sessionId}`, 'alice');
@@ -64,7 +64,7 @@ describe('query API: raw streams and audit verification', () => {
   }, 60_000);
 
   it('refuses to replay an unknown projection', async () => {
-    const response = await fetch(`${url}/v1/admin/projections/nope/rebuild`, { method: 'POST', headers: { authorization: `Bearer ${keyOf('carol')}` } });
+    const response = await fetch(`${url}/v1/admin/projections/nope/rebuild`, { method: 'POST', headers: { authorization: `Bearer ${keyOf('olga')}` } });
     expect(response.status).toBe(400);
   });
 

@@ -3,7 +3,7 @@ import { registerApprovalCommands } from './approvals/approval.commands';
 import { registerVerifyAudit } from './audit/verify-audit.command';
 import { registerDemo } from './demo/demo.command';
 import { registerEval } from './eval/eval.command';
-import { clientOptionsFromEnv, NexusHttpError } from './nexus-client';
+import { clientOptionsFromEnv, NexusHttpError, operatorOptionsFromEnv } from './nexus-client';
 import { registerReplay } from './replay/replay.command';
 import { registerRunCommands } from './runs/run.commands';
 import { registerSessionCommands } from './sessions/session.commands';
@@ -13,7 +13,7 @@ const program = new Command('nexus').description('Operate Nexus: audit, replay, 
 const options = () => clientOptionsFromEnv();
 
 registerVerifyAudit(program.command('audit').description('the tamper-evident event log'), options);
-registerReplay(program, options);
+registerReplay(program, () => operatorOptionsFromEnv());
 registerStart(program);
 registerSessionCommands(program, options);
 registerRunCommands(program, options);

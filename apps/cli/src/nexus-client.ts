@@ -12,6 +12,12 @@ export const clientOptionsFromEnv = (env: NodeJS.ProcessEnv = process.env): Clie
   token: env['NEXUS_TOKEN'] ?? 'dev-admin-carol-0000000000000000',
 });
 
+/** The same for the commands only an operator may run (`replay`): the development operator key by default. */
+export const operatorOptionsFromEnv = (env: NodeJS.ProcessEnv = process.env): ClientOptions => ({
+  ...clientOptionsFromEnv(env),
+  token: env['NEXUS_TOKEN'] ?? 'dev-operator-olga-00000000000000',
+});
+
 export class NexusHttpError extends Error {
   constructor(
     readonly status: number,

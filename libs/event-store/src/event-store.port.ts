@@ -59,6 +59,8 @@ export interface ChainVerification {
 export interface VerifyChainOptions {
   readonly onProgress?: (progress: { streams: number; events: number }) => void;
   readonly batchSize?: number;
+  /** Only this tenant's streams; every tenant's when absent. */
+  readonly tenantId?: string;
 }
 
 /** The event store: streams with optimistic concurrency, a gap-safe global log, a hash chain. */
@@ -89,7 +91,7 @@ export interface EventStorePort {
   hasReached(checkpoint: GlobalCheckpoint, position: number): Promise<boolean>;
   /** The highest global position written (0 when empty). */
   headPosition(): Promise<number>;
-  /** Recomputes every stream's hash chain from the table, batch by batch. */
+  /** Recomputes every stream's (or one tenant's streams') hash chain from the table, batch by batch. */
   verifyChain(options?: VerifyChainOptions): Promise<ChainVerification>;
 }
 

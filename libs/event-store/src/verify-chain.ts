@@ -9,6 +9,10 @@ import type { SqlExecutor } from './sql-executor.port';
  * stored hash, `hash` equal to the hash recomputed from the row's content. Links are checked
  * against the *stored* previous hash so one edited row is reported once, at that row; rewriting
  * a row's hash as well breaks the next row's link instead.
+ *
+ * With `tenantId`, only that tenant's events are walked (those its members and Nexus's services
+ * acting for it wrote: every event of a stream has the stream's tenant). Hiding a row from the
+ * walk by editing its tenant breaks the next row's link, so it is still reported.
  */
 export async function verifyChain(sql: SqlExecutor, options: VerifyChainOptions): Promise<ChainVerification> {
   const batchSize = options.batchSize ?? 1000;
@@ -20,9 +24,10 @@ export async function verifyChain(sql: SqlExecutor, options: VerifyChainOptions)
     const rows = await sql.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events
        WHERE (stream_id, stream_version) > ($1, $2)
+         AND ($4::text IS NULL OR metadata->'actor'->>'tenantId' = $4::text)
        ORDER BY stream_id, stream_version
        LIMIT $3`,
-      [previous?.streamId ?? '', previous?.streamVersion ?? 0, batchSize],
+      [previous?.streamId ?? '', previous?.streamVersion ?? 0, batchSize, options.tenantId ?? null],
     );
     for (const event of rows.map(toRecordedEvent)) {
       const sameStream = previous?.streamId === event.streamId;

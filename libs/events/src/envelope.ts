@@ -5,7 +5,11 @@
  */
 import { z } from 'zod';
 
-export const roles = ['user', 'approver', 'admin', 'service'] as const;
+/**
+ * `admin` runs one tenant; `operator` runs the deployment (audit verification across every
+ * tenant, read model rebuilds) and sees no tenant's data; `service` is Nexus's own components.
+ */
+export const roles = ['user', 'approver', 'admin', 'service', 'operator'] as const;
 export type Role = (typeof roles)[number];
 
 export const actorSchema = z.strictObject({

@@ -390,7 +390,7 @@ export function describeHttpContract(targetName: string, start: () => Promise<Ht
       const sessionId = await newSession('alice');
       const runId = await newRun('alice', sessionId, { input: 'before the replay' });
       await waitForRun('alice', runId);
-      const env = { ...process.env, NEXUS_QUERY_URL: target.urls['query-api'], NEXUS_TOKEN: keyOf('carol') };
+      const env = { ...process.env, NEXUS_QUERY_URL: target.urls['query-api'], NEXUS_TOKEN: keyOf('olga') };
       const replay = await exec('node', ['apps/cli/bin/nexus.mjs', 'replay', 'runs'], { env });
       expect(replay.stdout).toMatch(/runs rebuilt from \d+ events/);
       expect((await query('alice', `/v1/runs/${runId}`)).body).toMatchObject({ id: runId, status: 'completed', output: 'local model: before the replay' });

@@ -65,3 +65,30 @@ const describe: Record<Action, string> = {
   'run.cancel': 'cancel the run',
   'toolCall.decide': 'decide approvals',
 };
+
+/**
+ * Operations on the deployment rather than on one resource: the roles that may run each over
+ * every tenant, and those that may run it over their own tenant only. A read model is one set of
+ * tables every tenant reads, so rebuilding it cannot be narrowed to a tenant: operators only.
+ * Nexus's services act for an owner, never on the deployment, so they get neither.
+ */
+export const platformOperations = {
+  'audit.verify': { everyTenant: ['operator'], ownTenant: ['admin'], what: 'verify the audit chains' },
+  'projection.rebuild': { everyTenant: ['operator'], ownTenant: [], what: 'rebuild a read model' },
+} as const satisfies Record<string, { everyTenant: readonly Role[]; ownTenant: readonly Role[]; what: string }>;
+export type PlatformOperation = keyof typeof platformOperations;
+
+/** Which tenants an operation covers for an actor: `tenantId` null means every tenant. */
+export interface PlatformScope {
+  readonly tenantId: string | null;
+}
+
+/** The scope the actor may run the operation in; throws ForbiddenError when it may not at all. */
+export function platformScope(actor: Actor, operation: PlatformOperation): PlatformScope {
+  const { everyTenant, ownTenant, what } = platformOperations[operation];
+  const holds = (allowed: readonly Role[]) => actor.roles.some((role) => allowed.includes(role));
+  if (holds(everyTenant)) return { tenantId: null };
+  if (holds(ownTenant)) return { tenantId: actor.tenantId };
+  const who = [...everyTenant.map((role) => `an ${role}`), ...ownTenant.map((role) => `an ${role} (of their own tenant)`)];
+  throw new ForbiddenError(`Only ${who.join(' or ')} may ${what}`);
+}

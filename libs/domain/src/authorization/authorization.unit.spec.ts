@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Actor, Role } from '@nexus/events';
 import { ForbiddenError, NotFoundError } from '../errors';
-import { authorize, isAllowed, type Action } from './authorization';
+import { authorize, isAllowed, platformScope, type Action } from './authorization';
 
 const actor = (userId: string, roles: Role[], tenantId = 'acme'): Actor => ({ userId, roles, tenantId });
 const alicesThing = { tenantId: 'acme', ownerId: 'alice' };
@@ -42,5 +42,30 @@ describe('authorization', () => {
     const legacy = { tenantId: 'acme', ownerId: null };
     expect(isAllowed(alice, 'session.spend', legacy)).toBe(false);
     expect(isAllowed(service, 'session.spend', legacy)).toBe(true);
+  });
+});
+
+describe('operations on the whole deployment', () => {
+  const operator = actor('olga', ['operator'], 'nexus-operations');
+
+  it('lets the operator verify and rebuild over every tenant', () => {
+    expect(platformScope(operator, 'audit.verify')).toEqual({ tenantId: null });
+    expect(platformScope(operator, 'projection.rebuild')).toEqual({ tenantId: null });
+  });
+
+  it("narrows an admin's verification to its own tenant and refuses it a rebuild", () => {
+    expect(platformScope(carol, 'audit.verify')).toEqual({ tenantId: 'acme' });
+    expect(() => platformScope(carol, 'projection.rebuild')).toThrow(new ForbiddenError('Only an operator may rebuild a read model'));
+  });
+
+  it.each([
+    ['a user', alice],
+    ['an approver', bob],
+    ['a service', service],
+  ])('refuses both to %s', (_, who) => {
+    expect(() => platformScope(who, 'audit.verify')).toThrow(
+      new ForbiddenError('Only an operator or an admin (of their own tenant) may verify the audit chains'),
+    );
+    expect(() => platformScope(who, 'projection.rebuild')).toThrow(ForbiddenError);
   });
 });

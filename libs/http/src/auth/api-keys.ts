@@ -22,6 +22,8 @@ export const developmentApiKeys: readonly ApiKeyEntry[] = [
   { key: 'dev-admin-carol-0000000000000000', userId: 'carol', tenantId: 'acme', roles: ['user', 'admin'] },
   { key: 'dev-user-mallory-000000000000000', userId: 'mallory', tenantId: 'globex', roles: ['user'] },
   { key: 'dev-service-nexus-00000000000000', userId: 'nexus', tenantId: 'acme', roles: ['service'] },
+  // Runs the deployment (every tenant's audit chains, read model rebuilds) and belongs to no customer tenant.
+  { key: 'dev-operator-olga-00000000000000', userId: 'olga', tenantId: 'nexus-operations', roles: ['operator'] },
 ];
 
 export interface Authenticated {

@@ -25,7 +25,11 @@ export interface JwtSettings {
 
 export class JwtRejectedError extends Error {}
 
-/** What an identity provider may grant; `service` is for Nexus's own services, by API key only. */
+/**
+ * What an identity provider may grant. `service` (Nexus's own services) and `operator` (the whole
+ * deployment, every tenant) come from the API keys file only: a tenant's identity provider must not
+ * be able to mint either, or one tenant's IdP admin would reach every tenant.
+ */
 const GRANTABLE_ROLES: readonly Role[] = ['user', 'approver', 'admin'];
 
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];

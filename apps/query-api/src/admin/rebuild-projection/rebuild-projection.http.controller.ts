@@ -1,16 +1,17 @@
 import { Controller, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { platformScope } from '@nexus/domain';
 import { EVENT_STORE, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
 import { streamNdjson, ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
 import { allProjections, rebuildProjection } from '@nexus/projections';
-import { requireAdmin } from '../require-admin';
 
 export const projectionNameSchema = z.enum(allProjections.map((p) => p.name) as [string, ...string[]]);
 
 /**
  * `nexus replay <projection>`: rebuilds one read model from the whole event log into fresh
- * tables while the live one keeps serving, then swaps them; progress is streamed.
+ * tables while the live one keeps serving, then swaps them; progress is streamed. Every tenant
+ * reads the rebuilt tables, so only an operator may.
  */
 @Controller('v1/admin/projections/:name/rebuild')
 export class RebuildProjectionHttpController {
@@ -25,7 +26,7 @@ export class RebuildProjectionHttpController {
     @Param('name', new ZodValidationPipe(projectionNameSchema)) name: string,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    requireAdmin(request);
+    platformScope(request.auth.actor, 'projection.rebuild');
     await streamNdjson(reply, async (emit) => {
       emit({ type: 'start', projection: name, total: await this.store.headPosition() });
       const result = await rebuildProjection(this.store, this.sql, name, {

@@ -1,12 +1,13 @@
 import { Controller, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { platformScope } from '@nexus/domain';
 import { EVENT_STORE, type EventStorePort } from '@nexus/event-store';
 import { streamNdjson, type AuthenticatedRequest } from '@nexus/http';
-import { requireAdmin } from '../require-admin';
 
 /**
- * `nexus audit verify`: recomputes every stream's hash chain from the stored rows and reports
- * each event whose hash no longer matches (an edited or reordered row), streaming progress.
+ * `nexus audit verify`: recomputes the hash chains from the stored rows and reports each event
+ * whose hash no longer matches (an edited or reordered row), streaming progress. An operator
+ * verifies every tenant's streams, an admin their own tenant's (`tenantId` in the lines says which).
  */
 @Controller('v1/admin/audit/verify')
 export class VerifyAuditChainHttpController {
@@ -14,15 +15,19 @@ export class VerifyAuditChainHttpController {
 
   @Post()
   async verify(@Req() request: AuthenticatedRequest, @Res() reply: FastifyReply): Promise<void> {
-    requireAdmin(request);
+    const { tenantId } = platformScope(request.auth.actor, 'audit.verify');
     await streamNdjson(reply, async (emit) => {
       const started = performance.now();
       const total = await this.store.headPosition();
-      emit({ type: 'start', total });
-      const result = await this.store.verifyChain({ onProgress: (progress) => emit({ type: 'progress', total, ...progress }) });
+      emit({ type: 'start', total, tenantId });
+      const result = await this.store.verifyChain({
+        ...(tenantId === null ? {} : { tenantId }),
+        onProgress: (progress) => emit({ type: 'progress', total, ...progress }),
+      });
       const seconds = (performance.now() - started) / 1000;
       emit({
         type: 'result',
+        tenantId,
         streams: result.streams,
         events: result.events,
         failures: result.failures,
