@@ -35,10 +35,11 @@ describe('JWT bearer tokens', () => {
       hs256(payload, (jwt) => jwt.setIssuer('https://idp.example').setAudience('nexus'));
 
     it('maps subject, tenant and roles onto an actor, with a credential id per user', async () => {
-      const token = await good({ tenant: 'acme', roles: ['user', 'approver', 'service', 'superuser'] });
+      const token = await good({ tenant: 'acme', roles: ['user', 'approver', 'service', 'operator', 'superuser'] });
       expect(looksLikeJwt(token)).toBe(true);
       const auth = await verifier.verify(token);
-      // `service` is Nexus's own, never granted by an identity provider; unknown roles are dropped.
+      // `service` is Nexus's own and `operator` reaches every tenant: never granted by an identity
+      // provider; unknown roles are dropped.
       expect(auth.actor).toEqual({ userId: 'dana', tenantId: 'acme', roles: ['user', 'approver'] });
       expect((await verifier.verify(await good())).credentialId).toBe(auth.credentialId);
     });
@@ -60,6 +61,7 @@ describe('JWT bearer tokens', () => {
       expect(await refused(verifier, noExpiry)).toMatch(/not valid/);
       expect(await refused(verifier, await good({ roles: ['user'] }))).toMatch(/tenant/);
       expect(await refused(verifier, await good({ tenant: 'acme', roles: ['service'] }))).toMatch(/no Nexus role/);
+      expect(await refused(verifier, await good({ tenant: 'acme', roles: ['operator'] }))).toMatch(/no Nexus role/);
       const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'dana', ...claims, exp: 9e9 })).toString('base64url')}.x`;
       expect(await refused(verifier, unsigned)).toMatch(/not valid/);
     });
