@@ -3,13 +3,24 @@ import { Announcements, type SqlExecutor } from './sql-executor.port';
 
 type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
+/** Backoff of the listening connection's reconnects while the database is away. */
+const RELISTEN_MIN_MS = 100;
+const RELISTEN_MAX_MS = 2000;
+
 /** A `SqlExecutor` over a `pg.Pool`; transactions hold one pooled client from BEGIN to COMMIT. */
 export class PgSqlExecutor implements SqlExecutor {
   readonly dialect = 'postgres' as const;
 
   private listener: Promise<pg.PoolClient> | undefined;
+  /** Channels this process listens on: LISTENed again on every new listening connection. */
+  private readonly listening = new Set<string>();
   private readonly announcements: Announcements;
   private listenQueue: Promise<void> = Promise.resolve();
+  private relisten: NodeJS.Timeout | undefined;
+  private relistenDelayMs = RELISTEN_MIN_MS;
+  /** Releases the current listening client, once (its 'error' and 'end' both report a loss). */
+  private dropListener: (() => void) | undefined;
+  private closed = false;
 
   constructor(readonly pool: pg.Pool) {
     this.announcements = new Announcements((channel) => pool.query('SELECT pg_notify($1, $2)', [channel, '']));
@@ -45,24 +56,90 @@ export class PgSqlExecutor implements SqlExecutor {
 
   /**
    * One pooled client listens for every subscriber of this executor (LISTEN is per session), so
-   * consumers sharing a pool do not each hold a connection for it.
+   * consumers sharing a pool do not each hold a connection for it. When that connection is lost
+   * (a database restart), a new one is opened with backoff and LISTENs again, and every
+   * subscriber is woken once: a notice may have been sent while nobody listened. A database that
+   * is down when a subscriber arrives is not an error either: the same loop picks it up.
    */
   async listen(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
-    this.listener ??= this.pool.connect().then((client) => {
-      client.on('notification', (message) => this.announcements.deliver(message.channel));
-      // A lost connection ends notices quietly; listeners poll as well.
-      client.on('error', () => undefined);
-      return client;
-    });
-    const client = await this.listener;
-    // One statement at a time on the shared client: subscribers come and go concurrently.
-    const run = (statement: string): Promise<void> =>
-      (this.listenQueue = this.listenQueue.then(() => client.query(statement)).then(() => undefined, () => undefined));
     const subscription = this.announcements.subscribe(channel, onNotify);
-    if (subscription.first) await run(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    if (subscription.first) {
+      this.listening.add(channel);
+      await this.onListener(`LISTEN ${pg.escapeIdentifier(channel)}`, true);
+    }
     return async () => {
-      if (subscription.unsubscribe()) await run(`UNLISTEN ${pg.escapeIdentifier(channel)}`);
+      if (!subscription.unsubscribe()) return;
+      this.listening.delete(channel);
+      await this.onListener(`UNLISTEN ${pg.escapeIdentifier(channel)}`, false);
     };
+  }
+
+  /**
+   * One statement at a time on the listening client (subscribers come and go concurrently). A
+   * failure is left to the reconnect loop, which LISTENs on every channel still wanted.
+   */
+  private onListener(statement: string, connect: boolean): Promise<void> {
+    this.listenQueue = this.listenQueue
+      .then(async () => {
+        if (!connect && this.listener === undefined) return;
+        const client = await this.listeningClient();
+        await client.query(statement);
+      })
+      .catch(() => this.scheduleRelisten());
+    return this.listenQueue;
+  }
+
+  private listeningClient(): Promise<pg.PoolClient> {
+    this.listener ??= this.openListener().catch((error: unknown) => {
+      this.listener = undefined;
+      throw error;
+    });
+    return this.listener;
+  }
+
+  private async openListener(): Promise<pg.PoolClient> {
+    const client = await this.pool.connect();
+    let released = false;
+    const lost = (): void => {
+      if (released) return;
+      released = true;
+      // Only the current listener's loss matters; a replaced one is already gone.
+      if (this.listener === current) this.listener = undefined;
+      client.release(true);
+      this.scheduleRelisten();
+    };
+    const current = Promise.resolve(client);
+    this.dropListener = lost;
+    client.on('notification', (message) => this.announcements.deliver(message.channel));
+    client.on('error', lost);
+    client.on('end', lost);
+    try {
+      for (const channel of this.listening) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    } catch (error) {
+      lost();
+      throw error;
+    }
+    this.listener = current;
+    return client;
+  }
+
+  private scheduleRelisten(): void {
+    if (this.closed || this.relisten !== undefined || this.listening.size === 0) return;
+    this.relisten = setTimeout(() => {
+      this.relisten = undefined;
+      if (this.closed || this.listener !== undefined) return;
+      this.listeningClient().then(
+        () => {
+          this.relistenDelayMs = RELISTEN_MIN_MS;
+          for (const channel of this.listening) this.announcements.deliver(channel);
+        },
+        () => {
+          this.relistenDelayMs = Math.min(this.relistenDelayMs * 2, RELISTEN_MAX_MS);
+          this.scheduleRelisten();
+        },
+      );
+    }, this.relistenDelayMs);
+    this.relisten.unref();
   }
 
   announce(channel: string): void {
@@ -70,8 +147,11 @@ export class PgSqlExecutor implements SqlExecutor {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.relisten);
     const listener = await this.listener?.catch(() => undefined);
-    listener?.release(true);
+    this.listener = undefined;
+    if (listener !== undefined) this.dropListener?.();
     await this.pool.end();
   }
 }
@@ -109,5 +189,9 @@ export function createPgExecutor(url: string, options: { max?: number } = {}): P
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
   // An idle client's error (server restart) must not crash the process; the next query fails.
   pool.on('error', () => undefined);
+  // Nor a checked-out one's: the pool listens only while a client is idle, and a client emitting
+  // 'error' with no listener (a transaction's or a lock holder's, when the server goes away)
+  // would end the process. Its pending query fails with the error; the holder releases it broken.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new PgSqlExecutor(pool);
 }

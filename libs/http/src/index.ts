@@ -2,6 +2,7 @@ export * from './auth/api-keys';
 export * from './auth/api-key.guard';
 export * from './auth/jwt-verifier';
 export * from './problem/problem';
+export * from './problem/dependency-unavailable';
 export * from './problem/problem.exception';
 export * from './problem/problem-details.filter';
 export * from './rate-limit/rate-limit.guard';

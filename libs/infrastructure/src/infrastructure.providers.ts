@@ -1,13 +1,15 @@
 import { Inject, Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { InProcessTokenStream, NatsTokenStream, TOKEN_STREAM, type CommandSenderPort, type TokenStreamPort } from '@nexus/bus';
-import { connect } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { EVENT_STORE, openDatabase, PostgresEventStore, SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
 import { createRateLimiter, RATE_LIMITER, READINESS_CHECKS, type ReadinessCheck } from '@nexus/http';
 
 export const REDIS = Symbol('Redis');
 const SHARED = Symbol('SharedInfrastructure');
+/** The app's own NATS connection (the token stream's), when it has one: `/readyz` asks it. */
+const NATS = Symbol('NatsConnection');
 
 /**
  * What several apps in one process share (embedded mode): one database. PGlite is a single
@@ -56,8 +58,14 @@ export const infrastructureProviders = (app: string, config: NexusConfig, shared
   { provide: EVENT_STORE, useFactory: (sql: SqlExecutor) => new PostgresEventStore(sql), inject: [SQL_EXECUTOR] },
   {
     provide: REDIS,
-    useFactory: () =>
-      config.REDIS_URL === undefined ? undefined : new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: false }),
+    useFactory: () => {
+      if (config.REDIS_URL === undefined) return undefined;
+      const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: false });
+      // ioredis reconnects by itself; without a listener it prints every failed attempt while
+      // Redis is away. Calls meanwhile fail fast (no offline queue) and their callers fall back.
+      redis.on('error', () => undefined);
+      return redis;
+    },
   },
   {
     provide: RATE_LIMITER,
@@ -70,19 +78,27 @@ export const infrastructureProviders = (app: string, config: NexusConfig, shared
   },
   {
     provide: READINESS_CHECKS,
-    useFactory: (sql: SqlExecutor, redis: Redis | undefined): ReadinessCheck[] => [
+    useFactory: (sql: SqlExecutor, redis: Redis | undefined, nats: NatsConnection | undefined): ReadinessCheck[] => [
       { name: 'database', check: async () => void (await sql.query('SELECT 1')) },
       ...(redis === undefined ? [] : [{ name: 'redis', check: async () => void (await redis.ping()) }]),
+      // rtt() refuses at once while the connection is down (reconnecting), and otherwise makes a
+      // round trip to the server.
+      ...(nats === undefined ? [] : [{ name: 'nats', check: async () => void (await nats.rtt()) }]),
     ],
-    inject: [SQL_EXECUTOR, REDIS],
+    inject: [SQL_EXECUTOR, REDIS, NATS],
+  },
+  {
+    provide: NATS,
+    useFactory: async (): Promise<NatsConnection | undefined> =>
+      shared.tokenStream !== undefined || config.NATS_URL === undefined
+        ? undefined
+        : connect({ servers: config.NATS_URL, reconnect: true, maxReconnectAttempts: -1 }),
   },
   {
     provide: TOKEN_STREAM,
-    useFactory: async (): Promise<TokenStreamPort> => {
-      if (shared.tokenStream !== undefined) return shared.tokenStream;
-      if (config.NATS_URL === undefined) return new InProcessTokenStream();
-      return new NatsTokenStream(await connect({ servers: config.NATS_URL, maxReconnectAttempts: -1 }));
-    },
+    useFactory: (nats: NatsConnection | undefined): TokenStreamPort =>
+      shared.tokenStream ?? (nats === undefined ? new InProcessTokenStream() : new NatsTokenStream(nats)),
+    inject: [NATS],
   },
   ConnectionCloser,
 ];

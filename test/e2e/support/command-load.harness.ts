@@ -30,8 +30,18 @@ export interface LoadOptions {
   readonly seed?: number;
   /** Ends the load early (checked before each command), e.g. when a scenario's phases are over. */
   readonly stopWhen?: () => boolean;
-  /** Called with each answer's status as it arrives. */
-  readonly onAnswer?: (status: number) => void;
+  /** Called with each answer as it arrives (status 0: no HTTP answer at all). */
+  readonly onAnswer?: (status: number, answer: Answer) => void;
+}
+
+/** One command's answer, for tests that judge more than its status. */
+export interface Answer {
+  readonly path: string;
+  readonly text: string;
+  /** Absent when no HTTP answer came (connection refused or reset). */
+  readonly headers: Headers | undefined;
+  /** `X-Nexus-Position` (0 when absent). */
+  readonly position: number;
 }
 
 /** mulberry32: a tiny seeded PRNG, so the command mix is the same on every run. */
@@ -62,6 +72,7 @@ export async function runCommandLoad(options: LoadOptions): Promise<LoadResult> 
     let status: number;
     let text: string;
     let position = 0;
+    let headers: Headers | undefined;
     try {
       const response = await fetch(options.commandApiUrl + path, {
         method: 'POST',
@@ -71,12 +82,13 @@ export async function runCommandLoad(options: LoadOptions): Promise<LoadResult> 
       status = response.status;
       text = await response.text();
       position = Number(response.headers.get('x-nexus-position') ?? 0);
+      headers = response.headers;
     } catch (error) {
       status = 0;
       text = String(error);
     }
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
-    options.onAnswer?.(status);
+    options.onAnswer?.(status, { path, text, headers, position });
     if (status !== 201 && status !== 202) {
       if (failures.length < 10) failures.push(`${status} POST ${path}: ${text.slice(0, 300)}`);
       return undefined;

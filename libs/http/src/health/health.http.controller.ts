@@ -9,6 +9,17 @@ export interface ReadinessCheck {
 }
 export const READINESS_CHECKS = Symbol('ReadinessChecks');
 
+/** A check that has not answered by then counts as unavailable: a hung dependency must not hang `/readyz`. */
+const CHECK_TIMEOUT_MS = 2000;
+
+function withinTimeout(check: () => Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('readiness check timed out')), CHECK_TIMEOUT_MS);
+  });
+  return Promise.race([check(), timeout]).finally(() => clearTimeout(timer));
+}
+
 @Public()
 @Controller()
 export class HealthHttpController {
@@ -26,7 +37,7 @@ export class HealthHttpController {
     const results = await Promise.all(
       this.checks.map(async ({ name, check }) => {
         try {
-          await check();
+          await withinTimeout(check);
           return [name, 'ok'] as const;
         } catch {
           return [name, 'unavailable'] as const;

@@ -1,7 +1,14 @@
 import { HttpException } from '@nestjs/common';
 import { ZodError } from 'zod';
 import { DomainError, type DomainErrorCode } from '@nexus/domain';
+import { isDependencyUnavailable } from './dependency-unavailable';
 import { ProblemException, type FieldError } from './problem.exception';
+
+/**
+ * How long a client is told to wait while a dependency is away: a database restart or a bus
+ * reconnect takes seconds, and a short wait spreads the retries of many clients.
+ */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
 
 /** An RFC 9457 problem document with Nexus's stable machine `code`. */
 export interface ProblemDocument {
@@ -97,6 +104,14 @@ export function toProblem(error: unknown): Problem {
     const errors = fieldErrors(error);
     const detail = `The request is invalid: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`;
     return { document: documentOf(400, 'validation_failed', 'Validation failed', detail, { errors }), headers: {}, internal: false };
+  }
+  if (isDependencyUnavailable(error)) {
+    // Nothing of the driver's message goes out: it may name hosts, ports or SQL.
+    return {
+      document: documentOf(503, 'unavailable', 'Service unavailable', 'A service Nexus depends on is unavailable; retry shortly.'),
+      headers: { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },
+      internal: false,
+    };
   }
   const status = error instanceof HttpException ? error.getStatus() : isFastifyError(error) ? error.statusCode : 500;
   const known = statusCodes[status];
