@@ -9,13 +9,13 @@ import {
   HealthHttpController,
   idempotencyProviders,
   MetricsHttpController,
-  ProblemDetailsFilter,
   RateLimitGuard,
 } from '@nexus/http';
 import { authenticationProviders, infrastructureProviders, type SharedInfrastructure } from '@nexus/infrastructure';
 import { CallLlmWorker } from './call-llm/call-llm.worker';
 import { ChatCompletionsHandler } from './chat-completions/chat-completions.handler';
 import { ChatCompletionsHttpController } from './chat-completions/chat-completions.http.controller';
+import { OpenAiProblemFilter } from './chat-completions/openai-problem.filter';
 import { SessionBudget } from './chat-completions/session-budget.adapter';
 import { llmClientProvider } from './llm-client.provider';
 
@@ -54,7 +54,8 @@ export class LlmGatewayModule {
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_GUARD, useClass: InputSafetyGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },
-        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        // App-wide, not on the controller: a body that is not JSON fails before any route runs.
+        { provide: APP_FILTER, useClass: OpenAiProblemFilter },
       ],
     };
   }

@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, Logger, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, Headers, Logger, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import {
   eventMetadataFrom,
@@ -14,7 +14,6 @@ import {
 import { ChatCompletionsHandler, type ReservedCall } from './chat-completions.handler';
 import { chatCompletionsRequestSchema, sessionIdHeaderSchema, type ChatCompletionsRequest } from './chat-completions.request.dto';
 import { chunks, sseData } from './chat-completions.response';
-import { OpenAiProblemFilter } from './openai-problem.filter';
 
 function sessionIdOf(header: unknown): string {
   const session = sessionIdHeaderSchema.safeParse(header);
@@ -41,7 +40,6 @@ function replay(reply: FastifyReply, response: StoredResponse): void {
  * provider call or budget charge.
  */
 @Controller('v1/chat/completions')
-@UseFilters(OpenAiProblemFilter)
 export class ChatCompletionsHttpController {
   private readonly logger = new Logger('chat-completions');
 

@@ -3,7 +3,8 @@ import type { FastifyReply } from 'fastify';
 import { toProblem } from '@nexus/http';
 
 /**
- * Nexus problem documents (RFC 9457), plus what OpenAI clients read: an `error` member
+ * The gateway's one exception filter (every route, and what fails before a route: a body that is
+ * not JSON): Nexus problem documents (RFC 9457), plus what OpenAI clients read: an `error` member
  * `{ message, type, code }` (an extension member, so the document stays a valid problem), and
  * `x-should-retry: false` on refusals — OpenAI SDKs otherwise retry a 409 such as
  * `budget_exceeded`, which a retry will not change. A 409 `conflict` (an `Idempotency-Key` still in

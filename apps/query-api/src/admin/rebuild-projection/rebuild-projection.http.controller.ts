@@ -1,10 +1,11 @@
-import { Controller, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { platformScope } from '@nexus/domain';
 import { EVENT_STORE, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
 import { streamNdjson, ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
 import { allProjections, rebuildProjection } from '@nexus/projections';
+import { operatorRequestSchema } from '../operator-request.dto';
 
 export const projectionNameSchema = z.enum(allProjections.map((p) => p.name) as [string, ...string[]]);
 
@@ -24,6 +25,7 @@ export class RebuildProjectionHttpController {
   async rebuild(
     @Req() request: AuthenticatedRequest,
     @Param('name', new ZodValidationPipe(projectionNameSchema)) name: string,
+    @Body(new ZodValidationPipe(operatorRequestSchema)) _body: unknown,
     @Res() reply: FastifyReply,
   ): Promise<void> {
     platformScope(request.auth.actor, 'projection.rebuild');

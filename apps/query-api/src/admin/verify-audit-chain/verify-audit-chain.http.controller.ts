@@ -1,8 +1,9 @@
-import { Controller, Inject, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { platformScope } from '@nexus/domain';
 import { EVENT_STORE, type EventStorePort } from '@nexus/event-store';
-import { streamNdjson, type AuthenticatedRequest } from '@nexus/http';
+import { streamNdjson, ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
+import { operatorRequestSchema } from '../operator-request.dto';
 
 /**
  * `nexus audit verify`: recomputes the hash chains from the stored rows and reports each event
@@ -14,7 +15,11 @@ export class VerifyAuditChainHttpController {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStorePort) {}
 
   @Post()
-  async verify(@Req() request: AuthenticatedRequest, @Res() reply: FastifyReply): Promise<void> {
+  async verify(
+    @Req() request: AuthenticatedRequest,
+    @Body(new ZodValidationPipe(operatorRequestSchema)) _body: unknown,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     const { tenantId } = platformScope(request.auth.actor, 'audit.verify');
     await streamNdjson(reply, async (emit) => {
       const started = performance.now();
