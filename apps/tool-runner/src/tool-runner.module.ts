@@ -1,7 +1,6 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { connect } from '@nats-io/transport-node';
-import { COMMAND_SENDER, NatsCommandSender } from '@nexus/bus';
+import { COMMAND_SENDER, connectToBus, NatsCommandSender } from '@nexus/bus';
 import type { NexusConfig } from '@nexus/config';
 import { HealthHttpController, MetricsHttpController, ProblemDetailsFilter } from '@nexus/http';
 import { infrastructureProviders, type SharedInfrastructure } from '@nexus/infrastructure';
@@ -16,7 +15,7 @@ const commandSenderProvider = (config: NexusConfig, shared: SharedInfrastructure
     if (config.NATS_URL === undefined) {
       throw new Error('tool-runner on its own needs NATS_URL to reach command-api (or run it embedded: nexus start)');
     }
-    return new NatsCommandSender(await connect({ servers: config.NATS_URL, maxReconnectAttempts: -1 }));
+    return new NatsCommandSender(await connectToBus(config.NATS_URL));
   },
 });
 

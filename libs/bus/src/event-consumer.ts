@@ -1,5 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connectToBus } from './connect-to-bus';
 import { PostgresEventStore, type SqlExecutor } from '@nexus/event-store';
 import type { RecordedEvent } from '@nexus/events';
 import { startPartitionedConsumer } from './partitioned-consumer';
@@ -48,8 +49,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
       ...(options.handlerOutsideTransaction === undefined ? {} : { handlerOutsideTransaction: options.handlerOutsideTransaction }),
     });
   }
-  // Reconnects for ever: a NATS outage only delays consumption.
-  const nats: NatsConnection = await connect({ servers: options.natsUrl, maxReconnectAttempts: -1 });
+  const nats: NatsConnection = await connectToBus(options.natsUrl);
   const stream = loadEventStreamDefinition();
   await ensureStream(await jetstreamManager(nats), stream);
   const { handler } = options;

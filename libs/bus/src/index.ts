@@ -6,5 +6,6 @@ export { startPartitionedConsumer, type PartitionedConsumer, type PartitionedCon
 export { createLogConsumer, type LogConsumerOptions } from './log-consumer';
 export * from './commands/command-sender.port';
 export { NatsCommandSender } from './commands/nats-command-sender';
+export { connectToBus } from './connect-to-bus';
 export * from './tokens/token-stream.port';
 export { startEventConsumer, type BusConsumer, type EventConsumerOptions } from './event-consumer';

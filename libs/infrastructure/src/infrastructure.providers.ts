@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { InProcessTokenStream, NatsTokenStream, TOKEN_STREAM, type CommandSenderPort, type TokenStreamPort } from '@nexus/bus';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connectToBus, InProcessTokenStream, NatsTokenStream, TOKEN_STREAM, type CommandSenderPort, type TokenStreamPort } from '@nexus/bus';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { EVENT_STORE, openDatabase, PostgresEventStore, SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
 import { createRateLimiter, RATE_LIMITER, READINESS_CHECKS, type ReadinessCheck } from '@nexus/http';
@@ -92,7 +92,7 @@ export const infrastructureProviders = (app: string, config: NexusConfig, shared
     useFactory: async (): Promise<NatsConnection | undefined> =>
       shared.tokenStream !== undefined || config.NATS_URL === undefined
         ? undefined
-        : connect({ servers: config.NATS_URL, reconnect: true, maxReconnectAttempts: -1 }),
+        : connectToBus(config.NATS_URL),
   },
   {
     provide: TOKEN_STREAM,

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { z } from 'zod';
-import { INTERNAL_COMMANDS_QUEUE, INTERNAL_COMMANDS_SUBJECT, type InternalCommandReply } from '@nexus/bus';
+import { connectToBus, INTERNAL_COMMANDS_QUEUE, INTERNAL_COMMANDS_SUBJECT, type InternalCommandReply } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { eventMetadataSchema } from '@nexus/events';
 import { toProblem } from '@nexus/http';
@@ -28,7 +28,7 @@ export class ServeInternalCommandsNatsListener implements OnApplicationBootstrap
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.NATS_URL === undefined) return;
-    this.nats = await connect({ servers: this.config.NATS_URL, maxReconnectAttempts: -1 });
+    this.nats = await connectToBus(this.config.NATS_URL);
     this.subscription = this.nats.subscribe(INTERNAL_COMMANDS_SUBJECT, {
       queue: INTERNAL_COMMANDS_QUEUE,
       callback: (error, message) => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { OutboxRelay } from '@nexus/bus';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connectToBus, OutboxRelay } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { PgSqlExecutor, SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
 
@@ -27,7 +27,7 @@ export class RelayEventsWorker implements OnApplicationBootstrap, BeforeApplicat
       return;
     }
     // Reconnects for ever: while NATS is away, commands keep committing and the relay catches up.
-    this.nats = await connect({ servers: this.config.NATS_URL, maxReconnectAttempts: -1 });
+    this.nats = await connectToBus(this.config.NATS_URL);
     this.relay = new OutboxRelay({ sql: this.sql, nats: this.nats, partitions: this.config.NEXUS_BUS_PARTITIONS }).start();
   }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { ensureStream, loadEventStreamDefinition, startPartitionedConsumer, type PartitionedConsumer } from '@nexus/bus';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connectToBus, ensureStream, loadEventStreamDefinition, startPartitionedConsumer, type PartitionedConsumer } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { EVENT_STORE, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
 import { allProjections, applyBatch, PROJECTED_CHANNEL, PROJECTOR_CONSUMER, runProjections } from '@nexus/projections';
@@ -41,7 +41,7 @@ export class ProjectEventsWorker implements OnApplicationBootstrap, BeforeApplic
       this.probeLag(() => this.catchUpLag());
       return;
     }
-    this.nats = await connect({ servers: this.config.NATS_URL, maxReconnectAttempts: -1 });
+    this.nats = await connectToBus(this.config.NATS_URL);
     const stream = loadEventStreamDefinition();
     const jsm = await jetstreamManager(this.nats);
     await ensureStream(jsm, stream);
