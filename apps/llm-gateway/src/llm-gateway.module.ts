@@ -1,7 +1,6 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { connect } from '@nats-io/transport-node';
-import { COMMAND_SENDER, NatsCommandSender } from '@nexus/bus';
+import { COMMAND_SENDER, connectToBus, NatsCommandSender } from '@nexus/bus';
 import type { NexusConfig } from '@nexus/config';
 import {
   ApiKeyGuard,
@@ -27,7 +26,7 @@ const commandSenderProvider = (config: NexusConfig, shared: SharedInfrastructure
     if (config.NATS_URL === undefined) {
       throw new Error('llm-gateway on its own needs NATS_URL to reach command-api (or run it embedded: nexus start)');
     }
-    return new NatsCommandSender(await connect({ servers: config.NATS_URL, maxReconnectAttempts: -1 }));
+    return new NatsCommandSender(await connectToBus(config.NATS_URL));
   },
 });
 
