@@ -28,18 +28,21 @@
  *   command once the previous one is visible. Baseline: pgbench single-row INSERT transactions at
  *   the same concurrency on the same server, and the ratio of visible commands/s to its TPS.
  *
- * BENCH_CPU_PROF=<dir> has command-api write a V8 CPU profile into that directory as it stops.
+ * BENCH_CPU_PROF=<dir> has command-api write a V8 CPU profile into that directory as it stops;
+ * BENCH_PG_STATEMENTS=1 prints the statements the server spent its time on (pg_stat_statements).
+ * Beside each scenario, the CPU time each component used per visible command.
  *
  * The machine's load average (1, 5, 15 min) is printed at the start and, as `load1`, after each
  * row: on a shared machine, figures taken under other load are not the system's.
  */
+import pg from 'pg';
 import { developmentApiKeys } from '../libs/http/src/auth/api-keys';
 import { startAppProcess, type AppProcess } from '../libs/testing/src/apps/app-process';
 import { createTestDatabase, findPostgresBinDir, startNats, startPostgres } from '../libs/testing/src/infra/index';
 import { HttpClient } from './support/http-client';
 import { openLoop } from './support/open-loop';
 import { pgbenchInsertTps } from './support/pgbench';
-import { loadAverage } from './support/proc-stats';
+import { cpuSeconds, loadAverage, pidListeningOn, treeCpuSeconds } from './support/proc-stats';
 import { fixed, percentile, printTable } from './support/report';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 20);
@@ -126,15 +129,37 @@ function summary({ samples, seconds: elapsed }: Outcome) {
   return {
     errors: String(samples.length - ok.length),
     stale: `${ok.length - visible.length}/${ok.length}`,
+    visible: visible.length,
     perSecond: visible.length / elapsed,
     command: percentiles(ok.map((s) => s.commandMs)),
     lag: percentiles(visible.map((s) => s.lagMs)),
   };
 }
 
+/** pg_stat_statements' top statements by total time, with their calls and the total over all. */
+async function printTopStatements(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    const [all] = (await client.query('SELECT sum(calls) AS calls, round(sum(total_exec_time)::numeric) AS ms FROM pg_stat_statements')).rows;
+    const { rows } = await client.query(
+      `SELECT calls, round(total_exec_time::numeric, 0) AS ms, round((total_exec_time / calls)::numeric, 3) AS per_call,
+              left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS statement
+         FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 20`,
+    );
+    console.log(`\nstatements (whole run): ${all.calls} calls, ${all.ms} ms executing`);
+    printTable(['calls', 'ms', 'ms/call', 'statement'], rows.map((r) => [String(r.calls), String(r.ms), String(r.per_call), String(r.statement)]));
+  } finally {
+    await client.end();
+  }
+}
+
 const load1 = () => loadAverage().split(' ')[0] ?? '';
 
-const postgres = await startPostgres({ durable: true });
+/** BENCH_PG_STATEMENTS=1: the statements PostgreSQL spent its time on, over the whole run. */
+const statementStats = process.env['BENCH_PG_STATEMENTS'] === '1';
+const postgres = await startPostgres({ durable: true, statementStats });
 const nats = await startNats();
 const binDir = postgres.binDir ?? findPostgresBinDir();
 const env = {
@@ -145,6 +170,27 @@ const env = {
 };
 const openRows: string[][] = [];
 const closedRows: string[][] = [];
+const cpuRows: string[][] = [];
+const components = ['command-api', 'projector', 'query-api', 'postgres', 'nats', 'bench client'] as const;
+/** CPU seconds each component has used so far (PostgreSQL: the postmaster and all its backends). */
+function cpuNow(): number[] {
+  const portOf = (url: string) => Number(new URL(url).port);
+  const tree = (pid: number | undefined) => (pid === undefined ? Number.NaN : treeCpuSeconds(pid));
+  return [
+    tree(commandApi?.pid()),
+    tree(projector?.pid()),
+    tree(queryApi?.pid()),
+    tree(pidListeningOn(portOf(postgres.url), 'postgres')),
+    tree(pidListeningOn(portOf(nats.url), 'nats-server')),
+    cpuSeconds('self'),
+  ];
+}
+/** Where a scenario's CPU went: ms per visible command for each component, and cores kept busy. */
+function cpuRow(label: string, before: number[], visible: number, elapsedSeconds: number): string[] {
+  const used = cpuNow().map((after, i) => after - (before[i] ?? 0));
+  const total = used.reduce((a, b) => a + b, 0);
+  return [label, ...used.map((c) => fixed((c * 1000) / visible, 2)), fixed((total * 1000) / visible, 2), fixed(total / elapsedSeconds, 2)];
+}
 let projector: AppProcess | undefined;
 try {
   // One at a time: the migrations run at each app's start, and 2 cores start them no faster together.
@@ -161,8 +207,10 @@ try {
   await Promise.all(pool.map((client) => commandThenRead(client, 0)));
   await saturation(clientCounts[0] ?? 16, 3); // warm-up: JIT, connection pools, JetStream consumers
   for (const rate of rates) {
+    const cpuBefore = cpuNow();
     const open = await fixedRate(rate, pool);
     const s = summary(open);
+    cpuRows.push(cpuRow(`${rate}/s`, cpuBefore, s.visible, open.seconds));
     openRows.push([
       `${rate}/s`, String(open.samples.length), fixed(open.samples.length / open.sendSeconds),
       fixed(percentile(open.behindMs, 99), 1), fixed(Math.max(0, ...open.behindMs), 1),
@@ -170,8 +218,10 @@ try {
     ]);
   }
   for (const clients of clientCounts) {
+    const cpuBefore = cpuNow();
     const closed = await saturation(clients, seconds);
     const s = summary(closed);
+    cpuRows.push(cpuRow(`${clients} clients`, cpuBefore, s.visible, closed.seconds));
     const closedLoad = load1();
     const pgbench = pgbenchInsertTps(binDir, postgres.url, clients, pgbenchSeconds);
     closedRows.push([
@@ -179,6 +229,7 @@ try {
       fixed(pgbench), fixed(s.perSecond / pgbench, 3), closedLoad,
     ]);
   }
+  if (statementStats) await printTopStatements(env.DATABASE_URL);
 } finally {
   http.close();
   await Promise.allSettled([commandApi?.stop(), projector?.stop(), queryApi?.stop()]);
@@ -194,4 +245,6 @@ console.log(
   'latencies in ms; lag = command 2xx → GET with X-Nexus-Min-Position answered, not stale; stale = stale or failed reads / commands accepted;\n' +
     'behind = how late the generator sent against its schedule (ms); ratio = visible/s ÷ pgbench TPS; load1 = 1-minute load average after the row',
 );
+console.log('\nCPU per visible command (ms), by component; cores = CPU seconds of all of them ÷ the scenario\'s seconds');
+printTable(['scenario', ...components, 'total', 'cores'], cpuRows);
 console.log(`load average (1/5/15 min) at end: ${loadAverage()}`);

@@ -68,3 +68,34 @@ export function pidListeningOn(port: number, commandHint: string): number | unde
 
 /** The 1, 5 and 15 minute load averages, for printing beside figures taken on a shared machine. */
 export const loadAverage = (): string => loadavg().map((n) => n.toFixed(2)).join(' ');
+
+/**
+ * CPU seconds used so far by a process and all its descendants, living or reaped (a reaped
+ * child's time is in its parent's cutime/cstime): e.g. PostgreSQL's postmaster and its backends.
+ */
+export function treeCpuSeconds(root: number): number {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  let total = 0;
+  const walk = (pid: number): void => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = fields.slice(fields.lastIndexOf(')') + 2).split(' ');
+      total += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / clockTicks;
+    } catch {
+      return;
+    }
+    for (const child of children.get(pid) ?? []) walk(child);
+  };
+  walk(root);
+  return total;
+}

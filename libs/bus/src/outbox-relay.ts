@@ -20,8 +20,24 @@ const RELAY_LOCK_NAMESPACE = 7_300_452;
 
 export const APPENDED_CHANNEL = EVENTS_APPENDED_CHANNEL;
 
+/** How often the lag gauge is measured while a backlog is being published. */
+const LAG_MEASURE_INTERVAL_MS = 1000;
+
 /** Longest wait between looks while committed events sit behind an older transaction. */
 const HELD_BACK_MAX_WAIT_MS = 50;
+
+/** How long stepping down waits for each of its statements before closing the session instead. */
+const UNLOCK_WAIT_MS = 5000;
+
+/** Waits for `work` (its failure ignored) at most `UNLOCK_WAIT_MS`. */
+async function boundedWait(work: Promise<unknown> | undefined): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work?.catch(() => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, UNLOCK_WAIT_MS))),
+  ]);
+  clearTimeout(timer);
+}
 
 interface LeaderLock {
   lost(): boolean;
@@ -191,12 +207,11 @@ export class OutboxRelay {
           signal.addEventListener('abort', done, { once: true });
           wake = done;
         }),
-      // Closing the session releases the lock even when the unlock statement cannot run.
+      // Closing the session releases the lock even when the unlock statement cannot run; and a
+      // wedged connection must not hold up stopping, so neither statement is waited for long.
       unlock: async () => {
-        await unlistenHere?.().catch(() => undefined);
-        await client
-          .query('SELECT pg_advisory_unlock($1, hashtext($2))', [RELAY_LOCK_NAMESPACE, this.name])
-          .catch(() => undefined);
+        await boundedWait(unlistenHere?.());
+        await boundedWait(client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [RELAY_LOCK_NAMESPACE, this.name]));
         release();
       },
     };
@@ -208,39 +223,61 @@ export class OutboxRelay {
     const jsm = await this.policy.execute(() => jetstreamManager(this.options.nats), signal);
     await this.policy.execute(() => ensureStream(jsm, this.stream), signal);
     this.lastSequence = async () => (await jsm.streams.info(this.stream.name)).state.last_seq;
+    this.knownLastSequence = undefined;
     let checkpoint = await this.policy.execute(() => this.readCheckpoint(), signal);
     let heldBackWaitMs = 0;
+    let lagMeasuredAt = 0;
+    const batchSize = this.options.batchSize ?? 500;
+    const pollMs = this.options.pollIntervalMs ?? 100;
     while (!signal.aborted && !lock.lost()) {
       const after = checkpoint;
-      const page = await this.policy.execute(
-        () => this.store.readAll({ after, limit: this.options.batchSize ?? 500 }),
-        signal,
-      );
+      const page = await this.policy.execute(() => this.store.readAll({ after, limit: batchSize }), signal);
       if (page.events.length > 0) {
         checkpoint = await this.publishAll(js, page.events, checkpoint);
         await this.policy.execute(() => this.writeCheckpoint(checkpoint), signal);
       }
-      const head = await this.store.headPosition().catch(() => undefined);
-      if (head !== undefined) busMetrics.relayLag.set(Math.max(0, head - checkpoint.position));
+      if (page.events.length === batchSize) {
+        // A backlog: read on at once; the lag is worth a query now and then, not every page.
+        if (Date.now() - lagMeasuredAt >= LAG_MEASURE_INTERVAL_MS) {
+          lagMeasuredAt = Date.now();
+          await this.measureLag(checkpoint);
+        }
+        continue;
+      }
+      // All that was readable is published. Committed events behind an older transaction still in
+      // flight (or one that ended since the read, or appended meanwhile): their append notice may
+      // have come and gone, and the horizon moving sends none, so look again soon (backing off).
+      // Asking only for events still held back would lose the race with that transaction ending
+      // in between, and the relay would sleep the whole poll interval.
+      const unread = await this.store.hasUnreadEvents(checkpoint).catch(() => false);
+      if (!unread) {
+        busMetrics.relayLag.set(0);
+        heldBackWaitMs = 0;
+        await lock.nextAppend(pollMs, signal);
+        continue;
+      }
+      await this.measureLag(checkpoint);
       if (page.events.length > 0) {
+        // Appended while this page went out: most likely readable already.
         heldBackWaitMs = 0;
         continue;
       }
-      const pollMs = this.options.pollIntervalMs ?? 100;
-      // Committed events behind an older transaction still in flight (or one that ended since the
-      // read): their append notice has come and gone, and the horizon moving sends none, so look
-      // again soon (backing off). Asking only for events still held back would lose the race with
-      // that transaction ending in between, and the relay would sleep the whole poll interval.
-      const heldBack = await this.store.hasUnreadEvents(checkpoint).catch(() => false);
       // Capped low, whatever the poll interval: the older transaction may end at any moment, and
       // its end sends no notice when it appended nothing.
-      heldBackWaitMs = heldBack ? Math.min(pollMs, HELD_BACK_MAX_WAIT_MS, Math.max(2, heldBackWaitMs * 2)) : 0;
-      await lock.nextAppend(heldBack ? heldBackWaitMs : pollMs, signal);
+      heldBackWaitMs = Math.min(pollMs, HELD_BACK_MAX_WAIT_MS, Math.max(2, heldBackWaitMs * 2));
+      await lock.nextAppend(heldBackWaitMs, signal);
     }
+  }
+
+  private async measureLag(checkpoint: GlobalCheckpoint): Promise<void> {
+    const head = await this.store.headPosition().catch(() => undefined);
+    if (head !== undefined) busMetrics.relayLag.set(Math.max(0, head - checkpoint.position));
   }
 
   /** The stream's last sequence; set while leading. */
   private lastSequence: () => Promise<number> = async () => 0;
+  /** The stream's last sequence as this leader's own last publish left it, if it knows. */
+  private knownLastSequence: number | undefined;
 
   /** Publishes in order; returns the checkpoint of the last acked event. */
   private async publishAll(
@@ -274,7 +311,10 @@ export class OutboxRelay {
 
     // Pipelined, each publish expecting its predecessor's sequence.
     let done = 0;
-    const base = await this.lastSequence().catch(() => undefined);
+    // The last page's final ack says where the stream ends, sparing a request per page; if anyone
+    // else published meanwhile, the expectations fail and the page goes one at a time instead.
+    const base = this.knownLastSequence ?? (await this.lastSequence().catch(() => undefined));
+    this.knownLastSequence = undefined;
     if (base !== undefined) {
       const settled = await Promise.allSettled(
         events.map((event, i) => {
@@ -286,6 +326,8 @@ export class OutboxRelay {
         await published(events[done] as RecordedEvent);
         done += 1;
       }
+      const last = settled.at(-1);
+      if (done === events.length && last?.status === 'fulfilled' && !last.value.duplicate) this.knownLastSequence = last.value.seq;
     }
     // One at a time from the first that did not go through (a duplicate, a lost publish, NATS away).
     for (const event of events.slice(done)) {

@@ -454,10 +454,13 @@ class PartitionReader {
     const events = msgs.map((msg) => msg.json<RecordedEvent>());
     const last = (msgs.at(-1) as JsMsg).seq;
     const applied = await options.sql.transaction(async (tx) => {
-      await this.boundStall(tx);
+      // The stall bound (see boundStall) rides on the inbox statement: one round trip fewer per batch.
       const rows = await tx.query<{ event_id: string }>(
-        'INSERT INTO processed_events (consumer, event_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id',
-        [options.name, events.map((event) => event.id)],
+        `INSERT INTO processed_events (consumer, event_id)
+         SELECT $1, id FROM unnest($2::uuid[]) AS id
+          CROSS JOIN (SELECT set_config('idle_in_transaction_session_timeout', $3, true)) AS bound
+         ON CONFLICT DO NOTHING RETURNING event_id`,
+        [options.name, events.map((event) => event.id), this.stallBound()],
       );
       const fresh = new Set(rows.map((row) => row.event_id));
       const toApply = events.filter((event) => fresh.has(event.id));
@@ -513,12 +516,18 @@ class PartitionReader {
   private async recordHandled(msgs: readonly JsMsg[], handled: readonly RecordedEvent[]): Promise<void> {
     const { name } = this.group.options;
     const last = (msgs.at(-1) as JsMsg).seq;
-    await this.group.options.sql.transaction(async (tx) => {
-      if (handled.length > 0) {
-        await tx.query('INSERT INTO processed_events (consumer, event_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING', [name, handled.map((e) => e.id)]);
-      }
-      await this.advance(tx, last);
-    });
+    // One statement, so no transaction around it: the inbox rows are written even when the
+    // checkpoint is refused (this instance lost the partition), which is still the truth — the
+    // handler ran — and spares the next owner repeating it.
+    const moved = await this.group.options.sql.query(
+      `WITH inbox AS (
+         INSERT INTO processed_events (consumer, event_id) SELECT $1, unnest($6::uuid[]) ON CONFLICT DO NOTHING
+       )
+       UPDATE consumer_partitions SET stream_seq = $4, updated_at = now()
+        WHERE consumer = $1 AND partition = $2 AND owner = $3 AND stream_seq = $5 RETURNING 1`,
+      [name, this.partition, this.group.memberId, last, this.seq, handled.map((e) => e.id)],
+    );
+    if (moved.length === 0) throw new PartitionLostError(this.partition);
     this.seq = last;
     for (const msg of msgs) this.attempts.delete(msg.seq);
   }
@@ -529,8 +538,11 @@ class PartitionReader {
    * server aborts the transaction once it has sat idle for twice the lease.
    */
   private async boundStall(tx: SqlExecutor): Promise<void> {
-    const ms = 2 * (this.group.options.leaseMs ?? 5_000);
-    await tx.query(`SELECT set_config('idle_in_transaction_session_timeout', $1, true)`, [String(ms)]);
+    await tx.query(`SELECT set_config('idle_in_transaction_session_timeout', $1, true)`, [this.stallBound()]);
+  }
+
+  private stallBound(): string {
+    return String(2 * (this.group.options.leaseMs ?? 5_000));
   }
 
   /** Moves the checkpoint from where this owner left it; anything else means it is not the owner. */

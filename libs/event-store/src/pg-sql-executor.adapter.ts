@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { Announcements, type SqlExecutor } from './sql-executor.port';
 
@@ -27,7 +28,7 @@ export class PgSqlExecutor implements SqlExecutor {
   }
 
   async query<R>(text: string, params?: unknown[]): Promise<R[]> {
-    return (await this.pool.query(text, params)).rows as R[];
+    return (await this.pool.query(prepared(text, params))).rows as R[];
   }
 
   async exec(sql: string): Promise<void> {
@@ -164,7 +165,7 @@ class PgTransactionExecutor implements SqlExecutor {
   constructor(private readonly client: Queryable) {}
 
   async query<R>(text: string, params?: unknown[]): Promise<R[]> {
-    return (await this.client.query(text, params)).rows as R[];
+    return (await this.client.query(prepared(text, params))).rows as R[];
   }
 
   async exec(sql: string): Promise<void> {
@@ -184,9 +185,33 @@ class PgTransactionExecutor implements SqlExecutor {
   }
 }
 
+const statementNames = new Map<string, string>();
+const MAX_PREPARED = 1000;
+
+/**
+ * A parameterised statement goes as a named prepared statement: each connection parses and plans
+ * it once, then only binds and executes. Nexus's statements are few and fixed (their texts vary
+ * only with batch sizes), and on a small server parsing them again for every call cost more
+ * than running most of them. Statements without parameters (BEGIN, DDL) go as they are.
+ */
+function prepared(text: string, params: unknown[] | undefined): pg.QueryConfig {
+  if (params === undefined || params.length === 0) return { text };
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    // A bound on what each connection keeps prepared, should some caller build texts per call.
+    if (statementNames.size >= MAX_PREPARED) return { text, values: params };
+    name = `nexus_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    statementNames.set(text, name);
+  }
+  return { name, text, values: params };
+}
+
 /** Opens a pool on `url`; size it for the concurrency the process needs (`max`, default 10). */
 export function createPgExecutor(url: string, options: { max?: number } = {}): PgSqlExecutor {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+  // Prepared statements (see `prepared`) keep being planned for their parameters: a generic plan
+  // chosen on stale statistics would read a whole consumer's inbox to find a few of its rows.
+  const serverOptions = [new URL(url).searchParams.get('options'), '-c plan_cache_mode=force_custom_plan'].filter(Boolean).join(' ');
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, options: serverOptions });
   // An idle client's error (server restart) must not crash the process; the next query fails.
   pool.on('error', () => undefined);
   // Nor a checked-out one's: the pool listens only while a client is idle, and a client emitting

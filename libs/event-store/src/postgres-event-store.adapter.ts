@@ -89,13 +89,14 @@ export class PostgresEventStore implements EventStorePort {
     // No horizon here, on purpose: the older transaction may end between the reader's read and
     // this question, and then its events are readable rather than held back; either way the
     // reader must look again soon instead of waiting for a notice that will not come.
-    const [row] = await this.sql.query<{ held: boolean }>(
-      `SELECT EXISTS (
-         SELECT 1 FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-       ) AS held`,
+    // Not `EXISTS (...)`: inside it the planner drops the ORDER BY and may scan the table from
+    // its start; in (transaction id, position) order it reads one index entry.
+    const rows = await this.sql.query(
+      `SELECT 1 FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+        ORDER BY transaction_id, global_position LIMIT 1`,
       [after.transactionId, after.position],
     );
-    return row?.held === true;
+    return rows.length > 0;
   }
 
   async hasReached(checkpoint: GlobalCheckpoint, position: number): Promise<boolean> {

@@ -97,11 +97,16 @@ export class ProjectionWatcher implements OnModuleInit, OnApplicationShutdown {
 
   private async reached(positions: readonly number[]): Promise<Set<number>> {
     const rows = await this.sql.query<{ position: string | number }>(
+      // The inbox is probed per event through a LATERAL ... LIMIT 1: written as `OR EXISTS`, the
+      // planner may hash the whole consumer's inbox (every event ever projected) on each call,
+      // which made this check the costliest statement on the server under load.
       `SELECT e.global_position AS position FROM events e
+         LEFT JOIN LATERAL (SELECT true AS done FROM processed_events p
+                             WHERE p.consumer = $2 AND p.event_id = e.event_id LIMIT 1) inbox ON true
         WHERE e.global_position = ANY($1::bigint[])
-          AND (NOT EXISTS (SELECT 1 FROM projection_checkpoints c
-                            WHERE (c.transaction_id, c.position) < (e.transaction_id, e.global_position))
-               OR EXISTS (SELECT 1 FROM processed_events p WHERE p.consumer = $2 AND p.event_id = e.event_id))`,
+          AND (inbox.done
+               OR NOT EXISTS (SELECT 1 FROM projection_checkpoints c
+                               WHERE (c.transaction_id, c.position) < (e.transaction_id, e.global_position)))`,
       [positions, PROJECTOR_CONSUMER],
     );
     return new Set(rows.map((row) => Number(row.position)));

@@ -17,6 +17,8 @@ export interface StartPostgresOptions {
    */
   readonly durable?: boolean;
   readonly maxConnections?: number;
+  /** Loads pg_stat_statements, so a benchmark can say which statements the server spent its time on. */
+  readonly statementStats?: boolean;
 }
 
 const isRoot = process.getuid?.() === 0;
@@ -61,6 +63,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   const settings = [
     `listen_addresses=127.0.0.1`,
     `max_connections=${options.maxConnections ?? 300}`,
+    ...(options.statementStats ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all'] : []),
     // Not synchronous_commit=off: a SIGKILLed server (crash tests) would lose acknowledged commits.
     ...(options.durable ? [] : ['fsync=off', 'full_page_writes=off']),
   ];
