@@ -79,8 +79,14 @@ describe('edge answers are problem documents', () => {
   it('answers a path parameter past 256 characters with 414 uri_too_long, and a shorter bad one with 400', async () => {
     expectProblem(await raw(platform.queryUrl, { path: `/v1/sessions/${'a'.repeat(300)}`, headers: auth }), 414, 'uri_too_long');
     expectProblem(await raw(platform.commandUrl, { method: 'POST', path: `/v1/runs/${'a'.repeat(300)}/cancel`, headers: auth }), 414, 'uri_too_long');
-    // Longer than an id may be, but within the router's limit: the id's own validation answers.
-    expectProblem(await raw(platform.queryUrl, { path: `/v1/sessions/${'a'.repeat(200)}`, headers: auth }), 400, 'validation_failed');
+    // Longer than an id may be, but within the router's limit: the id's own validation answers,
+    // naming the parameter (not "(body)", as it used to).
+    const long = await raw(platform.queryUrl, { path: `/v1/sessions/${'a'.repeat(200)}`, headers: auth });
+    expectProblem(long, 400, 'validation_failed');
+    expect(JSON.parse(long.text)).toMatchObject({ errors: [{ field: 'sessionId' }] });
+    const unknown = await raw(platform.queryUrl, { path: '/v1/sessions?owner=bob', headers: auth });
+    expectProblem(unknown, 400, 'validation_failed');
+    expect(JSON.parse(unknown.text)).toMatchObject({ errors: [{ field: '(query)', message: 'unknown field(s): owner' }] });
   });
 
   it('answers a malformed percent-escape with 400 validation_failed', async () => {
@@ -94,21 +100,31 @@ describe('edge answers are problem documents', () => {
     }
   });
 
-  it('answers a request that is not HTTP with 400 malformed_request', async () => {
+  it('answers a request that is not HTTP/1.1 with 400 malformed_request', async () => {
+    const malformed = [
+      'GET /v1/sessions HTTP/1.1\r\nHost: x\r\nbad header line\r\n\r\n',
+      'POST /v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}',
+      // Both lengths: the shape of request smuggling.
+      'POST /v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      'GET /v1/sessions HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0001b\r\n\r\n',
+      'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n',
+    ];
     for (const [, url] of apps) {
       const { hostname, port } = new URL(url);
-      const text = await new Promise<string>((resolve, reject) => {
-        const socket = connect(Number(port), hostname);
-        let received = '';
-        socket.on('data', (chunk) => (received += chunk.toString()));
-        socket.on('end', () => resolve(received));
-        socket.on('error', reject);
-        socket.write('GET /v1/sessions HTTP/1.1\r\nHost: x\r\nbad header line\r\n\r\n');
-      });
-      expect(text).toMatch(/^HTTP\/1\.1 400 /);
-      expect(text).toContain('content-type: application/problem+json');
-      expect(text).toContain('"code":"malformed_request"');
-      expect(text).not.toMatch(/HPE_|FST_/);
+      for (const request of malformed) {
+        const text = await new Promise<string>((resolve, reject) => {
+          const socket = connect(Number(port), hostname);
+          let received = '';
+          socket.on('data', (chunk) => (received += chunk.toString()));
+          socket.on('end', () => resolve(received));
+          socket.on('error', reject);
+          socket.write(request);
+        });
+        expect({ request, status: text.slice(0, 12) }).toEqual({ request, status: 'HTTP/1.1 400' });
+        expect(text).toContain('content-type: application/problem+json');
+        expect(text).toContain('"code":"malformed_request"');
+        expect(text).not.toMatch(/HPE_|FST_/);
+      }
     }
   });
 

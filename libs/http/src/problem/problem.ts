@@ -60,11 +60,19 @@ const documentOf = (
   extensions: Record<string, unknown> = {},
 ): ProblemDocument => ({ type: `urn:nexus:problem:${code}`, title, status, detail, code, ...extensions });
 
-const fieldErrors = (error: ZodError): FieldError[] =>
-  error.issues.map((issue) => ({
-    field: issue.path.length === 0 ? '(body)' : issue.path.join('.'),
+/**
+ * The 400 for a request part that failed its schema, listing each offending field. `root` names
+ * the part itself, for issues about it as a whole (unknown fields, not an object): `(body)`,
+ * `(query)`, or a path parameter's name.
+ */
+export function validationProblem(error: ZodError, root = '(body)'): ProblemException {
+  const errors: FieldError[] = error.issues.map((issue) => ({
+    field: issue.path.length === 0 ? root : issue.path.join('.'),
     message: issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
   }));
+  const detail = `The request is invalid: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`;
+  return new ProblemException(400, 'validation_failed', 'Validation failed', detail, { errors });
+}
 
 /** Fastify's own errors (body parsing, size limits) carry a status and an `FST_` code. */
 const isFastifyError = (error: unknown): error is Error & { statusCode: number; code: string } =>
@@ -100,11 +108,7 @@ export function toProblem(error: unknown): Problem {
     const { status, title } = domainStatus[error.code];
     return { document: documentOf(status, error.code, title, error.message), headers: {}, internal: false };
   }
-  if (error instanceof ZodError) {
-    const errors = fieldErrors(error);
-    const detail = `The request is invalid: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`;
-    return { document: documentOf(400, 'validation_failed', 'Validation failed', detail, { errors }), headers: {}, internal: false };
-  }
+  if (error instanceof ZodError) return toProblem(validationProblem(error));
   if (isDependencyUnavailable(error)) {
     // Nothing of the driver's message goes out: it may name hosts, ports or SQL.
     return {
