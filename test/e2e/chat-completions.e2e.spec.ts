@@ -95,7 +95,7 @@ describe('llm-gateway: OpenAI-compatible chat completions', () => {
   });
 
   it('streams chunks, a usage chunk and [DONE], and records the usage', async () => {
-    const sessionId = await startSession(10_000);
+    const sessionId = await startSession(100_000);
     stub.script({ type: 'success', content: 'one two three four five', usage: { prompt_tokens: 9, completion_tokens: 5 } });
     const stream = await openai('alice', sessionId).chat.completions.create({
       model: STUB_MODEL,
@@ -123,7 +123,7 @@ describe('llm-gateway: OpenAI-compatible chat completions', () => {
   });
 
   it('redacts a secret whose pieces arrive in different chunks of a stream', async () => {
-    const sessionId = await startSession(10_000);
+    const sessionId = await startSession(100_000);
     // The stub streams word by word: the card's four groups and the bearer token's two words each
     // arrive in chunks of their own, none of which is a secret alone.
     stub.script({ type: 'success', content: 'card 4111 1111 1111 1111 then Bearer abcdefghijklmnop1234567890 ok' });

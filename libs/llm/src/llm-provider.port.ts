@@ -17,9 +17,14 @@ export interface LlmRequest {
   readonly model: string;
   readonly messages: readonly LlmMessage[];
   readonly tools?: readonly LlmToolDefinition[];
-  /** Always set: the budget reservation is sized from it. */
-  readonly maxTokens: number;
-  readonly temperature: number;
+  /**
+   * Sent to the provider only when set: unset leaves the provider's own default (its model's output
+   * limit), which is what an OpenAI client that sent no `max_tokens` expects. Callers size their
+   * budget reservation from it, or from `maxOutputTokensOf` when it is unset.
+   */
+  readonly maxTokens?: number;
+  /** Sent only when set, for the same reason: the provider's default otherwise. */
+  readonly temperature?: number;
   /**
    * Seed for ids a provider has to invent (the local model's tool call ids). Callers replace tool
    * call ids with their own unique ids anyway; the seed only keeps replies reproducible.

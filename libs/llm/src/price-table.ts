@@ -5,31 +5,41 @@ import { z } from 'zod';
 export interface ModelPrice {
   readonly inputPerMillionMicroUsd: number;
   readonly outputPerMillionMicroUsd: number;
+  /**
+   * The most completion tokens one call of the model can produce: what a call that sets no
+   * `max_tokens` may cost at worst, so its budget reservation is sized from it.
+   */
+  readonly maxOutputTokens?: number;
 }
 
 /** Model name → price. `*` prices any model not listed (and matched by no listed prefix). */
 export type PriceTable = Readonly<Record<string, ModelPrice>>;
 
-const usdPerMillion = (input: number, output: number): ModelPrice => ({
+const usdPerMillion = (input: number, output: number, maxOutputTokens: number): ModelPrice => ({
   inputPerMillionMicroUsd: Math.round(input * 1_000_000),
   outputPerMillionMicroUsd: Math.round(output * 1_000_000),
+  maxOutputTokens,
 });
 
+/** When neither the model's entry nor `*` says: a common limit of current chat models. */
+export const DEFAULT_MAX_OUTPUT_TOKENS = 16_384;
+
 /**
- * List prices at the time of writing. Unknown models are charged like `*` (a mid/high tier), so an
- * unpriced model errs towards exhausting a budget early rather than running for free.
+ * List prices and output limits at the time of writing. Unknown models are charged like `*` (a
+ * mid/high tier), so an unpriced model errs towards exhausting a budget early rather than running
+ * for free. The `local` model answers in a few lines; its limit only bounds reservations.
  */
 export const DEFAULT_PRICE_TABLE: PriceTable = {
-  local: usdPerMillion(0, 0),
-  'gpt-4o': usdPerMillion(2.5, 10),
-  'gpt-4o-mini': usdPerMillion(0.15, 0.6),
-  'gpt-4.1': usdPerMillion(2, 8),
-  'gpt-4.1-mini': usdPerMillion(0.4, 1.6),
-  'gpt-4.1-nano': usdPerMillion(0.1, 0.4),
-  'claude-3-5-haiku-latest': usdPerMillion(0.8, 4),
-  'claude-sonnet-4-0': usdPerMillion(3, 15),
-  'claude-opus-4-0': usdPerMillion(15, 75),
-  '*': usdPerMillion(2.5, 10),
+  local: usdPerMillion(0, 0, 4_096),
+  'gpt-4o': usdPerMillion(2.5, 10, 16_384),
+  'gpt-4o-mini': usdPerMillion(0.15, 0.6, 16_384),
+  'gpt-4.1': usdPerMillion(2, 8, 32_768),
+  'gpt-4.1-mini': usdPerMillion(0.4, 1.6, 32_768),
+  'gpt-4.1-nano': usdPerMillion(0.1, 0.4, 32_768),
+  'claude-3-5-haiku-latest': usdPerMillion(0.8, 4, 8_192),
+  'claude-sonnet-4-0': usdPerMillion(3, 15, 64_000),
+  'claude-opus-4-0': usdPerMillion(15, 75, 32_000),
+  '*': usdPerMillion(2.5, 10, DEFAULT_MAX_OUTPUT_TOKENS),
 };
 
 const priceFileSchema = z.record(
@@ -37,6 +47,7 @@ const priceFileSchema = z.record(
   z.strictObject({
     inputPerMillionMicroUsd: z.int().min(0),
     outputPerMillionMicroUsd: z.int().min(0),
+    maxOutputTokens: z.int().positive().optional(),
   }),
 );
 
@@ -65,6 +76,14 @@ export function priceOf(model: string, table: PriceTable = DEFAULT_PRICE_TABLE):
   const price = (prefix ? table[prefix] : undefined) ?? table['*'];
   if (!price) throw new Error(`no price for model ${model} and no '*' entry`);
   return price;
+}
+
+/**
+ * The most completion tokens a call of `model` can produce, from its entry as `priceOf` finds it
+ * (a prices file may set a lower per-model cap), else `*`'s, else `DEFAULT_MAX_OUTPUT_TOKENS`.
+ */
+export function maxOutputTokensOf(model: string, table: PriceTable = DEFAULT_PRICE_TABLE): number {
+  return priceOf(model, table).maxOutputTokens ?? table['*']?.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
 }
 
 /** Cost of a call in integer micro-dollars, rounded up so that no call is ever free by rounding. */

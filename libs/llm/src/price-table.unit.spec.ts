@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { DEFAULT_PRICE_TABLE, estimateCost, loadPriceTable, priceOf } from './price-table';
+import { DEFAULT_MAX_OUTPUT_TOKENS, DEFAULT_PRICE_TABLE, estimateCost, loadPriceTable, maxOutputTokensOf, priceOf } from './price-table';
 import { countPromptTokens, countTokens, MESSAGE_OVERHEAD_TOKENS, REPLY_PRIMING_TOKENS } from './tokenizer';
 
 describe('the tokenizer', () => {
@@ -48,6 +48,22 @@ describe('prices', () => {
     const table = loadPriceTable({ NEXUS_LLM_PRICES_FILE: file });
     expect(estimateCost('llama3:8b', 1_000_000, 1_000_000, table)).toBe(3000);
     expect(table['local']).toEqual(DEFAULT_PRICE_TABLE['local']);
+  });
+
+  it('knows each model’s output limit, which a prices file may cap per model', () => {
+    expect(maxOutputTokensOf('gpt-4.1-mini-2025-04-14')).toBe(32_768);
+    expect(maxOutputTokensOf('llama3:8b')).toBe(DEFAULT_MAX_OUTPUT_TOKENS);
+    const file = join(mkdtempSync(join(tmpdir(), 'nexus-prices-')), 'prices.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        'gpt-4o': { inputPerMillionMicroUsd: 2_500_000, outputPerMillionMicroUsd: 10_000_000, maxOutputTokens: 4000 },
+        'llama3:8b': { inputPerMillionMicroUsd: 0, outputPerMillionMicroUsd: 0 },
+      }),
+    );
+    const table = loadPriceTable({ NEXUS_LLM_PRICES_FILE: file });
+    expect(maxOutputTokensOf('gpt-4o', table)).toBe(4000);
+    expect(maxOutputTokensOf('llama3:8b', table)).toBe(DEFAULT_MAX_OUTPUT_TOKENS);
   });
 
   it('refuses a malformed price file', () => {

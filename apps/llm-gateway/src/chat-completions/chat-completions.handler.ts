@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
-import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import type { Actor, EventMetadata } from '@nexus/events';
 import { ProblemException } from '@nexus/http';
 import {
@@ -9,6 +8,7 @@ import {
   estimateCost,
   LlmUnavailableError,
   loadPriceTable,
+  maxOutputTokensOf,
   redactSecrets,
   type LlmRequest,
   type ResilientLlmClient,
@@ -24,6 +24,8 @@ export interface ReservedCall {
   readonly identity: CompletionIdentity;
   readonly request: LlmRequest;
   readonly promptTokens: number;
+  /** The completion tokens reserved: the client's max tokens, else the model's output limit. */
+  readonly allowance: number;
   readonly reservation: SessionReservation;
 }
 
@@ -35,7 +37,7 @@ const providerProblem = (error: unknown): unknown =>
 
 /**
  * `POST /v1/chat/completions` behind Nexus's governance: reserve the most the call can cost on the
- * session's budget (prompt + max_tokens) BEFORE any provider is called, so concurrent calls can
+ * session's budget (prompt + max tokens, or the model's output limit) BEFORE any provider is called, so concurrent calls can
  * never overspend; then call the providers; then charge actual usage (or release on failure).
  */
 @Injectable()
@@ -43,7 +45,6 @@ export class ChatCompletionsHandler {
   private readonly prices = loadPriceTable();
 
   constructor(
-    @Inject(NEXUS_CONFIG) private readonly config: NexusConfig,
     @Inject(LLM_CLIENT) private readonly llm: ResilientLlmClient,
     private readonly budget: SessionBudget,
   ) {}
@@ -51,13 +52,16 @@ export class ChatCompletionsHandler {
   async reserve(sessionId: string, body: ChatCompletionsRequest, actor: Actor, metadata: EventMetadata): Promise<ReservedCall> {
     const messages = toLlmMessages(body.messages);
     const tools = toLlmTools(body);
-    const cap = this.config.NEXUS_LLM_MAX_TOKENS;
-    const maxTokens = Math.min(body.max_completion_tokens ?? body.max_tokens ?? cap, cap);
+    // The client's limit goes upstream as it is (NEXUS_LLM_MAX_TOKENS is the agent loop's, not an
+    // OpenAI client's); without one the provider's default applies, so the reservation covers the
+    // worst case: the model's output limit.
+    const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
+    const allowance = maxTokens ?? maxOutputTokensOf(body.model, this.prices);
     // Tool definitions are part of the prompt a provider bills for.
     const promptTokens = countPromptTokens(messages) + (tools === undefined ? 0 : countTokens(JSON.stringify(tools)));
     const amount = {
-      tokens: promptTokens + maxTokens,
-      costMicroUsd: estimateCost(body.model, promptTokens, maxTokens, this.prices),
+      tokens: promptTokens + allowance,
+      costMicroUsd: estimateCost(body.model, promptTokens, allowance, this.prices),
       wallClockSeconds: 0,
     };
     const reservation = await this.budget.reserve({ sessionId, amount, actor, metadata, purpose: `chat.completions ${body.model}` });
@@ -67,10 +71,11 @@ export class ChatCompletionsHandler {
         model: body.model,
         messages,
         ...(tools === undefined ? {} : { tools }),
-        maxTokens,
-        temperature: body.temperature ?? this.config.NEXUS_LLM_TEMPERATURE,
+        ...(maxTokens === undefined ? {} : { maxTokens }),
+        ...(body.temperature === undefined || body.temperature === null ? {} : { temperature: body.temperature }),
       },
       promptTokens,
+      allowance,
       reservation,
     };
   }
@@ -99,7 +104,7 @@ export class ChatCompletionsHandler {
   async stream(call: ReservedCall, signal: AbortSignal): Promise<AsyncIterable<MeteredEvent>> {
     const events = meterStream(this.llm.stream(call.request, signal), {
       promptTokens: call.promptTokens,
-      allowance: call.request.maxTokens,
+      allowance: call.allowance,
       signal,
       onOpenFailure: async (error) => {
         await this.budget.release(call.reservation);

@@ -1,6 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { StopReason } from '@anthropic-ai/sdk/resources/messages';
 import type { LlmProviderPort, LlmRequest, LlmResponse, LlmStreamChunk, LlmToolCall } from '../llm-provider.port';
+import { maxOutputTokensOf } from '../price-table';
 import { parseToolArguments } from './openai-compatible.mapping';
 import {
   fromAnthropicContent,
@@ -100,8 +101,9 @@ export class AnthropicProvider implements LlmProviderPort {
     return {
       model: request.model,
       messages,
-      max_tokens: request.maxTokens,
-      temperature: request.temperature,
+      // The Messages API requires max_tokens: without the caller's, the model's own limit.
+      max_tokens: request.maxTokens ?? maxOutputTokensOf(request.model),
+      ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
       ...(system === undefined ? {} : { system }),
       ...(tools ? { tools } : {}),
     };

@@ -48,7 +48,8 @@ function answerToolResults(calls: readonly LlmToolCall[], after: readonly LlmMes
 }
 
 /** Keeps a reply within `maxTokens`, as a real model would stop at its limit. */
-function truncateToTokens(text: string, maxTokens: number): { text: string; truncated: boolean } {
+function truncateToTokens(text: string, maxTokens: number | undefined): { text: string; truncated: boolean } {
+  if (maxTokens === undefined) return { text, truncated: false };
   const tokens = encode(text);
   if (tokens.length <= maxTokens) return { text, truncated: false };
   return { text: decode(tokens.slice(0, maxTokens)), truncated: true };

@@ -118,8 +118,9 @@ export class OpenAiCompatibleProvider implements LlmProviderPort {
     return {
       model: request.model,
       messages: toOpenAiMessages(request.messages),
-      max_tokens: request.maxTokens,
-      temperature: request.temperature,
+      // Only what the caller set: the provider's defaults otherwise, as its own clients would get.
+      ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
+      ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
       ...(tools ? { tools } : {}),
     };
   }
