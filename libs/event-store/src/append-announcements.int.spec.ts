@@ -77,4 +77,34 @@ describe('append announcements across processes (postgres)', () => {
     await new PostgresEventStore(writer).appendToStream(newStreamId(), [anEvent()], { expectedVersion: 0 });
     expect(await heard).toBe(true);
   });
+
+  it('carries each announcement\'s detail to the other pool, coalesced ones joined, within a transaction merged', async () => {
+    const channel = 'nexus_detail_test';
+    const heard: string[] = [];
+    const off = await (reader.listen as NonNullable<SqlExecutor['listen']>).call(reader, channel, (detail) => heard.push(detail));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the LISTEN is in place
+      // Announced back to back: the first goes at once, the next two wait for it and go as one.
+      writer.announce?.(channel, '1');
+      writer.announce?.(channel, '2');
+      writer.announce?.(channel, '3');
+      await writer.transaction(async (tx) => {
+        tx.announce?.(channel, '4');
+        tx.announce?.(channel, '5');
+      });
+      const deadline = Date.now() + 10_000;
+      while (heard.join(',').split(',').length < 5 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(heard.join(',').split(',').sort()).toEqual(['1', '2', '3', '4', '5']);
+      expect(heard.length).toBeLessThan(5);
+      // One without a detail makes the coalesced notice say nothing: listeners must look themselves.
+      heard.length = 0;
+      writer.announce?.(channel, '6');
+      writer.announce?.(channel, '7');
+      writer.announce?.(channel);
+      while (heard.length < 2 && Date.now() < deadline + 10_000) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(heard).toEqual(['6', '']);
+    } finally {
+      await off();
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { Announcements, type SqlExecutor } from './sql-executor.port';
+import { Announcements, TransactionAnnouncements, type SqlExecutor } from './sql-executor.port';
 
 type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
@@ -24,7 +24,7 @@ export class PgSqlExecutor implements SqlExecutor {
   private closed = false;
 
   constructor(readonly pool: pg.Pool) {
-    this.announcements = new Announcements((channel) => pool.query('SELECT pg_notify($1, $2)', [channel, '']));
+    this.announcements = new Announcements((channel, detail) => pool.query('SELECT pg_notify($1, $2)', [channel, detail]));
   }
 
   async query<R>(text: string, params?: unknown[]): Promise<R[]> {
@@ -43,7 +43,7 @@ export class PgSqlExecutor implements SqlExecutor {
       const tx = new PgTransactionExecutor(client);
       const result = await fn(tx);
       await client.query('COMMIT');
-      for (const channel of tx.announced) this.announce(channel);
+      tx.announced.flush((channel, detail) => this.announce(channel, detail));
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {
@@ -62,7 +62,7 @@ export class PgSqlExecutor implements SqlExecutor {
    * subscriber is woken once: a notice may have been sent while nobody listened. A database that
    * is down when a subscriber arrives is not an error either: the same loop picks it up.
    */
-  async listen(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+  async listen(channel: string, onNotify: (detail: string) => void): Promise<() => Promise<void>> {
     const subscription = this.announcements.subscribe(channel, onNotify);
     if (subscription.first) {
       this.listening.add(channel);
@@ -111,7 +111,7 @@ export class PgSqlExecutor implements SqlExecutor {
     };
     const current = Promise.resolve(client);
     this.dropListener = lost;
-    client.on('notification', (message) => this.announcements.deliver(message.channel));
+    client.on('notification', (message) => this.announcements.deliver(message.channel, message.payload ?? ''));
     client.on('error', lost);
     client.on('end', lost);
     try {
@@ -143,8 +143,8 @@ export class PgSqlExecutor implements SqlExecutor {
     this.relisten.unref();
   }
 
-  announce(channel: string): void {
-    this.announcements.announce(channel);
+  announce(channel: string, detail?: string): void {
+    this.announcements.announce(channel, detail);
   }
 
   async close(): Promise<void> {
@@ -160,7 +160,7 @@ export class PgSqlExecutor implements SqlExecutor {
 class PgTransactionExecutor implements SqlExecutor {
   readonly dialect = 'postgres' as const;
   /** Announced inside the transaction: sent after its COMMIT. */
-  readonly announced = new Set<string>();
+  readonly announced = new TransactionAnnouncements();
 
   constructor(private readonly client: Queryable) {}
 
@@ -176,8 +176,8 @@ class PgTransactionExecutor implements SqlExecutor {
     return fn(this);
   }
 
-  announce(channel: string): void {
-    this.announced.add(channel);
+  announce(channel: string, detail?: string): void {
+    this.announced.add(channel, detail);
   }
 
   async close(): Promise<void> {

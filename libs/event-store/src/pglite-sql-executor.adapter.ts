@@ -1,6 +1,6 @@
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
-import { Announcements, type SqlExecutor } from './sql-executor.port';
+import { Announcements, TransactionAnnouncements, type SqlExecutor } from './sql-executor.port';
 
 type PgliteSession = Pick<PGlite, 'query' | 'exec'> | Transaction;
 
@@ -24,22 +24,22 @@ export class PgliteSqlExecutor implements SqlExecutor {
   }
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    const announced = new Set<string>();
+    const announced = new TransactionAnnouncements();
     const result = await this.db.transaction((tx) => fn(new PgliteTransactionExecutor(tx, announced)));
-    for (const channel of announced) this.announce(channel);
+    announced.flush((channel, detail) => this.announce(channel, detail));
     return result;
   }
 
   /** Every writer of a PGlite database is in this process, and announces its commits here. */
-  async listen(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+  async listen(channel: string, onNotify: (detail: string) => void): Promise<() => Promise<void>> {
     const subscription = this.announcements.subscribe(channel, onNotify);
     return async () => {
       subscription.unsubscribe();
     };
   }
 
-  announce(channel: string): void {
-    this.announcements.announce(channel);
+  announce(channel: string, detail?: string): void {
+    this.announcements.announce(channel, detail);
   }
 
   async close(): Promise<void> {
@@ -52,7 +52,7 @@ class PgliteTransactionExecutor implements SqlExecutor {
 
   constructor(
     private readonly session: PgliteSession,
-    private readonly announced: Set<string>,
+    private readonly announced: TransactionAnnouncements,
   ) {}
 
   async query<R>(text: string, params?: unknown[]): Promise<R[]> {
@@ -67,8 +67,8 @@ class PgliteTransactionExecutor implements SqlExecutor {
     return fn(this);
   }
 
-  announce(channel: string): void {
-    this.announced.add(channel);
+  announce(channel: string, detail?: string): void {
+    this.announced.add(channel, detail);
   }
 
   async close(): Promise<void> {

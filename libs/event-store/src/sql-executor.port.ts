@@ -19,7 +19,7 @@ export interface SqlExecutor {
    * Absent inside a transaction. Best effort: a notification can be missed (a reconnect), so
    * listeners poll as well.
    */
-  listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  listen?(channel: string, onNotify: (detail: string) => void): Promise<() => Promise<void>>;
   /**
    * Tells the channel's listeners that something they read was committed: those of this process
    * at once, those of other processes by a `NOTIFY` sent afterwards on its own, coalesced (one in
@@ -27,8 +27,13 @@ export interface SqlExecutor {
    * a NOTIFY there takes PostgreSQL's global notify-queue lock at commit and makes every writing
    * transaction on the server commit one at a time. Inside `transaction`, it waits for the COMMIT
    * (and is dropped on rollback).
+   *
+   * `detail` travels with the notice (the projector says which positions it applied, so readers
+   * waiting for them need not ask the database). Notices coalesced in flight carry their details
+   * joined by commas; a listener gets an empty detail when any of them had none, when they would
+   * not fit in one notice, or after a reconnect — and then must look for itself.
    */
-  announce?(channel: string): void;
+  announce?(channel: string, detail?: string): void;
   close(): Promise<void>;
 }
 
@@ -37,13 +42,14 @@ export interface SqlExecutor {
  * `announce` (none for PGlite: it is one process).
  */
 export class Announcements {
-  private readonly subscribers = new Map<string, Set<() => void>>();
-  private readonly sending = new Map<string, 'one' | 'one-more'>();
+  private readonly subscribers = new Map<string, Set<(detail: string) => void>>();
+  /** Per channel with a NOTIFY in flight: the details announced since it left (null: one had none). */
+  private readonly pending = new Map<string, { details: string[] | null } | 'none'>();
 
-  constructor(private readonly notifyOthers?: (channel: string) => Promise<unknown>) {}
+  constructor(private readonly notifyOthers?: (channel: string, detail: string) => Promise<unknown>) {}
 
-  subscribe(channel: string, onNotify: () => void): { first: boolean; unsubscribe: () => boolean } {
-    const set = this.subscribers.get(channel) ?? new Set<() => void>();
+  subscribe(channel: string, onNotify: (detail: string) => void): { first: boolean; unsubscribe: () => boolean } {
+    const set = this.subscribers.get(channel) ?? new Set<(detail: string) => void>();
     this.subscribers.set(channel, set);
     set.add(onNotify);
     return {
@@ -56,31 +62,57 @@ export class Announcements {
   }
 
   /** Wakes this process's listeners of `channel`: a NOTIFY heard from another process, say. */
-  deliver(channel: string): void {
-    for (const notify of this.subscribers.get(channel) ?? []) notify();
+  deliver(channel: string, detail = ''): void {
+    for (const notify of this.subscribers.get(channel) ?? []) notify(detail);
   }
 
-  announce(channel: string): void {
-    this.deliver(channel);
+  announce(channel: string, detail = ''): void {
+    this.deliver(channel, detail);
     if (this.notifyOthers === undefined) return;
-    const state = this.sending.get(channel);
-    if (state !== undefined) {
-      this.sending.set(channel, 'one-more');
+    const inFlight = this.pending.get(channel);
+    if (inFlight !== undefined) {
+      const details = inFlight === 'none' ? [] : inFlight.details;
+      this.pending.set(channel, { details: details === null || detail === '' ? null : [...details, detail] });
       return;
     }
-    this.sending.set(channel, 'one');
-    const send = (): void => {
+    this.pending.set(channel, 'none');
+    const send = (payload: string): void => {
       // Best effort, like every notice: listeners poll as well.
-      void this.notifyOthers?.(channel)
+      void this.notifyOthers?.(channel, payload)
         .catch(() => undefined)
         .then(() => {
-          if (this.sending.get(channel) === 'one-more') {
-            this.sending.set(channel, 'one');
-            send();
-          } else this.sending.delete(channel);
+          const next = this.pending.get(channel);
+          if (next === undefined || next === 'none') {
+            this.pending.delete(channel);
+            return;
+          }
+          this.pending.set(channel, 'none');
+          send(joinDetails(next.details));
         });
     };
-    send();
+    send(detail);
+  }
+}
+
+/** PostgreSQL refuses NOTIFY payloads of 8,000 bytes or more; past this, listeners look instead. */
+const MAX_NOTICE_DETAIL = 7_000;
+
+function joinDetails(details: readonly string[] | null): string {
+  const joined = details?.join(',') ?? '';
+  return joined.length > MAX_NOTICE_DETAIL ? '' : joined;
+}
+
+/** What a transaction announced, sent once it commits (each channel once, details joined). */
+export class TransactionAnnouncements {
+  private readonly byChannel = new Map<string, string[] | null>();
+
+  add(channel: string, detail = ''): void {
+    const details = this.byChannel.has(channel) ? this.byChannel.get(channel) : [];
+    this.byChannel.set(channel, details === null || details === undefined || detail === '' ? null : [...details, detail]);
+  }
+
+  flush(announce: (channel: string, detail: string) => void): void {
+    for (const [channel, details] of this.byChannel) announce(channel, joinDetails(details));
   }
 }
 

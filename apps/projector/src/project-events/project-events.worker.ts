@@ -55,7 +55,9 @@ export class ProjectEventsWorker implements OnApplicationBootstrap, BeforeApplic
       concurrency: this.config.NEXUS_PROJECTOR_CONCURRENCY,
       batchHandler: async (events, tx) => {
         await applyBatch(tx, allProjections, events);
-        tx.announce?.(PROJECTED_CHANNEL);
+        // The positions applied ride on the notice: query-api settles the readers waiting for them
+        // without asking the database.
+        tx.announce?.(PROJECTED_CHANNEL, events.map((event) => event.globalPosition).join(','));
         const oldest = Math.min(...events.map((event) => Date.parse(event.occurredAt)));
         this.lagSeconds.set({ projector: PROJECTOR_CONSUMER }, (Date.now() - oldest) / 1000);
       },

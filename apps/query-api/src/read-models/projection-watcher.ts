@@ -16,6 +16,12 @@ interface Waiter {
  * no database work while the system is behind, exactly when it can least afford it. A slow
  * fallback poll covers a missed notice.
  *
+ * The distributed projector's notices say which positions it applied: those settle their readers
+ * at once, and are remembered a while, so a reader arriving just after its event was applied
+ * needs no query either. While such notices flow and others are waiting, a new reader waits for
+ * them rather than asking the database itself; the fallback poll answers one whose event was
+ * applied before this process listened.
+ *
  * A position is reached when every projection's log checkpoint has passed it (embedded mode
  * reads the log in order), or the projector's inbox holds its event (distributed mode, where a
  * partition keeps each stream in order, so the caller's earlier events of that stream are
@@ -34,8 +40,31 @@ export class ProjectionWatcher implements OnModuleInit, OnApplicationShutdown {
     @Inject(NEXUS_CONFIG) private readonly config: NexusConfig,
   ) {}
 
+  /** Positions the projector said it applied, oldest first (a Set keeps insertion order). */
+  private readonly applied = new Set<number>();
+  /** Whether this process hears notices that carry positions (the distributed projector's). */
+  private detailed = false;
+
   async onModuleInit(): Promise<void> {
-    this.unlisten = await this.sql.listen?.(PROJECTED_CHANNEL, () => this.check()).catch(() => undefined);
+    this.unlisten = await this.sql.listen?.(PROJECTED_CHANNEL, (detail) => this.onNotice(detail)).catch(() => undefined);
+  }
+
+  private onNotice(detail: string): void {
+    // A notice without positions (embedded mode, a reconnect, coalesced past its bound): look.
+    if (detail === '') {
+      this.check();
+      return;
+    }
+    this.detailed = true;
+    for (const part of detail.split(',')) {
+      const position = Number(part);
+      if (Number.isSafeInteger(position)) this.applied.add(position);
+    }
+    for (const oldest of this.applied) {
+      if (this.applied.size <= REMEMBERED_POSITIONS) break;
+      this.applied.delete(oldest);
+    }
+    for (const waiter of this.waiting) if (this.applied.has(waiter.position)) this.settle(waiter, true);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -46,7 +75,7 @@ export class ProjectionWatcher implements OnModuleInit, OnApplicationShutdown {
 
   /** Resolves true once the read models have applied `position`, false after the wait bound. */
   waitFor(position: number): Promise<boolean> {
-    if (position === 0) return Promise.resolve(true);
+    if (position === 0 || this.applied.has(position)) return Promise.resolve(true);
     return new Promise((resolve) => {
       const waiter: Waiter = {
         position,
@@ -55,8 +84,9 @@ export class ProjectionWatcher implements OnModuleInit, OnApplicationShutdown {
       };
       this.waiting.add(waiter);
       this.fallback ??= setInterval(() => this.check(), FALLBACK_POLL_MS);
-      // It may be there already: look once now.
-      this.check();
+      // It may be there already: look once now — unless notices with positions are flowing to
+      // readers waiting already, which will name it soon (and the fallback poll bounds the wait).
+      if (!this.detailed || this.waiting.size === 1) this.check();
     });
   }
 
@@ -112,6 +142,9 @@ export class ProjectionWatcher implements OnModuleInit, OnApplicationShutdown {
     return new Set(rows.map((row) => Number(row.position)));
   }
 }
+
+/** How many applied positions from notices are remembered, for readers that come just after. */
+const REMEMBERED_POSITIONS = 50_000;
 
 /** Covers a missed notice (a reconnect); notices do the real work. */
 const FALLBACK_POLL_MS = 250;
