@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import OpenAI from 'openai';
+import { zodResponseFormat } from 'openai/helpers/zod';
+import { z } from 'zod';
 import { maxOutputTokensOf } from '@nexus/llm';
 import { OpenAiStubServer } from '../../libs/llm/src/testing/openai-stub.server';
 import { keyOf } from './support/api-client';
@@ -59,10 +61,86 @@ describe('llm-gateway: OpenAI fidelity', () => {
     it('sends the client’s max_tokens as it is, above the agent loop’s cap', async () => {
       const { client } = await clientOf();
       await client.chat.completions.create({ ...hello, max_tokens: 2000 });
-      await client.chat.completions.create({ ...hello, max_tokens: 2000, temperature: 0.4 });
+      await client.chat.completions.create({ ...hello, max_completion_tokens: 2000, temperature: 0.4 });
       const [first, second] = received();
       expect(first).toMatchObject({ max_tokens: 2000 });
-      expect(second).toMatchObject({ max_tokens: 2000, temperature: 0.4 });
+      expect(second).toMatchObject({ max_completion_tokens: 2000, temperature: 0.4 });
+    });
+  });
+
+  describe('every field passes through', () => {
+    it('delivers every field the client sent, content parts included, exactly as sent', async () => {
+      const { client } = await clientOf();
+      const params: OpenAI.ChatCompletionCreateParamsNonStreaming = {
+        model: MODEL,
+        messages: [
+          { role: 'developer', content: 'answer briefly' },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'what is this?' },
+              { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=', detail: 'low' } },
+              { type: 'input_audio', input_audio: { data: 'UklGRg==', format: 'wav' } },
+            ],
+            name: 'alice',
+          },
+        ],
+        tools: [{ type: 'function', function: { name: 'lookup', description: 'looks up', parameters: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'], additionalProperties: false }, strict: true } }],
+        tool_choice: { type: 'function', function: { name: 'lookup' } },
+        parallel_tool_calls: false,
+        stop: ['END', 'STOP'],
+        top_p: 0.9,
+        seed: 42,
+        frequency_penalty: 0.5,
+        presence_penalty: -0.5,
+        logit_bias: { '50256': -100 },
+        logprobs: true,
+        top_logprobs: 3,
+        user: 'end-user-7',
+        metadata: { purpose: 'fidelity' },
+        store: false,
+        reasoning_effort: 'low',
+        service_tier: 'auto',
+        n: 1,
+        max_completion_tokens: 300,
+        temperature: 0.7,
+      };
+      await client.chat.completions.create(params);
+      expect(received()).toEqual([params]);
+    });
+
+    it('forwards a stream’s request as sent, usage added for metering', async () => {
+      const { client } = await clientOf();
+      const stream = await client.chat.completions.create({ ...hello, stream: true, seed: 7, stop: 'END' });
+      for await (const chunk of stream) void chunk;
+      expect(received()).toEqual([{ ...hello, stream: true, seed: 7, stop: 'END', stream_options: { include_usage: true } }]);
+    });
+
+    it('round-trips structured output through parse() with a zod schema', async () => {
+      const { client } = await clientOf();
+      stub.script({ type: 'success', content: JSON.stringify({ name: 'Ada', born: 1815 }) });
+      const person = z.object({ name: z.string(), born: z.number().int() });
+      const completion = await client.chat.completions.parse({
+        ...hello,
+        response_format: zodResponseFormat(person, 'person'),
+      });
+      expect(completion.choices[0]?.message.parsed).toEqual({ name: 'Ada', born: 1815 });
+      expect(received()[0]?.['response_format']).toMatchObject({
+        type: 'json_schema',
+        json_schema: { name: 'person', strict: true, schema: { type: 'object', required: ['name', 'born'] } },
+      });
+    });
+
+    it('forwards tool_choice naming a function, and returns the call it made', async () => {
+      const { client } = await clientOf();
+      stub.script({ type: 'success', toolCalls: [{ id: 'call_1', name: 'lookup', arguments: '{"q":"nexus"}' }] });
+      const completion = await client.chat.completions.create({
+        ...hello,
+        tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object' } } }],
+        tool_choice: { type: 'function', function: { name: 'lookup' } },
+      });
+      expect(received()[0]?.['tool_choice']).toEqual({ type: 'function', function: { name: 'lookup' } });
+      expect(completion.choices[0]?.message.tool_calls?.[0]).toMatchObject({ function: { name: 'lookup', arguments: '{"q":"nexus"}' } });
     });
   });
 });

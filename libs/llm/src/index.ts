@@ -7,6 +7,7 @@ export * from './providers/openai-compatible.provider';
 export * from './providers/openai-compatible.mapping';
 export * from './providers/anthropic.provider';
 export * from './providers/anthropic.mapping';
+export * from './providers/anthropic-request-fields.mapping';
 export * from './resilience/llm-errors';
 export * from './resilience/llm-metrics';
 export * from './resilience/provider-policy';

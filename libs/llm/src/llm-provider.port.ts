@@ -30,6 +30,14 @@ export interface LlmRequest {
    * call ids with their own unique ids anyway; the seed only keeps replies reproducible.
    */
   readonly seed?: string;
+  /**
+   * An OpenAI client's Chat Completions body, as it came (content parts, tool choice, response
+   * format, sampling fields and any field a newer SDK adds). OpenAI-compatible providers forward it
+   * unchanged but for `model` and streaming; the Anthropic provider maps what has an equivalent
+   * and refuses the rest (`LlmProviderRejectedError`). `messages` and `tools` above remain what the
+   * tokenizer, the `local` model and the Anthropic mapping read.
+   */
+  readonly openAiBody?: Readonly<Record<string, unknown>>;
 }
 
 /** `stop`, `length` and `tool_calls` are normalised across providers; others pass through. */

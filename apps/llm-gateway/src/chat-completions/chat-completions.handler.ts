@@ -14,7 +14,7 @@ import {
   type ResilientLlmClient,
 } from '@nexus/llm';
 import { LLM_CLIENT } from '../llm-client.provider';
-import { toLlmMessages, toLlmTools, type ChatCompletionsRequest } from './chat-completions.request.dto';
+import { nonTextParts, toLlmMessages, toLlmTools, type ChatCompletionsRequest } from './chat-completions.request.dto';
 import { chatCompletion, type CompletionIdentity } from './chat-completions.response';
 import { meterStream, type MeteredEvent } from './metered-stream';
 import { SessionBudget, type SessionReservation } from './session-budget.adapter';
@@ -28,6 +28,12 @@ export interface ReservedCall {
   readonly allowance: number;
   readonly reservation: SessionReservation;
 }
+
+/**
+ * What an image or audio part is reckoned at in the reservation (a 1024×1024 image is 765 tokens
+ * on gpt-4o at high detail): an estimate only, since the provider's usage is what is consumed.
+ */
+const NON_TEXT_PART_TOKENS = 1_000;
 
 /** Every provider failed: the reservation is released and the client may retry later. */
 const providerProblem = (error: unknown): unknown =>
@@ -49,7 +55,17 @@ export class ChatCompletionsHandler {
     private readonly budget: SessionBudget,
   ) {}
 
-  async reserve(sessionId: string, body: ChatCompletionsRequest, actor: Actor, metadata: EventMetadata): Promise<ReservedCall> {
+  /**
+   * `body` is the parse Nexus reads; `sent` the client's body as it came, which OpenAI-compatible
+   * providers receive unchanged.
+   */
+  async reserve(
+    sessionId: string,
+    body: ChatCompletionsRequest,
+    sent: Readonly<Record<string, unknown>>,
+    actor: Actor,
+    metadata: EventMetadata,
+  ): Promise<ReservedCall> {
     const messages = toLlmMessages(body.messages);
     const tools = toLlmTools(body);
     // The client's limit goes upstream as it is (NEXUS_LLM_MAX_TOKENS is the agent loop's, not an
@@ -58,7 +74,10 @@ export class ChatCompletionsHandler {
     const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
     const allowance = maxTokens ?? maxOutputTokensOf(body.model, this.prices);
     // Tool definitions are part of the prompt a provider bills for.
-    const promptTokens = countPromptTokens(messages) + (tools === undefined ? 0 : countTokens(JSON.stringify(tools)));
+    const promptTokens =
+      countPromptTokens(messages) +
+      (tools === undefined ? 0 : countTokens(JSON.stringify(tools))) +
+      nonTextParts(body.messages) * NON_TEXT_PART_TOKENS;
     const amount = {
       tokens: promptTokens + allowance,
       costMicroUsd: estimateCost(body.model, promptTokens, allowance, this.prices),
@@ -73,6 +92,7 @@ export class ChatCompletionsHandler {
         ...(tools === undefined ? {} : { tools }),
         ...(maxTokens === undefined ? {} : { maxTokens }),
         ...(body.temperature === undefined || body.temperature === null ? {} : { temperature: body.temperature }),
+        openAiBody: sent,
       },
       promptTokens,
       allowance,

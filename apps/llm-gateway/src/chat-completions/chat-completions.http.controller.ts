@@ -61,7 +61,9 @@ export class ChatCompletionsHttpController {
     if (start.kind === 'replay') return replay(reply, start.response);
     const release = this.idempotency.hold(start.scope);
     try {
-      const call = await this.handler.reserve(sessionId, body, request.auth.actor, eventMetadataFrom(request));
+      // The body as sent, not as parsed: what the client sent is what the provider gets.
+      const sent = request.body as Record<string, unknown>;
+      const call = await this.handler.reserve(sessionId, body, sent, request.auth.actor, eventMetadataFrom(request));
       if (body.stream === true) return await this.stream(call, body, reply, start.scope);
       const response = { status: 200, body: await this.handler.complete(call), headers: reservationHeader(call) };
       await this.idempotency.succeed(start.scope, response);

@@ -3,15 +3,18 @@ import { parseToolArguments, type LlmMessage, type LlmToolDefinition } from '@ne
 
 /*
  * This endpoint's contract is OpenAI's Chat Completions, not Nexus's own API: OpenAI clients send
- * fields Nexus has no use for (`logprobs`, `presence_penalty`, `metadata`, `store`, …) and new ones
- * appear with every SDK release. So unlike every other Nexus DTO, objects here are loose: unknown
- * fields are accepted and ignored. What Nexus does read is validated strictly, and what it cannot
- * honour (`n` > 1) is refused rather than silently changed.
+ * many fields Nexus has no use for (`logprobs`, `response_format`, `seed`, `metadata`, …) and new
+ * ones appear with every SDK release. So unlike every other Nexus DTO, objects here are loose:
+ * unknown fields are accepted and reach the provider as the client sent them (the handler forwards
+ * the body itself, not this parse). What Nexus does read is validated strictly, and what it cannot
+ * honour (`n` > 1: one answer is metered per call) is refused rather than silently changed.
  */
 
 const textPart = z.looseObject({ type: z.literal('text'), text: z.string() });
-/** A message's content: a string, or an array of text parts (images and audio are not supported). */
-const content = z.union([z.string(), z.array(textPart).max(1000)]);
+/** Images, audio, files: forwarded as they are; Nexus reads only their count (see `nonTextParts`). */
+const otherPart = z.looseObject({ type: z.string().min(1).max(100) }).refine((part) => part.type !== 'text', 'a text part needs its text');
+/** A message's content: a string, or an array of parts. */
+const content = z.union([z.string(), z.array(z.union([textPart, otherPart])).max(1000)]);
 
 const toolCall = z.looseObject({
   id: z.string().min(1).max(200),
@@ -56,9 +59,8 @@ export const chatCompletionsRequestSchema = z.looseObject({
   stream: z.boolean().nullish(),
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullish(),
   tools: z.array(functionTool).max(128).optional(),
-  tool_choice: toolChoice.optional(),
-  user: z.string().max(500).optional(),
-  n: z.literal(1, { error: 'only n=1 is supported' }).nullish(),
+  tool_choice: toolChoice.nullish(),
+  n: z.literal(1, { error: 'only n=1 is supported: each answer is metered against the budget one at a time' }).nullish(),
 });
 export type ChatCompletionsRequest = z.infer<typeof chatCompletionsRequestSchema>;
 
@@ -66,7 +68,15 @@ export type ChatCompletionsRequest = z.infer<typeof chatCompletionsRequestSchema
 export const sessionIdHeaderSchema = z.string({ error: 'required: it names the session the call is charged to' }).min(1).max(200);
 
 const textOf = (value: z.infer<typeof content> | null | undefined): string =>
-  value === null || value === undefined ? '' : typeof value === 'string' ? value : value.map((part) => part.text).join('');
+  value === null || value === undefined
+    ? ''
+    : typeof value === 'string'
+      ? value
+      : value.map((part) => (part.type === 'text' && typeof part['text'] === 'string' ? part['text'] : '')).join('');
+
+/** Image, audio and file parts of the messages: the tokenizer cannot count them, so they are counted apart. */
+export const nonTextParts = (messages: ChatCompletionsRequest['messages']): number =>
+  messages.reduce((count, m) => count + (Array.isArray(m.content) ? m.content.filter((part) => part.type !== 'text').length : 0), 0);
 
 /** OpenAI messages → the run contract's messages (what providers and the tokenizer take). */
 export function toLlmMessages(messages: ChatCompletionsRequest['messages']): LlmMessage[] {

@@ -2,6 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { StopReason } from '@anthropic-ai/sdk/resources/messages';
 import type { LlmProviderPort, LlmRequest, LlmResponse, LlmStreamChunk, LlmToolCall } from '../llm-provider.port';
 import { maxOutputTokensOf } from '../price-table';
+import { anthropicRequestFields } from './anthropic-request-fields.mapping';
 import { parseToolArguments } from './openai-compatible.mapping';
 import {
   fromAnthropicContent,
@@ -96,9 +97,12 @@ export class AnthropicProvider implements LlmProviderPort {
   }
 
   private body(request: LlmRequest) {
+    // Before any network call: a field this API cannot honour is the client's 400, not a fallback.
+    const fields = request.openAiBody === undefined ? {} : anthropicRequestFields(request.openAiBody, request.model, this.name);
     const { system, messages } = toAnthropicMessages(request.messages);
     const tools = toAnthropicTools(request.tools);
     return {
+      ...fields,
       model: request.model,
       messages,
       // The Messages API requires max_tokens: without the caller's, the model's own limit.

@@ -1,5 +1,9 @@
 import OpenAI from 'openai';
-import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsBase,
+  ChatCompletionCreateParamsNonStreaming,
+} from 'openai/resources/chat/completions';
 import type { LlmProviderPort, LlmRequest, LlmResponse, LlmStreamChunk } from '../llm-provider.port';
 import { countPromptTokens, countTokens } from '../tokenizer';
 import {
@@ -46,10 +50,8 @@ export class OpenAiCompatibleProvider implements LlmProviderPort {
   }
 
   async complete(request: LlmRequest, signal?: AbortSignal): Promise<LlmResponse> {
-    const completion = await this.client.chat.completions.create(
-      { ...this.body(request), stream: false },
-      { signal },
-    );
+    const forwarded = this.forwarded(request) as ChatCompletionCreateParamsNonStreaming | undefined;
+    const completion = await this.client.chat.completions.create(forwarded ?? { ...this.body(request), stream: false }, { signal });
     const choice = completion.choices[0];
     const content = choice?.message.content ?? '';
     return {
@@ -67,7 +69,12 @@ export class OpenAiCompatibleProvider implements LlmProviderPort {
 
   async *stream(request: LlmRequest, signal?: AbortSignal): AsyncIterable<LlmStreamChunk> {
     const chunks = await this.client.chat.completions.create(
-      { ...this.body(request), stream: true, stream_options: { include_usage: true } },
+      // Usage is needed to meter the stream, whatever the client asked for.
+      {
+        ...(this.forwarded(request) ?? this.body(request)),
+        stream: true,
+        stream_options: { ...this.clientStreamOptions(request), include_usage: true },
+      },
       { signal },
     );
     let content = '';
@@ -113,7 +120,18 @@ export class OpenAiCompatibleProvider implements LlmProviderPort {
     };
   }
 
-  private body(request: LlmRequest) {
+  private clientStreamOptions(request: LlmRequest): Record<string, unknown> {
+    const options = request.openAiBody?.['stream_options'];
+    return options !== null && typeof options === 'object' ? (options as Record<string, unknown>) : {};
+  }
+
+  /** A client's own request, as it came: only the model (and, for a stream, streaming) is set here. */
+  private forwarded(request: LlmRequest): ChatCompletionCreateParamsBase | undefined {
+    if (request.openAiBody === undefined) return undefined;
+    return { ...(request.openAiBody as unknown as ChatCompletionCreateParamsBase), model: request.model };
+  }
+
+  private body(request: LlmRequest): ChatCompletionCreateParamsBase {
     const tools = toOpenAiTools(request.tools);
     return {
       model: request.model,

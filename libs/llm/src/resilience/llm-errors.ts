@@ -12,7 +12,7 @@ export interface ProviderFailure {
 
 /** Every provider that could serve the model failed; maps to `LlmCallFailed.reason = provider_unavailable`. */
 export class LlmUnavailableError extends Error {
-  override readonly name = 'LlmUnavailableError';
+  override readonly name: string = 'LlmUnavailableError';
 
   constructor(
     readonly model: string,
@@ -23,6 +23,34 @@ export class LlmUnavailableError extends Error {
         ? `no provider serves model ${model}`
         : `all providers failed for model ${model}: ${failures.map((f) => `${f.provider} (${f.error})`).join('; ')}`,
     );
+  }
+}
+
+/** OpenAI's error object, as its clients read it. */
+export interface OpenAiErrorBody {
+  readonly message: string;
+  readonly type: string;
+  readonly param: string | null;
+  readonly code: string | null;
+}
+
+/**
+ * A provider (or its mapping, before any network call) refused the request itself — a 4xx such as
+ * 400 `context_length_exceeded`: another attempt or another provider would fail the same way, so
+ * it is neither retried nor fallen back from, and the gateway answers with the provider's status
+ * and error. It is still an `LlmUnavailableError` to the agent loop: its run fails
+ * `provider_unavailable` as before.
+ */
+export class LlmProviderRejectedError extends LlmUnavailableError {
+  override readonly name = 'LlmProviderRejectedError';
+
+  constructor(
+    model: string,
+    readonly provider: string,
+    readonly status: number,
+    readonly error: OpenAiErrorBody,
+  ) {
+    super(model, [{ provider, attempts: 1, error: `${status} ${error.message}`, circuitOpen: false }]);
   }
 }
 
