@@ -143,4 +143,28 @@ describe('llm-gateway: OpenAI fidelity', () => {
       expect(completion.choices[0]?.message.tool_calls?.[0]).toMatchObject({ function: { name: 'lookup', arguments: '{"q":"nexus"}' } });
     });
   });
+
+  describe('errors', () => {
+    const tooLong = { type: 'error', status: 400, message: 'This model’s maximum context length is 128000 tokens.', code: 'context_length_exceeded', param: 'messages' } as const;
+
+    it.each([false, true])('passes an upstream 400 through as the provider said it, once (stream: %s)', async (stream) => {
+      const { client, sessionId, sent } = await clientOf();
+      stub.script(tooLong);
+      const error = await client.chat.completions.create({ ...hello, stream }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(error).toMatchObject({ status: 400, code: 'context_length_exceeded', param: 'messages', message: expect.stringContaining('maximum context length') });
+      expect(sent).toHaveLength(1);
+      expect(stub.requests).toHaveLength(1);
+      const budget = await platform.budgetEvents(sessionId);
+      expect(budget.types).toEqual(['BudgetAllocated', 'BudgetReserved', 'BudgetReleased']);
+    });
+
+    it('refuses a call the budget cannot cover with a status clients do not retry, before any provider call', async () => {
+      const { client, sent } = await clientOf(50);
+      const error = await client.chat.completions.create({ ...hello, max_tokens: 100 }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ status: 402, code: 'budget_exceeded' });
+      expect(sent).toHaveLength(1);
+      expect(stub.requests).toHaveLength(0);
+    });
+  });
 });

@@ -150,7 +150,7 @@ describe('llm-gateway: OpenAI-compatible chat completions', () => {
     const refused = outcomes.filter((o) => o.status === 'rejected').map((o) => (o as PromiseRejectedResult).reason as APIError);
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
     expect(refused).toHaveLength(1);
-    expect(refused[0]?.status).toBe(409);
+    expect(refused[0]?.status).toBe(402);
     expect(refused[0]?.code).toBe('budget_exceeded');
     expect(stub.requests).toHaveLength(1);
     const budget = await budgetEvents(sessionId);

@@ -6,6 +6,7 @@ import {
   countPromptTokens,
   countTokens,
   estimateCost,
+  LlmProviderRejectedError,
   LlmUnavailableError,
   loadPriceTable,
   maxOutputTokensOf,
@@ -35,11 +36,20 @@ export interface ReservedCall {
  */
 const NON_TEXT_PART_TOKENS = 1_000;
 
-/** Every provider failed: the reservation is released and the client may retry later. */
-const providerProblem = (error: unknown): unknown =>
-  error instanceof LlmUnavailableError
+/**
+ * A provider's refusal of the request itself (400 `context_length_exceeded`, …) reaches the client
+ * as the provider said it: its status and its OpenAI `error` member, so the client sees the real
+ * error and does not retry what cannot succeed. Every provider failing is 503: the client may
+ * retry later. Either way the reservation has been released.
+ */
+const providerProblem = (error: unknown): unknown => {
+  if (error instanceof LlmProviderRejectedError) {
+    return new ProblemException(error.status, 'provider_rejected', 'Rejected by the provider', error.error.message, { error: error.error });
+  }
+  return error instanceof LlmUnavailableError
     ? new ProblemException(503, 'provider_unavailable', 'Provider unavailable', `No LLM provider could serve model ${error.model}.`)
     : error;
+};
 
 /**
  * `POST /v1/chat/completions` behind Nexus's governance: reserve the most the call can cost on the

@@ -5,9 +5,9 @@ import { toProblem } from '@nexus/http';
 /**
  * The gateway's one exception filter (every route, and what fails before a route: a body that is
  * not JSON): Nexus problem documents (RFC 9457), plus what OpenAI clients read: an `error` member
- * `{ message, type, code }` (an extension member, so the document stays a valid problem), and
- * `x-should-retry: false` on refusals — OpenAI SDKs otherwise retry a 409 such as
- * `budget_exceeded`, which a retry will not change. A 409 `conflict` (an `Idempotency-Key` still in
+ * `{ message, type, code }` (an extension member, so the document stays a valid problem; a
+ * provider's own error member when the problem passes its refusal on), and
+ * `x-should-retry: false` on refusals, which a retry will not change. A 409 `conflict` (an `Idempotency-Key` still in
  * flight) says `x-should-retry: true` instead: a retry shortly after gets the first answer.
  */
 @Catch()
@@ -25,6 +25,6 @@ export class OpenAiProblemFilter implements ExceptionFilter {
       .status(document.status)
       .headers({ ...headers, ...(shouldRetry === undefined ? {} : { 'x-should-retry': shouldRetry }) })
       .type('application/problem+json')
-      .send({ ...document, error: { message: document.detail, type: document.code, code: document.code, param: null } });
+      .send({ ...document, error: document['error'] ?? { message: document.detail, type: document.code, code: document.code, param: null } });
   }
 }

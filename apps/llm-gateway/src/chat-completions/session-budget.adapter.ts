@@ -54,7 +54,7 @@ export class SessionBudget {
         metadata,
       );
     } catch (error) {
-      throw asProblem(error);
+      throw refusalCode(error) === 'budget_exceeded' ? budgetExceeded(error) : asProblem(error);
     }
     return reservation;
   }
@@ -96,6 +96,18 @@ export class SessionBudget {
 }
 
 const now = (): string => new Date().toISOString();
+
+/**
+ * 402, not the 409 of Nexus's own API: OpenAI's SDKs retry 408, 409, 429 and 5xx, and the AI SDK
+ * retries 409 whatever `x-should-retry` says, so a 409 here was sent three times before the client
+ * saw it. No common client retries 402 (LiteLLM answers 400 for its budgets; 402 keeps budget
+ * refusals apart from malformed requests by status alone). The code stays `budget_exceeded`.
+ */
+function budgetExceeded(error: unknown): ProblemException {
+  const message = error instanceof Error ? error.message : String(error);
+  const detail = error instanceof CommandRejectedError ? message.slice(error.code.length + 2) : message;
+  return new ProblemException(402, 'budget_exceeded', 'Budget exceeded', detail);
+}
 
 /**
  * A refusal over NATS as the problem the client gets (409 `budget_exceeded`, 404 …); in process,

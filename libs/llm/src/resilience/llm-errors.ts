@@ -26,12 +26,13 @@ export class LlmUnavailableError extends Error {
   }
 }
 
-/** OpenAI's error object, as its clients read it. */
+/** OpenAI's error object, as its clients read it (a provider's own members are kept). */
 export interface OpenAiErrorBody {
   readonly message: string;
   readonly type: string;
   readonly param: string | null;
   readonly code: string | null;
+  readonly [member: string]: unknown;
 }
 
 /**
@@ -52,6 +53,41 @@ export class LlmProviderRejectedError extends LlmUnavailableError {
   ) {
     super(model, [{ provider, attempts: 1, error: `${status} ${error.message}`, circuitOpen: false }]);
   }
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+const stringOr = (value: unknown, fallback: string | null): string | null => (typeof value === 'string' ? value : fallback);
+
+/**
+ * The error member of a provider's 4xx: OpenAI-compatible SDK errors carry it as they were sent
+ * (`APIError.error`), Anthropic's carry `{ type: 'error', error: { type, message } }`.
+ */
+function openAiErrorOf(error: unknown): OpenAiErrorBody {
+  const body = (error as { error?: unknown } | null)?.error;
+  const inner = isRecord(body) && isRecord(body['error']) ? body['error'] : body;
+  const fallback = error instanceof Error ? error.message : String(error);
+  if (!isRecord(inner)) return { message: fallback, type: 'invalid_request_error', param: null, code: null };
+  const type = stringOr(inner['type'], 'invalid_request_error') ?? 'invalid_request_error';
+  return {
+    ...inner,
+    message: stringOr(inner['message'], fallback) ?? fallback,
+    type,
+    param: stringOr(inner['param'], null),
+    // Anthropic has no code; its type (`invalid_request_error`, …) is the nearest.
+    code: stringOr(inner['code'], inner === body ? null : type),
+  };
+}
+
+/**
+ * The provider's 4xx as the client's own failure, or `undefined` when another attempt or provider
+ * might do better: 408 and 429 are transient, and 401/403 mean the deployment's key for that
+ * provider is wrong — the client's request is not at fault, and the next provider may serve it.
+ */
+export function asProviderRejection(error: unknown, model: string, provider: string): LlmProviderRejectedError | undefined {
+  if (error instanceof LlmProviderRejectedError) return error;
+  const status = statusOf(error);
+  if (status === undefined || status < 400 || status >= 500 || [401, 403, 408, 429].includes(status)) return undefined;
+  return new LlmProviderRejectedError(model, provider, status, openAiErrorOf(error));
 }
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET']);

@@ -5,7 +5,7 @@ import type { LlmProviderPort, LlmRequest } from '../llm-provider.port';
 import { LocalProvider } from '../providers/local.provider';
 import { OpenAiCompatibleProvider } from '../providers/openai-compatible.provider';
 import { OpenAiStubServer } from '../testing/openai-stub.server';
-import { LlmUnavailableError } from './llm-errors';
+import { LlmProviderRejectedError, LlmUnavailableError } from './llm-errors';
 import type { ResilienceOptions } from './provider-policy';
 import { ResilientLlmClient, type LlmCallResult, type LlmClientChunk } from './resilient-llm-client';
 
@@ -152,8 +152,20 @@ describe('the resilient client against an OpenAI-compatible server', () => {
       expect(result).toMatchObject({ provider: 'local', fallbacks: 1, costMicroUsd: 0, response: { content: 'local model: hello', model: 'local' } });
     });
 
-    it('does not retry a request the server rejects as bad', async () => {
-      stubA.script({ type: 'error', status: 400 });
+    it('neither retries nor falls back from a request the server rejects as bad, keeping its error', async () => {
+      stubA.script({ type: 'error', status: 400, message: 'maximum context length exceeded', code: 'context_length_exceeded', param: 'messages' });
+      const error = await client([provider(stubA, 'stub-a'), new LocalProvider()]).complete(request).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(LlmProviderRejectedError);
+      expect(error).toMatchObject({
+        status: 400,
+        provider: 'stub-a',
+        error: { message: 'maximum context length exceeded', code: 'context_length_exceeded', param: 'messages', type: 'invalid_request_error' },
+      });
+      expect(stubA.requests).toHaveLength(1);
+    });
+
+    it('falls back from a provider that refuses the deployment’s key', async () => {
+      stubA.script({ type: 'error', status: 401 });
       const result = await client([provider(stubA, 'stub-a'), new LocalProvider()]).complete(request);
       expect(result).toMatchObject({ provider: 'local', fallbacks: 1, failures: [{ provider: 'stub-a', attempts: 1 }] });
     });

@@ -1,7 +1,7 @@
 import type { LlmProviderPort, LlmRequest, LlmResponse, LlmStreamChunk } from '../llm-provider.port';
 import { isCacheable, responseCacheKey, type ResponseCachePort } from '../cache/response-cache.port';
 import { DEFAULT_PRICE_TABLE, estimateCost, type PriceTable } from '../price-table';
-import { describeError, LlmUnavailableError, type ProviderFailure } from './llm-errors';
+import { asProviderRejection, describeError, LlmUnavailableError, type ProviderFailure } from './llm-errors';
 import { llmMetrics } from './llm-metrics';
 import { buildProviderPolicy, DEFAULT_RESILIENCE, type ProviderPolicy, type ResilienceOptions } from './provider-policy';
 
@@ -44,7 +44,9 @@ type Opened = { iterator: AsyncIterator<LlmStreamChunk>; first: IteratorResult<L
 /**
  * Providers in fallback order, each behind retry (backoff + jitter, `Retry-After`), a circuit
  * breaker and a per-attempt timeout. A stream is retried and falls back only until its first chunk:
- * tokens already sent to a client cannot be taken back, so a later failure is the caller's.
+ * tokens already sent to a client cannot be taken back, so a later failure is the caller's. A
+ * provider's 4xx refusal of the request itself (`LlmProviderRejectedError`) is neither retried nor
+ * fallen back from.
  */
 export class ResilientLlmClient {
   private readonly entries: readonly Entry[];
@@ -134,6 +136,9 @@ export class ResilientLlmClient {
         return { value, provider: entry.provider.name, attempts: total + attempts, fallbacks: index, failures };
       } catch (error) {
         if (signal?.aborted) throw error;
+        // The request itself was refused: every provider would refuse it too, so no fallback.
+        const rejection = asProviderRejection(error, request.model, entry.provider.name);
+        if (rejection !== undefined) throw rejection;
         total += attempts;
         failures.push({ provider: entry.provider.name, attempts, error: describeError(error), circuitOpen: attempts === 0 });
         llmMetrics.latency.observe({ ...labels, outcome: 'failure' }, (this.now() - started) / 1000);

@@ -11,7 +11,15 @@ export type StubStep =
       /** Held back this long before answering (for timeouts). */
       readonly delayMs?: number;
     }
-  | { readonly type: 'error'; readonly status: number; readonly headers?: Record<string, string>; readonly message?: string };
+  | {
+      readonly type: 'error';
+      readonly status: number;
+      readonly headers?: Record<string, string>;
+      readonly message?: string;
+      /** OpenAI's error `code` and `param`, e.g. `context_length_exceeded`; `type` is `invalid_request_error` for 4xx. */
+      readonly code?: string;
+      readonly param?: string;
+    };
 
 export interface StubRequest {
   readonly receivedAt: number;
@@ -66,7 +74,9 @@ export class OpenAiStubServer {
     const step = this.steps.shift() ?? this.otherwise;
     if (step.type === 'error') {
       response.writeHead(step.status, { 'content-type': 'application/json', ...step.headers });
-      response.end(JSON.stringify({ error: { message: step.message ?? `stub error ${step.status}`, type: 'stub_error' } }));
+      const type = step.status < 500 ? 'invalid_request_error' : 'server_error';
+      const error = { message: step.message ?? `stub error ${step.status}`, type, param: step.param ?? null, code: step.code ?? null };
+      response.end(JSON.stringify({ error }));
       return;
     }
     if (step.delayMs) {
