@@ -168,8 +168,8 @@ describe('llm-gateway: chat completions with Idempotency-Key', () => {
     const first = await complete(sessionId, idempotencyKey, ask('too expensive'));
     const again = await complete(sessionId, idempotencyKey, ask('too expensive'));
 
-    expect(first.status).toBe(409);
-    expect(again.status).toBe(409);
+    expect(first.status).toBe(402);
+    expect(again.status).toBe(402);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.headers.get('x-should-retry')).toBe('false');
     const document = await first.json();

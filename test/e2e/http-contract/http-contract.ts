@@ -365,7 +365,7 @@ export function describeHttpContract(targetName: string, start: () => Promise<Ht
       expect((await completions(request, {})).status).toBe(400);
       // The prompt plus max_tokens is reserved before any provider is called.
       const small = await newSession('alice', { tokens: 30 });
-      expectProblem(await completions(request, { 'x-nexus-session-id': small }), 409, 'budget_exceeded');
+      expectProblem(await completions(request, { 'x-nexus-session-id': small }), 402, 'budget_exceeded');
     });
 
     it('keeps an audit trail per resource, and `nexus audit verify` finds the chain intact', async () => {

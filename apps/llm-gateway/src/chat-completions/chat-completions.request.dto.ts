@@ -60,6 +60,8 @@ export const chatCompletionsRequestSchema = z.looseObject({
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullish(),
   tools: z.array(functionTool).max(128).optional(),
   tool_choice: toolChoice.nullish(),
+  // Not read by Nexus, but OpenAI refuses a user that is not a string, and so does this schema.
+  user: z.string().max(500).optional(),
   n: z.literal(1, { error: 'only n=1 is supported: each answer is metered against the budget one at a time' }).nullish(),
 });
 export type ChatCompletionsRequest = z.infer<typeof chatCompletionsRequestSchema>;

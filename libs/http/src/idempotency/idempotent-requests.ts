@@ -11,8 +11,8 @@ import { IdempotencyStore, type IdempotencyClaim, type IdempotencyScope, type St
 /** Marks a response sent again for a repeated `Idempotency-Key`. */
 export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
 
-/** Outcomes of a request that did run: worth replaying for the same key. */
-const replayableErrorStatuses = new Set([403, 404, 409]);
+/** Outcomes of a request that did run: worth replaying for the same key (402: the gateway's budget refusal). */
+const replayableErrorStatuses = new Set([402, 403, 404, 409]);
 const keyPattern = /^[\x21-\x7e]{1,255}$/;
 
 /** Where a request under `Idempotency-Key` stands: to be run (claimed, or with no key), or answered already. */
@@ -83,7 +83,7 @@ export class IdempotentRequests {
     if (scope !== undefined) await this.store.complete(scope, response, tx);
   }
 
-  /** A failed request: a refusal that happened (403, 404, 409) is kept for replay, anything else frees the key. */
+  /** A failed request: a refusal that happened (402, 403, 404, 409) is kept for replay, anything else frees the key. */
   async fail(scope: IdempotencyClaim | undefined, error: unknown): Promise<void> {
     if (scope === undefined) return;
     const problem = toProblem(error);
