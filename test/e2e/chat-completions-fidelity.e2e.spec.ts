@@ -167,4 +167,45 @@ describe('llm-gateway: OpenAI fidelity', () => {
       expect(stub.requests).toHaveLength(0);
     });
   });
+
+  describe('the response cache', () => {
+    // The gateway's cache outlives each test: every test asks its own question.
+    const ask = (content: string, extra: Partial<OpenAI.ChatCompletionCreateParamsNonStreaming> = {}) => ({
+      model: MODEL,
+      messages: [{ role: 'user' as const, content }],
+      ...extra,
+    });
+
+    it('does not answer a request that leaves the temperature to the provider from cache', async () => {
+      const { client } = await clientOf();
+      await client.chat.completions.create(ask('sampled'));
+      await client.chat.completions.create(ask('sampled'));
+      expect(stub.requests).toHaveLength(2);
+    });
+
+    it('answers a repeated temperature-0 request from cache', async () => {
+      const { client } = await clientOf();
+      const first = await client.chat.completions.create(ask('deterministic', { temperature: 0 }));
+      const second = await client.chat.completions.create(ask('deterministic', { temperature: 0 }));
+      expect(stub.requests).toHaveLength(1);
+      expect(second.choices[0]?.message.content).toBe(first.choices[0]?.message.content);
+    });
+
+    it('keys on the whole request: differing only in response_format is another request', async () => {
+      const { client } = await clientOf();
+      await client.chat.completions.create(ask('formatted', { temperature: 0, response_format: { type: 'json_object' } }));
+      await client.chat.completions.create(ask('formatted', { temperature: 0, response_format: { type: 'text' } }));
+      expect(stub.requests).toHaveLength(2);
+    });
+
+    it('follows X-Nexus-Cache: true caches without temperature 0, false bypasses the cache', async () => {
+      const { client } = await clientOf();
+      await client.chat.completions.create(ask('opted in'), { headers: { 'X-Nexus-Cache': 'true' } });
+      await client.chat.completions.create(ask('opted in'), { headers: { 'X-Nexus-Cache': 'true' } });
+      expect(stub.requests).toHaveLength(1);
+      await client.chat.completions.create(ask('opted out', { temperature: 0 }));
+      await client.chat.completions.create(ask('opted out', { temperature: 0 }), { headers: { 'X-Nexus-Cache': 'false' } });
+      expect(stub.requests).toHaveLength(3);
+    });
+  });
 });

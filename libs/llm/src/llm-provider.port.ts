@@ -38,6 +38,8 @@ export interface LlmRequest {
    * tokenizer, the `local` model and the Anthropic mapping read.
    */
   readonly openAiBody?: Readonly<Record<string, unknown>>;
+  /** Whether the reply may come from (and go to) the response cache; unset: only at temperature 0. */
+  readonly cache?: boolean;
 }
 
 /** `stop`, `length` and `tool_calls` are normalised across providers; others pass through. */

@@ -20,6 +20,14 @@ import { chatCompletion, type CompletionIdentity } from './chat-completions.resp
 import { meterStream, type MeteredEvent } from './metered-stream';
 import { SessionBudget, type SessionReservation } from './session-budget.adapter';
 
+/** A client's request: the parse Nexus reads, and the body as it came, which OpenAI-compatible providers receive unchanged. */
+export interface ClientRequest {
+  readonly body: ChatCompletionsRequest;
+  readonly sent: Readonly<Record<string, unknown>>;
+  /** `X-Nexus-Cache`: opt in to (or out of) the response cache; unset, only `temperature: 0` is cached. */
+  readonly cache: boolean | undefined;
+}
+
 /** A call whose budget is reserved: ready to go to a provider. */
 export interface ReservedCall {
   readonly identity: CompletionIdentity;
@@ -65,17 +73,8 @@ export class ChatCompletionsHandler {
     private readonly budget: SessionBudget,
   ) {}
 
-  /**
-   * `body` is the parse Nexus reads; `sent` the client's body as it came, which OpenAI-compatible
-   * providers receive unchanged.
-   */
-  async reserve(
-    sessionId: string,
-    body: ChatCompletionsRequest,
-    sent: Readonly<Record<string, unknown>>,
-    actor: Actor,
-    metadata: EventMetadata,
-  ): Promise<ReservedCall> {
+  async reserve(sessionId: string, client: ClientRequest, actor: Actor, metadata: EventMetadata): Promise<ReservedCall> {
+    const { body } = client;
     const messages = toLlmMessages(body.messages);
     const tools = toLlmTools(body);
     // The client's limit goes upstream as it is (NEXUS_LLM_MAX_TOKENS is the agent loop's, not an
@@ -102,7 +101,8 @@ export class ChatCompletionsHandler {
         ...(tools === undefined ? {} : { tools }),
         ...(maxTokens === undefined ? {} : { maxTokens }),
         ...(body.temperature === undefined || body.temperature === null ? {} : { temperature: body.temperature }),
-        openAiBody: sent,
+        openAiBody: client.sent,
+        ...(client.cache === undefined ? {} : { cache: client.cache }),
       },
       promptTokens,
       allowance,

@@ -24,6 +24,15 @@ function sessionIdOf(header: unknown): string {
   });
 }
 
+function cacheOptionOf(header: unknown): boolean | undefined {
+  if (header === undefined) return undefined;
+  if (header === 'true' || header === 'false') return header === 'true';
+  const message = 'true or false';
+  throw new ProblemException(400, 'validation_failed', 'Validation failed', `The X-Nexus-Cache header must be ${message}.`, {
+    errors: [{ field: 'X-Nexus-Cache', message }],
+  });
+}
+
 /** A stored answer sent again: JSON as JSON, a stream's SSE text verbatim, a refusal through the filter. */
 function replay(reply: FastifyReply, response: StoredResponse): void {
   void reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
@@ -35,7 +44,8 @@ function replay(reply: FastifyReply, response: StoredResponse): void {
  * OpenAI's `POST /v1/chat/completions`, so existing OpenAI clients can use Nexus as a governed
  * gateway: authenticated with a Nexus key, charged to the session named in `X-Nexus-Session-Id`.
  * Answers in OpenAI's shapes (JSON, or SSE `chat.completion.chunk`s ending in `data: [DONE]`);
- * errors are Nexus problem documents that OpenAI SDKs can read too. With `Idempotency-Key`, a
+ * errors are Nexus problem documents that OpenAI SDKs can read too. `X-Nexus-Cache: true` lets a
+ * reply come from the response cache when the request is not `temperature: 0`. With `Idempotency-Key`, a
  * repeated request gets the first answer again (a stream as its full SSE text) without a second
  * provider call or budget charge.
  */
@@ -52,18 +62,20 @@ export class ChatCompletionsHttpController {
   async create(
     @Req() request: AuthenticatedRequest,
     @Headers('x-nexus-session-id') sessionHeader: unknown,
+    @Headers('x-nexus-cache') cacheHeader: unknown,
     @Body(new ZodValidationPipe(chatCompletionsRequestSchema)) body: ChatCompletionsRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const sessionId = sessionIdOf(sessionHeader);
+    const cache = cacheOptionOf(cacheHeader);
     // The session is a header, not part of OpenAI's body: the same body charged elsewhere is another request.
     const start = await this.idempotency.begin(request, { hashExtra: `x-nexus-session-id: ${sessionId}` });
     if (start.kind === 'replay') return replay(reply, start.response);
     const release = this.idempotency.hold(start.scope);
     try {
       // The body as sent, not as parsed: what the client sent is what the provider gets.
-      const sent = request.body as Record<string, unknown>;
-      const call = await this.handler.reserve(sessionId, body, sent, request.auth.actor, eventMetadataFrom(request));
+      const client = { body, sent: request.body as Record<string, unknown>, cache };
+      const call = await this.handler.reserve(sessionId, client, request.auth.actor, eventMetadataFrom(request));
       if (body.stream === true) return await this.stream(call, body, reply, start.scope);
       const response = { status: 200, body: await this.handler.complete(call), headers: reservationHeader(call) };
       await this.idempotency.succeed(start.scope, response);

@@ -34,9 +34,22 @@ describe('the response cache key', () => {
     expect(responseCacheKey({ ...request, maxTokens: 101 })).not.toBe(key);
   });
 
-  it('applies to temperature 0 only', () => {
+  it('covers every field of an OpenAI client’s request but whether it streams', () => {
+    const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], temperature: 0 };
+    const key = responseCacheKey({ ...request, openAiBody: body });
+    expect(responseCacheKey({ ...request, openAiBody: { ...body, stream: true, stream_options: { include_usage: true } } })).toBe(key);
+    expect(responseCacheKey({ ...request, openAiBody: { ...body, response_format: { type: 'json_object' } } })).not.toBe(key);
+    expect(responseCacheKey({ ...request, openAiBody: { ...body, seed: 1 } })).not.toBe(key);
+    expect(responseCacheKey({ ...request, openAiBody: { ...body, some_future_field: true } })).not.toBe(key);
+  });
+
+  it('applies to an explicit temperature 0, or when opted in', () => {
     expect(isCacheable(request)).toBe(true);
     expect(isCacheable({ ...request, temperature: 0.7 })).toBe(false);
+    const { temperature: _unset, ...sampled } = request;
+    expect(isCacheable(sampled)).toBe(false);
+    expect(isCacheable({ ...sampled, cache: true })).toBe(true);
+    expect(isCacheable({ ...request, cache: false })).toBe(false);
   });
 });
 
