@@ -1,3 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type ServerResponse, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createPgExecutor, type SqlExecutor } from '@nexus/event-store';
 import {
@@ -101,8 +106,11 @@ class ReadinessWatch {
  * the same data and port after the outage. No app may exit or be restarted by hand; while
  * PostgreSQL is away commands must be answered 503 `unavailable` with `Retry-After` (never a
  * refused connection, a 500 or a driver message); every `/readyz` must say 503 while a dependency
- * it uses is away; every acknowledged command must be in the log and the read models must equal a
- * fresh fold once the load ends.
+ * it uses is away; an agent run with a tool call started after each restart must complete (the
+ * consumers of command-api, llm-gateway and tool-runner resumed), and so must one whose tool call
+ * ends while PostgreSQL is away (its outcome recorded once it is back, not lost to the deadline);
+ * every acknowledged command must be in the log and the read models must equal a fresh fold once
+ * the load ends. NEXUS_E2E_VERBOSE=1 prints each run's timeline.
  */
 describe('resilience: PostgreSQL, NATS and Redis restart under load', () => {
   let postgres: InfraServer;
@@ -110,6 +118,10 @@ describe('resilience: PostgreSQL, NATS and Redis restart under load', () => {
   let redis: InfraServer;
   const apps = new Map<NexusApp, AppProcess>();
   let sql: SqlExecutor;
+  let dataDir: string;
+  /** A slow site for `http_request`: it answers when told, so a tool call can end mid-outage. */
+  let target: Server;
+  const held: ServerResponse[] = [];
   /** The load and the reader run while this holds; a failed test must stop them too. */
   let loading = true;
 
@@ -117,7 +129,14 @@ describe('resilience: PostgreSQL, NATS and Redis restart under load', () => {
     // Its own PostgreSQL, not the run's shared one: this test kills it.
     [postgres, nats, redis] = await Promise.all([startPostgres(), startNats(), startRedis()]);
     const databaseUrl = await createTestDatabase(postgres.url, 'deprestart');
+    dataDir = mkdtempSync(join(tmpdir(), 'nexus-workspaces-'));
+    target = createServer((_, response) => held.push(response));
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
     const env = {
+      NEXUS_DATA_DIR: dataDir,
+      NEXUS_HTTP_ALLOWED_PRIVATE_CIDRS: '127.0.0.0/8',
+      // Far beyond the outage: the in-flight call must be recorded as it ended, not by its deadline.
+      NEXUS_HTTP_TIMEOUT_MS: '120000',
       DATABASE_URL: databaseUrl,
       NATS_URL: nats.url,
       REDIS_URL: redis.url,
@@ -136,6 +155,9 @@ describe('resilience: PostgreSQL, NATS and Redis restart under load', () => {
     await Promise.all([...apps.values()].map((app) => app.stop()));
     await sql?.close();
     await Promise.all([postgres?.stop(), nats?.stop(), redis?.stop()]);
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    for (const response of held.splice(0)) response.destroy();
+    target?.close();
   });
 
   it(`keeps every app up through ${OUTAGE_MS / 1000} s outages of each dependency and loses no acknowledged command`, async () => {
@@ -205,14 +227,55 @@ describe('resilience: PostgreSQL, NATS and Redis restart under load', () => {
       }
     })();
 
+    // An agent run with a tool call after each recovery: the agent loop, the LLM call worker and
+    // the tool runner (consumers in three apps, commands back over NATS) must have resumed too.
+    const call = async (method: 'GET' | 'POST', url: string, body?: unknown): Promise<Record<string, unknown>> => {
+      const response = await fetch(url, {
+        method,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${keyOf('alice')}` },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
+      return (await response.json()) as Record<string, unknown>;
+    };
+    const runSession = String((await call('POST', `${commandApi.url}/v1/sessions`, { budget: { tokens: 10_000_000 } }))['sessionId']);
+    const runEnded = async (runId: string, deadline: number): Promise<{ status: string; at: number }> => {
+      for (;;) {
+        const run = await call('GET', `${queryApi.url}/v1/runs/${runId}`).catch(() => undefined);
+        const status = String(run?.['status']);
+        if (['completed', 'failed', 'cancelled'].includes(status) || Date.now() > deadline) return { status, at: Date.now() };
+        await pause(100);
+      }
+    };
+    const runs: { after: string; runId: string; startedAt: number; ended: Promise<{ status: string; at: number }> }[] = [];
+    const startRun = async (after: string, tool = { input: '/tool files_read {"path":"notes.txt"}', tools: ['files_read'] }): Promise<string> => {
+      const started = await call('POST', `${commandApi.url}/v1/sessions/${runSession}/runs`, tool);
+      const startedAt = Date.now();
+      runs.push({ after, runId: String(started['runId']), startedAt, ended: runEnded(String(started['runId']), startedAt + 2 * RECOVERY_MS) });
+      return String(started['runId']);
+    };
+    await startRun('start');
+
     const figures: string[] = [];
+    let lastRestartedAt = 0;
     const servers: Record<Dependency, InfraServer> = { postgres, nats, redis };
     await pause(BEFORE_MS);
+    // A tool call in flight when PostgreSQL dies, ending while it is away: its outcome must be
+    // recorded once PostgreSQL is back (the tool runner keeps trying), not lost to the deadline.
+    const url = `http://127.0.0.1:${(target.address() as AddressInfo).port}/slow`;
+    const inFlightRun = await startRun('a call ending mid-outage', { input: `/tool http_request {"url":"${url}"}`, tools: ['http_request'] });
+    const requestDeadline = Date.now() + RECOVERY_MS;
+    while (held.length === 0 && Date.now() < requestDeadline) await pause(20);
+    expect(held).toHaveLength(1);
     for (const dependency of ['postgres', 'nats', 'redis'] as const) {
       const killedAt = Date.now();
       await servers[dependency].kill();
       phase = `${dependency} down`;
-      await pause(OUTAGE_MS);
+      if (dependency === 'postgres') {
+        await pause(OUTAGE_MS / 2);
+        for (const response of held.splice(0)) response.end('fetched while the database was away');
+        await pause(OUTAGE_MS / 2);
+      } else await pause(OUTAGE_MS);
       // Apps may be ready again before restart() returns (it waits until the server answers).
       const restarting = Date.now();
       await servers[dependency].restart();
@@ -232,13 +295,15 @@ describe('resilience: PostgreSQL, NATS and Redis restart under load', () => {
           // Commands need only PostgreSQL: through the other outages they never stopped.
           (dependency === 'postgres' ? `, the first command acknowledged after ${ackAt === undefined ? '(none)' : seconds(ackAt - restarting)}` : ''),
       );
+      lastRestartedAt = restartedAt;
+      if (process.env['NEXUS_E2E_VERBOSE']) console.log(`${dependency} killed at ${killedAt}, back at ${restartedAt}`);
+      await startRun(dependency);
       await pause(SETTLE_MS);
       phase = `after ${dependency}`;
     }
     loading = false;
     const result = await load;
     await reading;
-    const loadEndedAt = Date.now();
     await readiness.stop();
 
     // No app exited, and none was restarted: the same processes answer.
@@ -273,14 +338,37 @@ describe('resilience: PostgreSQL, NATS and Redis restart under load', () => {
     });
     expect(missing.map((answer) => `${answer.position} ${answer.path}`)).toEqual([]);
 
+    // Each run completed: its tool call ran (the file is missing: the model is told so) and the
+    // model answered, across the apps that were cut off from their dependencies.
+    const runOutcomes = await Promise.all(runs.map(async (run) => ({ ...run, ...(await run.ended) })));
+    expect(runOutcomes.map((run) => ({ after: run.after, status: run.status }))).toEqual(runs.map((run) => ({ after: run.after, status: 'completed' })));
+    const inFlightCalls = (await call('GET', `${queryApi.url}/v1/runs/${inFlightRun}/tool-calls`)) as unknown as { status: string }[];
+    expect(inFlightCalls.map((toolCall) => toolCall.status)).toEqual(['succeeded']);
+
+    if (process.env['NEXUS_E2E_VERBOSE']) {
+      // Where a slow run spent its time: every event its run id appears in, in commit order.
+      for (const run of runOutcomes) {
+        console.log(`run after ${run.after} started at ${run.startedAt}`);
+        const timeline = await sql.query<{ type: string; ms: number }>(
+          `SELECT type, (extract(epoch FROM occurred_at) * 1000)::bigint - $2::bigint AS ms FROM events
+            WHERE data::text LIKE '%' || $1 || '%' OR stream_id LIKE '%' || $1
+               OR stream_id IN (SELECT stream_id FROM events WHERE type = 'ToolCallRequested' AND data::text LIKE '%' || $1 || '%')
+            ORDER BY global_position`,
+          [run.runId, run.startedAt],
+        );
+        console.log(`run after ${run.after}: ${timeline.map((e) => `${e.type}@${e.ms}`).join(' ')}`);
+      }
+    }
+
     const { events, comparisons } = await expectReadModelsExact(sql, RECOVERY_MS);
     const caughtUp = Date.now();
 
     console.log(
       `dependency restarts, ${OUTAGE_MS / 1000} s outages: ${result.commands} commands ${describeStatuses(result.statuses)}, ` +
         `${acknowledged.length} acknowledged, all found in the log; ${events.length} events; ` +
-        `read models equal a fresh fold ${seconds(caughtUp - loadEndedAt)} after the load ended ` +
-        `(${comparisons.map((c) => `${c.projection}=${c.documents}`).join(' ')})\n  ` +
+        `read models equal a fresh fold ${seconds(caughtUp - lastRestartedAt)} after the last restart ` +
+        `(${comparisons.map((c) => `${c.projection}=${c.documents}`).join(' ')}); ` +
+        `agent runs with a tool call completed, the one in flight through the database outage succeeded (${runOutcomes.map((run) => `after ${run.after} in ${seconds(run.at - run.startedAt)}`).join(', ')})\n  ` +
         figures.join('\n  '),
     );
   }, 300_000);

@@ -66,6 +66,7 @@ class PartitionLostError extends Error {
 
 /** A dropped connection, a server restarting, a deadlock: retried as it is, never dead-lettered. */
 function isTransient(error: unknown): boolean {
+  if ((error as { transient?: unknown } | null)?.transient === true) return true;
   const state = sqlState(error);
   if (state !== undefined) return /^(08|40|53|57)/.test(state) || /^E[A-Z]+$/.test(state);
   const message = error instanceof Error ? error.message : String(error);
@@ -150,6 +151,19 @@ class ConsumerGroup implements PartitionedConsumer {
     );
     await this.tick().catch(() => undefined);
     this.loop = this.heartbeat();
+    this.restartReadersOnReconnect().catch(() => undefined);
+  }
+
+  /**
+   * A NATS server that restarted has lost its ordered consumers (they are ephemeral); a reader
+   * would otherwise wait for its missed heartbeats or the watchdog before it read again (seconds
+   * per hop of a run). After a reconnect every reader starts over from its checkpoint at once.
+   */
+  private async restartReadersOnReconnect(): Promise<void> {
+    for await (const status of this.options.nats.status()) {
+      if (this.abort.signal.aborted) return;
+      if (status.type === 'reconnect') for (const reader of this.readers.values()) reader.restart();
+    }
   }
 
   owned(): number[] {
@@ -387,6 +401,12 @@ class PartitionReader {
       }
       this.buffer.length = 0;
     }
+  }
+
+  /** Ends the current consumer; the read loop creates a new one from the checkpoint. */
+  restart(): void {
+    this.lastDelivery = Date.now();
+    this.messages?.stop();
   }
 
   /**

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import {
   COMMAND_SENDER,
@@ -17,6 +18,9 @@ import { TOOL_REGISTRY } from '../tool-registry.provider';
 export const TOOL_RUNNER_CONSUMER = 'tool-runner';
 const TOOL_CALL_STREAM_PREFIX = 'toolcall-';
 const runnable = new Set(['ToolCallAllowed', 'ToolCallApproved']);
+/** Backoff while an outcome cannot be recorded (command-api or its database away). */
+const OUTCOME_RETRY_MIN_MS = 250;
+const OUTCOME_RETRY_MAX_MS = 2_000;
 
 /**
  * Runs a tool call once the policy allowed it or a human approved it. The tool-call stream is the
@@ -29,6 +33,7 @@ const runnable = new Set(['ToolCallAllowed', 'ToolCallApproved']);
 export class RunToolCallsWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('tool-runner');
   private consumer: BusConsumer | undefined;
+  private stopping = false;
 
   constructor(
     @Inject(NEXUS_CONFIG) private readonly config: NexusConfig,
@@ -54,6 +59,7 @@ export class RunToolCallsWorker implements OnApplicationBootstrap, BeforeApplica
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     await this.consumer?.stop();
   }
 
@@ -90,7 +96,26 @@ export class RunToolCallsWorker implements OnApplicationBootstrap, BeforeApplica
         data: { toolCallId, attempt, error: message, retryable: failure.retryable, latencyMs, actor, at: new Date().toISOString() },
       };
     }
-    await this.send(outcome, metadata);
+    await this.sendOutcome(outcome, metadata);
+  }
+
+  /**
+   * Records the outcome of a call that ran, trying again until the command side takes it. Not left
+   * to a redelivery of the event: that would find the call started and run nothing, and the outcome
+   * would be lost (the deadline would record a call that ran as failed). Bounded all the same: once
+   * the deadline has recorded the call failed, the outcome is refused and this ends.
+   */
+  private async sendOutcome(command: ToolCallCommand, metadata: EventMetadata): Promise<void> {
+    for (let delayMs = OUTCOME_RETRY_MIN_MS; ; delayMs = Math.min(delayMs * 2, OUTCOME_RETRY_MAX_MS)) {
+      try {
+        await this.send(command, metadata);
+        return;
+      } catch (error) {
+        if (this.stopping) throw error;
+        this.logger.warn(`tool call ${command.data.toolCallId}: recording ${command.type} failed, retrying: ${(error as Error).message}`);
+        await sleep(delayMs);
+      }
+    }
   }
 
   /** Sends a command; a refusal (the call moved on) will not change on a retry, so it ends the delivery. */

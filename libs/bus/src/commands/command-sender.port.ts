@@ -18,6 +18,16 @@ export class CommandRejectedError extends Error {
 }
 
 /**
+ * The command side could not take the command now (NATS away, no command-api answering, or its
+ * database away): worth retrying as it is, and not a refusal — nothing was decided.
+ */
+export class CommandSideUnavailableError extends Error {
+  override readonly name = 'CommandSideUnavailableError';
+  /** Consumers retry a transient failure without counting it toward dead letters. */
+  readonly transient = true;
+}
+
+/**
  * How Nexus's own services (agent loop, llm-gateway, tool-runner, timers) send domain commands to
  * the command side, so every write still passes a decider: over NATS request/reply between
  * processes, or a direct call when they share the command-api's process.

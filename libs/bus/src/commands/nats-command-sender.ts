@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { DomainCommand, EventMetadata } from '@nexus/events';
 import {
   CommandRejectedError,
+  CommandSideUnavailableError,
   INTERNAL_COMMANDS_SUBJECT,
   type CommandReceipt,
   type CommandSenderPort,
@@ -9,9 +10,10 @@ import {
 } from './command-sender.port';
 
 /**
- * Sends internal commands to command-api over NATS request/reply. A timeout or a missing
- * responder rejects with the transport's error (the caller may retry: commands from services are
- * idempotent); a refusal by the command side rejects with `CommandRejectedError`.
+ * Sends internal commands to command-api over NATS request/reply. A timeout, a missing responder,
+ * NATS away or command-api's database away reject with `CommandSideUnavailableError` (the caller
+ * may retry: commands from services are idempotent); a refusal by the command side rejects with
+ * `CommandRejectedError`.
  */
 export class NatsCommandSender implements CommandSenderPort {
   constructor(
@@ -20,10 +22,13 @@ export class NatsCommandSender implements CommandSenderPort {
   ) {}
 
   async send(command: DomainCommand, metadata: EventMetadata): Promise<CommandReceipt> {
-    const message = await this.nats.request(INTERNAL_COMMANDS_SUBJECT, JSON.stringify({ command, metadata }), {
-      timeout: this.timeoutMs,
-    });
+    const message = await this.nats
+      .request(INTERNAL_COMMANDS_SUBJECT, JSON.stringify({ command, metadata }), { timeout: this.timeoutMs })
+      .catch((error: unknown) => {
+        throw new CommandSideUnavailableError(`internal command not answered: ${(error as Error).message}`, { cause: error });
+      });
     const reply = message.json<InternalCommandReply>();
+    if (!reply.ok && reply.code === 'unavailable') throw new CommandSideUnavailableError(reply.detail);
     if (!reply.ok) throw new CommandRejectedError(reply.status, reply.code, reply.detail);
     return reply.receipt;
   }

@@ -25,8 +25,18 @@ const unavailableMessages = [
   /^connection disconnected/i, // nats.js, a request while reconnecting
 ];
 
-/** nats.js (`ConnectionError`, `ClosedConnectionError`, …) and ioredis error class names. */
-const unavailableNames = new Set(['ConnectionError', 'ClosedConnectionError', 'DrainingConnectionError', 'NoRespondersError', 'MaxRetriesPerRequestError']);
+/**
+ * nats.js (`ConnectionError`, `ClosedConnectionError`, …) and ioredis error class names, and the
+ * bus's own for an internal command that command-api could not take (its database away).
+ */
+const unavailableNames = new Set([
+  'ConnectionError',
+  'ClosedConnectionError',
+  'DrainingConnectionError',
+  'NoRespondersError',
+  'MaxRetriesPerRequestError',
+  'CommandSideUnavailableError',
+]);
 
 function matches(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;

@@ -18,6 +18,7 @@ describe('a dependency that is away', () => {
     ['a NATS request while disconnected', named('RequestError', 'connection disconnected')],
     ['Redis with its offline queue off', new Error("Stream isn't writeable and enableOfflineQueue options is false")],
     ['Redis out of retries', named('MaxRetriesPerRequestError', 'Reached the max retries per request limit (which is 2).')],
+    ['an internal command command-api could not take', named('CommandSideUnavailableError', 'internal command not answered: no responders')],
     ['a wrapped cause', new Error('append failed', { cause: withFields('read ECONNRESET', { code: 'ECONNRESET' }) })],
   ])('answers 503 unavailable with Retry-After for %s, and says nothing of it', (_, error) => {
     const problem = toProblem(error);
