@@ -208,4 +208,25 @@ describe('llm-gateway: OpenAI fidelity', () => {
       expect(stub.requests).toHaveLength(3);
     });
   });
+
+  describe('GET /v1/models', () => {
+    it('lists the configured providers’ models in OpenAI’s shape', async () => {
+      const { client } = await clientOf();
+      const models = [];
+      for await (const model of client.models.list()) models.push(model);
+      expect(models).toEqual([
+        { id: MODEL, object: 'model', created: expect.any(Number), owned_by: 'stub' },
+        { id: 'local', object: 'model', created: expect.any(Number), owned_by: 'local' },
+      ]);
+      expect(await client.models.retrieve(MODEL)).toMatchObject({ id: MODEL, owned_by: 'stub' });
+      const missing = await client.models.retrieve('no-such-model').catch((e: unknown) => e);
+      expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
+      expect(missing).toMatchObject({ status: 404, code: 'model_not_found' });
+    });
+
+    it('is authenticated like the rest of the gateway', async () => {
+      const anonymous = new OpenAI({ apiKey: 'not-a-nexus-key', baseURL: `${platform.gatewayUrl}/v1`, maxRetries: 0 });
+      await expect(anonymous.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    });
+  });
 });

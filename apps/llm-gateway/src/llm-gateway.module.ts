@@ -16,6 +16,7 @@ import { ChatCompletionsHandler } from './chat-completions/chat-completions.hand
 import { ChatCompletionsHttpController } from './chat-completions/chat-completions.http.controller';
 import { OpenAiProblemFilter } from './chat-completions/openai-problem.filter';
 import { SessionBudget } from './chat-completions/session-budget.adapter';
+import { ModelsHttpController } from './list-models/models.http.controller';
 import { llmClientProvider } from './llm-client.provider';
 
 /** Internal commands go to command-api in this process when it is here, else over NATS. */
@@ -32,14 +33,14 @@ const commandSenderProvider = (config: NexusConfig, shared: SharedInfrastructure
 
 /**
  * Calls LLM providers for the agent loop (`LlmCallRequested`) and for OpenAI clients
- * (`POST /v1/chat/completions`): fallback, retries, breakers, cost, cache, filters, budgets.
+ * (`POST /v1/chat/completions`, `GET /v1/models`): fallback, retries, breakers, cost, cache, filters, budgets.
  */
 @Module({})
 export class LlmGatewayModule {
   static forRoot(config: NexusConfig, shared: SharedInfrastructure = {}): DynamicModule {
     return {
       module: LlmGatewayModule,
-      controllers: [HealthHttpController, MetricsHttpController, ChatCompletionsHttpController],
+      controllers: [HealthHttpController, MetricsHttpController, ChatCompletionsHttpController, ModelsHttpController],
       providers: [
         ...infrastructureProviders('llm-gateway', config, shared),
         ...authenticationProviders(config, shared),

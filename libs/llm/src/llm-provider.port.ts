@@ -63,6 +63,11 @@ export interface LlmProviderPort {
   readonly name: string;
   /** Whether this provider can serve the model; the resilient client skips it otherwise. */
   supports(model: string): boolean;
+  /**
+   * The models to list to clients (`GET /v1/models`): the configured ones, else the priced ones
+   * this provider supports — a provider that serves any model cannot list them all.
+   */
+  listModels(): readonly string[];
   complete(request: LlmRequest, signal?: AbortSignal): Promise<LlmResponse>;
   stream(request: LlmRequest, signal?: AbortSignal): AsyncIterable<LlmStreamChunk>;
 }

@@ -66,6 +66,9 @@ export function loadPriceTable(env: NodeJS.ProcessEnv = process.env): PriceTable
   return { ...DEFAULT_PRICE_TABLE, ...parsed.data };
 }
 
+/** The model names of the table (not `*`): what a provider that serves any model lists. */
+export const pricedModels = (table: PriceTable = DEFAULT_PRICE_TABLE): string[] => Object.keys(table).filter((name) => name !== '*');
+
 /** Exact name first, then the longest listed prefix (`gpt-4o-mini-2024-07-18` → `gpt-4o-mini`), then `*`. */
 export function priceOf(model: string, table: PriceTable = DEFAULT_PRICE_TABLE): ModelPrice {
   const exact = table[model];

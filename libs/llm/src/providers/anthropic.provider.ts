@@ -1,7 +1,8 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { StopReason } from '@anthropic-ai/sdk/resources/messages';
 import type { LlmProviderPort, LlmRequest, LlmResponse, LlmStreamChunk, LlmToolCall } from '../llm-provider.port';
-import { maxOutputTokensOf } from '../price-table';
+import { maxOutputTokensOf, pricedModels } from '../price-table';
+import { LOCAL_MODEL } from './local.provider';
 import { anthropicRequestFields } from './anthropic-request-fields.mapping';
 import { parseToolArguments } from './openai-compatible.mapping';
 import {
@@ -35,6 +36,10 @@ export class AnthropicProvider implements LlmProviderPort {
       maxRetries: 0,
       timeout: options.timeoutMs ?? 120_000,
     });
+  }
+
+  listModels(): readonly string[] {
+    return this.models ?? pricedModels().filter((model) => this.supports(model) && model !== LOCAL_MODEL);
   }
 
   supports(model: string): boolean {

@@ -80,6 +80,11 @@ export class LocalProvider implements LlmProviderPort {
     return this.answersAnyModel || model === LOCAL_MODEL;
   }
 
+  /** Only `local`: standing in for any model is a fallback, not a model of its own. */
+  listModels(): readonly string[] {
+    return [LOCAL_MODEL];
+  }
+
   async complete(request: LlmRequest, signal?: AbortSignal): Promise<LlmResponse> {
     signal?.throwIfAborted();
     return this.reply(request);

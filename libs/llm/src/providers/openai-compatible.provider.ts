@@ -5,7 +5,9 @@ import type {
   ChatCompletionCreateParamsNonStreaming,
 } from 'openai/resources/chat/completions';
 import type { LlmProviderPort, LlmRequest, LlmResponse, LlmStreamChunk } from '../llm-provider.port';
+import { pricedModels } from '../price-table';
 import { countPromptTokens, countTokens } from '../tokenizer';
+import { LOCAL_MODEL } from './local.provider';
 import {
   fromOpenAiToolCalls,
   normaliseOpenAiFinishReason,
@@ -43,6 +45,10 @@ export class OpenAiCompatibleProvider implements LlmProviderPort {
       maxRetries: 0,
       timeout: options.timeoutMs ?? 120_000,
     });
+  }
+
+  listModels(): readonly string[] {
+    return this.models ?? pricedModels().filter((model) => this.supports(model) && model !== LOCAL_MODEL);
   }
 
   supports(model: string): boolean {

@@ -60,6 +60,15 @@ export class ResilientLlmClient {
     this.now = options.now ?? Date.now;
   }
 
+  /** The models clients may ask for, each with the first provider in fallback order that lists it. */
+  models(): Array<{ id: string; provider: string }> {
+    const listed = new Map<string, string>();
+    for (const { provider } of this.entries) {
+      for (const id of provider.listModels()) if (!listed.has(id)) listed.set(id, provider.name);
+    }
+    return [...listed].map(([id, provider]) => ({ id, provider }));
+  }
+
   /** Breaker state per provider name, for health endpoints. */
   circuitStates(): Record<string, 'closed' | 'open' | 'half-open' | 'isolated'> {
     const names = ['closed', 'open', 'half-open', 'isolated'] as const;
