@@ -229,4 +229,43 @@ describe('llm-gateway: OpenAI fidelity', () => {
       await expect(anonymous.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
     });
   });
+
+  describe('POST /v1/embeddings', () => {
+    it('forwards the request as sent and charges the provider’s usage to the session', async () => {
+      const { client, sessionId } = await clientOf();
+      const response = await client.embeddings.create({ model: MODEL, input: ['first text', 'second text'], dimensions: 3, user: 'end-user-7' });
+      expect(response.data.map((d) => d.embedding)).toEqual([
+        [1, 0.25, -0.5],
+        [2, 0.25, -0.5],
+      ]);
+      expect(response.usage).toEqual({ prompt_tokens: 10, total_tokens: 10 });
+      // The SDK asks for base64 and decodes it itself: the gateway passes both ways unchanged.
+      expect(received()).toEqual([{ model: MODEL, input: ['first text', 'second text'], dimensions: 3, user: 'end-user-7', encoding_format: 'base64' }]);
+      const budget = await platform.budgetEvents(sessionId);
+      expect(budget.types).toEqual(['BudgetAllocated', 'BudgetReserved', 'BudgetConsumed']);
+      expect(budget.reserved[0]).toMatchObject({ purpose: `embeddings ${MODEL}` });
+      expect(budget.consumed[0]?.consumed.tokens).toBe(10);
+    });
+
+    it('embeds deterministically with the local model, as floats or base64', async () => {
+      const { client, sessionId } = await clientOf();
+      const first = await client.embeddings.create({ model: 'local', input: 'governed agents' });
+      const again = await client.embeddings.create({ model: 'local', input: 'governed agents', encoding_format: 'float' });
+      const vector = first.data[0]?.embedding ?? [];
+      expect(vector).toHaveLength(256);
+      expect(Math.hypot(...vector)).toBeCloseTo(1, 5);
+      expect(again.data[0]?.embedding.map((v) => Math.fround(v))).toEqual(vector);
+      expect(first.usage.prompt_tokens).toBeGreaterThan(0);
+      expect((await platform.budgetEvents(sessionId)).consumed.map((c) => c.consumed.tokens)).toEqual([first.usage.prompt_tokens, first.usage.prompt_tokens]);
+      expect(stub.requests).toHaveLength(0);
+    });
+
+    it('refuses embeddings the budget cannot cover, once', async () => {
+      const { client, sent } = await clientOf(3);
+      const error = await client.embeddings.create({ model: MODEL, input: 'a text longer than three tokens, surely' }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ status: 402, code: 'budget_exceeded' });
+      expect(sent).toHaveLength(1);
+      expect(stub.requests).toHaveLength(0);
+    });
+  });
 });

@@ -16,6 +16,8 @@ import { ChatCompletionsHandler } from './chat-completions/chat-completions.hand
 import { ChatCompletionsHttpController } from './chat-completions/chat-completions.http.controller';
 import { OpenAiProblemFilter } from './chat-completions/openai-problem.filter';
 import { SessionBudget } from './chat-completions/session-budget.adapter';
+import { EmbeddingsHandler } from './create-embeddings/embeddings.handler';
+import { EmbeddingsHttpController } from './create-embeddings/embeddings.http.controller';
 import { ModelsHttpController } from './list-models/models.http.controller';
 import { llmClientProvider } from './llm-client.provider';
 
@@ -33,14 +35,14 @@ const commandSenderProvider = (config: NexusConfig, shared: SharedInfrastructure
 
 /**
  * Calls LLM providers for the agent loop (`LlmCallRequested`) and for OpenAI clients
- * (`POST /v1/chat/completions`, `GET /v1/models`): fallback, retries, breakers, cost, cache, filters, budgets.
+ * (`POST /v1/chat/completions`, `POST /v1/embeddings`, `GET /v1/models`): fallback, retries, breakers, cost, cache, filters, budgets.
  */
 @Module({})
 export class LlmGatewayModule {
   static forRoot(config: NexusConfig, shared: SharedInfrastructure = {}): DynamicModule {
     return {
       module: LlmGatewayModule,
-      controllers: [HealthHttpController, MetricsHttpController, ChatCompletionsHttpController, ModelsHttpController],
+      controllers: [HealthHttpController, MetricsHttpController, ChatCompletionsHttpController, EmbeddingsHttpController, ModelsHttpController],
       providers: [
         ...infrastructureProviders('llm-gateway', config, shared),
         ...authenticationProviders(config, shared),
@@ -50,6 +52,7 @@ export class LlmGatewayModule {
         CallLlmWorker,
         SessionBudget,
         ChatCompletionsHandler,
+        EmbeddingsHandler,
         // Every route needs a token except those marked @Public (health, metrics); limits per token.
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_GUARD, useClass: InputSafetyGuard },

@@ -3,6 +3,7 @@ export * from './tokenizer';
 export * from './price-table';
 export * from './providers/local.provider';
 export * from './providers/local-tool-results';
+export * from './providers/local-embedding';
 export * from './providers/openai-compatible.provider';
 export * from './providers/openai-compatible.mapping';
 export * from './providers/anthropic.provider';

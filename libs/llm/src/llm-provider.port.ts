@@ -59,6 +59,23 @@ export type LlmStreamChunk =
   | { readonly type: 'delta'; readonly text: string }
   | { readonly type: 'done'; readonly response: LlmResponse };
 
+/** `POST /v1/embeddings`: texts (or token arrays) to vectors. */
+export interface LlmEmbeddingRequest {
+  readonly model: string;
+  /** The texts as the tokenizer reads them (token arrays as their ids' text). */
+  readonly input: readonly string[];
+  /** An OpenAI client's body as it came (`encoding_format`, `dimensions`, `user`, …), forwarded unchanged. */
+  readonly openAiBody?: Readonly<Record<string, unknown>>;
+}
+
+export interface LlmEmbeddingResponse {
+  /** In input order; a vector, or base64 of little-endian float32 when the client asked for it. */
+  readonly data: ReadonlyArray<{ readonly index: number; readonly embedding: readonly number[] | string }>;
+  readonly usage: { readonly promptTokens: number };
+  readonly provider: string;
+  readonly model: string;
+}
+
 export interface LlmProviderPort {
   readonly name: string;
   /** Whether this provider can serve the model; the resilient client skips it otherwise. */
@@ -70,6 +87,8 @@ export interface LlmProviderPort {
   listModels(): readonly string[];
   complete(request: LlmRequest, signal?: AbortSignal): Promise<LlmResponse>;
   stream(request: LlmRequest, signal?: AbortSignal): AsyncIterable<LlmStreamChunk>;
+  /** Absent for providers without an embeddings API (Anthropic): they are skipped for embeddings. */
+  embed?(request: LlmEmbeddingRequest, signal?: AbortSignal): Promise<LlmEmbeddingResponse>;
 }
 
 /** Injection token for the ordered provider list (fallback order). */

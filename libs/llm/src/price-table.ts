@@ -15,10 +15,10 @@ export interface ModelPrice {
 /** Model name → price. `*` prices any model not listed (and matched by no listed prefix). */
 export type PriceTable = Readonly<Record<string, ModelPrice>>;
 
-const usdPerMillion = (input: number, output: number, maxOutputTokens: number): ModelPrice => ({
+const usdPerMillion = (input: number, output: number, maxOutputTokens?: number): ModelPrice => ({
   inputPerMillionMicroUsd: Math.round(input * 1_000_000),
   outputPerMillionMicroUsd: Math.round(output * 1_000_000),
-  maxOutputTokens,
+  ...(maxOutputTokens === undefined ? {} : { maxOutputTokens }),
 });
 
 /** When neither the model's entry nor `*` says: a common limit of current chat models. */
@@ -39,6 +39,10 @@ export const DEFAULT_PRICE_TABLE: PriceTable = {
   'claude-3-5-haiku-latest': usdPerMillion(0.8, 4, 8_192),
   'claude-sonnet-4-0': usdPerMillion(3, 15, 64_000),
   'claude-opus-4-0': usdPerMillion(15, 75, 32_000),
+  // Embedding models bill input only.
+  'text-embedding-3-small': usdPerMillion(0.02, 0),
+  'text-embedding-3-large': usdPerMillion(0.13, 0),
+  'text-embedding-ada-002': usdPerMillion(0.1, 0),
   '*': usdPerMillion(2.5, 10, DEFAULT_MAX_OUTPUT_TOKENS),
 };
 

@@ -50,7 +50,7 @@ const NON_TEXT_PART_TOKENS = 1_000;
  * error and does not retry what cannot succeed. Every provider failing is 503: the client may
  * retry later. Either way the reservation has been released.
  */
-const providerProblem = (error: unknown): unknown => {
+export const providerProblem = (error: unknown): unknown => {
   if (error instanceof LlmProviderRejectedError) {
     return new ProblemException(error.status, 'provider_rejected', 'Rejected by the provider', error.error.message, { error: error.error });
   }

@@ -15,7 +15,8 @@ import { ChatCompletionsHandler, type ReservedCall } from './chat-completions.ha
 import { chatCompletionsRequestSchema, sessionIdHeaderSchema, type ChatCompletionsRequest } from './chat-completions.request.dto';
 import { chunks, sseData } from './chat-completions.response';
 
-function sessionIdOf(header: unknown): string {
+/** The session a call is charged to, from `X-Nexus-Session-Id` (every charged gateway route). */
+export function sessionIdOf(header: unknown): string {
   const session = sessionIdHeaderSchema.safeParse(header);
   if (session.success) return session.data;
   const message = session.error.issues[0]?.message ?? 'invalid';
@@ -34,7 +35,7 @@ function cacheOptionOf(header: unknown): boolean | undefined {
 }
 
 /** A stored answer sent again: JSON as JSON, a stream's SSE text verbatim, a refusal through the filter. */
-function replay(reply: FastifyReply, response: StoredResponse): void {
+export function replay(reply: FastifyReply, response: StoredResponse): void {
   void reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
   if (response.status >= 400) throw new ReplayedProblem(response);
   void reply.status(response.status).headers(response.headers).send(response.body);

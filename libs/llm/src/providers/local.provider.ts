@@ -1,5 +1,7 @@
 import { decode, encode } from 'gpt-tokenizer';
 import {
+  type LlmEmbeddingRequest,
+  type LlmEmbeddingResponse,
   type LlmMessage,
   type LlmProviderPort,
   type LlmRequest,
@@ -8,6 +10,7 @@ import {
   type LlmToolCall,
 } from '../llm-provider.port';
 import { countPromptTokens, countTokens } from '../tokenizer';
+import { localEmbeddings } from './local-embedding';
 import { parseToolResultContent } from './local-tool-results';
 
 /** The model name the local provider reports, whatever was asked for: it prices at 0. */
@@ -88,6 +91,11 @@ export class LocalProvider implements LlmProviderPort {
   async complete(request: LlmRequest, signal?: AbortSignal): Promise<LlmResponse> {
     signal?.throwIfAborted();
     return this.reply(request);
+  }
+
+  async embed(request: LlmEmbeddingRequest, signal?: AbortSignal): Promise<LlmEmbeddingResponse> {
+    signal?.throwIfAborted();
+    return localEmbeddings(request, this.name, LOCAL_MODEL);
   }
 
   async *stream(request: LlmRequest, signal?: AbortSignal): AsyncIterable<LlmStreamChunk> {

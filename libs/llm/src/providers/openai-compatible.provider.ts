@@ -4,7 +4,8 @@ import type {
   ChatCompletionCreateParamsBase,
   ChatCompletionCreateParamsNonStreaming,
 } from 'openai/resources/chat/completions';
-import type { LlmProviderPort, LlmRequest, LlmResponse, LlmStreamChunk } from '../llm-provider.port';
+import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
+import type { LlmEmbeddingRequest, LlmEmbeddingResponse, LlmProviderPort, LlmRequest, LlmResponse, LlmStreamChunk } from '../llm-provider.port';
 import { pricedModels } from '../price-table';
 import { countPromptTokens, countTokens } from '../tokenizer';
 import { LOCAL_MODEL } from './local.provider';
@@ -70,6 +71,21 @@ export class OpenAiCompatibleProvider implements LlmProviderPort {
       finishReason: normaliseOpenAiFinishReason(choice?.finish_reason),
       provider: this.name,
       model: completion.model || request.model,
+    };
+  }
+
+  /**
+   * The client's body as it came. Without its own `encoding_format` the SDK asks for base64 and
+   * decodes it, so the client still gets the floats it asked for by saying nothing.
+   */
+  async embed(request: LlmEmbeddingRequest, signal?: AbortSignal): Promise<LlmEmbeddingResponse> {
+    const body = { ...(request.openAiBody ?? { input: [...request.input] }), model: request.model } as EmbeddingCreateParams;
+    const response = await this.client.embeddings.create(body, { signal });
+    return {
+      data: response.data.map(({ index, embedding }) => ({ index, embedding })),
+      usage: { promptTokens: response.usage?.prompt_tokens ?? request.input.reduce((sum, text) => sum + countTokens(text), 0) },
+      provider: this.name,
+      model: response.model || request.model,
     };
   }
 

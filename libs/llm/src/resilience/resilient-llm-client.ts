@@ -1,4 +1,4 @@
-import type { LlmProviderPort, LlmRequest, LlmResponse, LlmStreamChunk } from '../llm-provider.port';
+import type { LlmEmbeddingRequest, LlmEmbeddingResponse, LlmProviderPort, LlmRequest, LlmResponse, LlmStreamChunk } from '../llm-provider.port';
 import { isCacheable, responseCacheKey, type ResponseCachePort } from '../cache/response-cache.port';
 import { DEFAULT_PRICE_TABLE, estimateCost, type PriceTable } from '../price-table';
 import { asProviderRejection, describeError, LlmUnavailableError, type ProviderFailure } from './llm-errors';
@@ -88,6 +88,29 @@ export class ResilientLlmClient {
     return this.served(request, result.value, result, started);
   }
 
+  /**
+   * Embeddings through the providers that have an embeddings API, with the same retries, breakers,
+   * fallback and 4xx pass-through as completions; never cached (a repeated text is cheap to embed).
+   */
+  async embed(request: LlmEmbeddingRequest, signal?: AbortSignal): Promise<{ response: LlmEmbeddingResponse; costMicroUsd: number }> {
+    const started = this.now();
+    const result = await this.acrossProviders(
+      request,
+      signal,
+      started,
+      (entry, count) =>
+        entry.policy.execute(({ signal: attemptSignal }) => {
+          count();
+          if (entry.provider.embed === undefined) throw new Error(`provider ${entry.provider.name} has no embeddings`);
+          return entry.provider.embed(request, attemptSignal);
+        }, signal),
+      (provider) => provider.embed !== undefined,
+    );
+    const response = result.value;
+    llmMetrics.promptTokens.inc({ provider: result.provider, model: request.model }, response.usage.promptTokens);
+    return { response, costMicroUsd: estimateCost(response.model, response.usage.promptTokens, 0, this.prices) };
+  }
+
   async *stream(request: LlmRequest, signal?: AbortSignal): AsyncIterable<LlmClientChunk> {
     const started = this.now();
     const hit = await this.fromCache(request, started);
@@ -125,12 +148,13 @@ export class ResilientLlmClient {
   }
 
   private async acrossProviders<T>(
-    request: LlmRequest,
+    request: { readonly model: string },
     signal: AbortSignal | undefined,
     started: number,
     attempt: (entry: Entry, count: () => void) => Promise<T>,
+    able: (provider: LlmProviderPort) => boolean = () => true,
   ): Promise<{ value: T; provider: string; attempts: number; fallbacks: number; failures: ProviderFailure[] }> {
-    const candidates = this.entries.filter((entry) => entry.provider.supports(request.model));
+    const candidates = this.entries.filter((entry) => entry.provider.supports(request.model) && able(entry.provider));
     const failures: ProviderFailure[] = [];
     let total = 0;
     for (const [index, entry] of candidates.entries()) {

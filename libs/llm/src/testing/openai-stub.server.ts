@@ -29,7 +29,8 @@ export interface StubRequest {
 /**
  * A real Chat Completions server on a loopback port, answering from a script: JSON for plain
  * requests, SSE chunks (with a final usage chunk) for `stream: true`, errors with any status and
- * headers, delays. When the script runs out, `otherwise` answers.
+ * headers, delays. When the script runs out, `otherwise` answers. `…/embeddings` answers fixed
+ * vectors (after any scripted error).
  */
 export class OpenAiStubServer {
   readonly requests: StubRequest[] = [];
@@ -90,8 +91,22 @@ export class OpenAiStubServer {
       if (!waited) return;
     }
     const model = typeof body['model'] === 'string' ? body['model'] : 'stub-model';
+    if (request.url?.endsWith('/embeddings')) return this.embeddings(response, model, body);
     if (body['stream'] === true) this.streamSuccess(response, model, step);
     else this.jsonSuccess(response, model, step);
+  }
+
+  /** Input i embeds as `[i + 1, 0.25, -0.5, 0, …]` (`dimensions` long, 3 by default), as floats or base64. */
+  private embeddings(response: ServerResponse, model: string, body: Record<string, unknown>): void {
+    const input = body['input'];
+    const count = Array.isArray(input) && input.some((item) => typeof item !== 'number') ? input.length : 1;
+    const dimensions = typeof body['dimensions'] === 'number' ? body['dimensions'] : 3;
+    const vectorOf = (index: number) => Array.from({ length: dimensions }, (_, d) => [index + 1, 0.25, -0.5][d] ?? 0);
+    const encode = (vector: number[]) =>
+      body['encoding_format'] === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
+    const data = Array.from({ length: count }, (_, index) => ({ object: 'embedding', index, embedding: encode(vectorOf(index)) }));
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ object: 'list', data, model, usage: { prompt_tokens: 5 * count, total_tokens: 5 * count } }));
   }
 
   private jsonSuccess(response: ServerResponse, model: string, step: Extract<StubStep, { type: 'success' }>): void {
