@@ -251,7 +251,7 @@ describe('resilience: PostgreSQL, NATS and Redis restart under load', () => {
     const startRun = async (after: string, tool = { input: '/tool files_read {"path":"notes.txt"}', tools: ['files_read'] }): Promise<string> => {
       const started = await call('POST', `${commandApi.url}/v1/sessions/${runSession}/runs`, tool);
       const startedAt = Date.now();
-      runs.push({ after, runId: String(started['runId']), startedAt, ended: runEnded(String(started['runId']), startedAt + 2 * RECOVERY_MS) });
+      runs.push({ after, runId: String(started['runId']), startedAt, ended: runEnded(String(started['runId']), startedAt + 3 * RECOVERY_MS) });
       return String(started['runId']);
     };
     await startRun('start');
