@@ -109,6 +109,20 @@ describe('llm-gateway: OpenAI fidelity', () => {
       expect(received()).toEqual([params]);
     });
 
+    it('passes back what the provider answered beyond Nexus’s fields: logprobs, fingerprint, token details', async () => {
+      const { client } = await clientOf();
+      const logprobs = { content: [{ token: 'stub', logprob: -0.25, bytes: [115, 116, 117, 98], top_logprobs: [] }], refusal: null };
+      stub.script({
+        type: 'success',
+        content: 'stub',
+        choiceExtras: { logprobs },
+        completionExtras: { system_fingerprint: 'fp_stub', service_tier: 'default' },
+      });
+      const completion = await client.chat.completions.create({ ...hello, logprobs: true, top_logprobs: 2 });
+      expect(completion).toMatchObject({ system_fingerprint: 'fp_stub', service_tier: 'default' });
+      expect(completion.choices[0]?.logprobs).toEqual(logprobs);
+    });
+
     it('forwards a stream’s request as sent, usage added for metering', async () => {
       const { client } = await clientOf();
       const stream = await client.chat.completions.create({ ...hello, stream: true, seed: 7, stop: 'END' });

@@ -52,6 +52,20 @@ export interface LlmResponse {
   readonly finishReason: LlmFinishReason;
   readonly provider: string;
   readonly model: string;
+  /** What an OpenAI-compatible provider answered beyond the fields above, for the gateway to pass on. */
+  readonly openAiExtras?: OpenAiResponseExtras;
+}
+
+/**
+ * The members of a Chat Completions answer Nexus does not interpret but a client may have asked
+ * for: `system_fingerprint`, `service_tier` (completion); `logprobs` (choice); `refusal`,
+ * `annotations`, `audio` (message); `prompt_tokens_details`, … (usage).
+ */
+export interface OpenAiResponseExtras {
+  readonly completion?: Readonly<Record<string, unknown>>;
+  readonly choice?: Readonly<Record<string, unknown>>;
+  readonly message?: Readonly<Record<string, unknown>>;
+  readonly usage?: Readonly<Record<string, unknown>>;
 }
 
 /** Text deltas as they arrive, then exactly one `done` chunk with the whole response. */

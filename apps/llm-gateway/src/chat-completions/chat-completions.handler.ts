@@ -123,7 +123,13 @@ export class ChatCompletionsHandler {
     return chatCompletion(
       { ...call.identity, model: response.model },
       // Secrets never leave the gateway: the model's answer is redacted as the call-llm worker does.
-      { content: redactSecrets(response.content).text, toolCalls: response.toolCalls, finishReason: response.finishReason, usage: response.usage },
+      {
+        content: redactSecrets(response.content).text,
+        toolCalls: response.toolCalls,
+        finishReason: response.finishReason,
+        usage: response.usage,
+        extras: response.openAiExtras,
+      },
     );
   }
 

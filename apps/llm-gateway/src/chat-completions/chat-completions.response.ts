@@ -1,4 +1,4 @@
-import type { LlmToolCall, LlmUsage } from '@nexus/llm';
+import type { LlmToolCall, LlmUsage, OpenAiResponseExtras } from '@nexus/llm';
 
 /** What every object of one completion shares: its id, creation second and model. */
 export interface CompletionIdentity {
@@ -25,29 +25,36 @@ const openAiToolCalls = (calls: readonly LlmToolCall[], completionId: string) =>
 const openAiFinishReason = (reason: string, toolCalls: readonly LlmToolCall[]): string =>
   toolCalls.length > 0 ? 'tool_calls' : reason;
 
-/** A `chat.completion` object. */
+/**
+ * A `chat.completion` object. What the provider answered beyond Nexus's own fields (`logprobs`,
+ * `refusal`, `system_fingerprint`, token details, …) is passed on as it came.
+ */
 export function chatCompletion(
   identity: CompletionIdentity,
-  answer: { content: string; toolCalls: readonly LlmToolCall[]; finishReason: string; usage: LlmUsage },
+  answer: { content: string; toolCalls: readonly LlmToolCall[]; finishReason: string; usage: LlmUsage; extras?: OpenAiResponseExtras | undefined },
 ) {
   const toolCalls = openAiToolCalls(answer.toolCalls, identity.id);
+  const extras = answer.extras ?? {};
   return {
+    ...extras.completion,
     ...identity,
     object: 'chat.completion' as const,
     choices: [
       {
+        logprobs: null,
+        ...extras.choice,
         index: 0,
         message: {
+          refusal: null,
+          ...extras.message,
           role: 'assistant' as const,
           content: toolCalls.length > 0 && answer.content === '' ? null : answer.content,
-          refusal: null,
           ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
         },
-        logprobs: null,
         finish_reason: openAiFinishReason(answer.finishReason, answer.toolCalls),
       },
     ],
-    usage: openAiUsage(answer.usage),
+    usage: { ...extras.usage, ...openAiUsage(answer.usage) },
   };
 }
 

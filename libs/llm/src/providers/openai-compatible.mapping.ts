@@ -3,7 +3,7 @@ import type {
   ChatCompletionMessageParam,
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
-import type { LlmFinishReason, LlmMessage, LlmToolCall, LlmToolDefinition } from '../llm-provider.port';
+import type { LlmFinishReason, LlmMessage, LlmToolCall, LlmToolDefinition, OpenAiResponseExtras } from '../llm-provider.port';
 
 /** Contract messages → Chat Completions messages (tool calls carry their arguments as JSON text). */
 export function toOpenAiMessages(messages: readonly LlmMessage[]): ChatCompletionMessageParam[] {
@@ -63,4 +63,24 @@ export function fromOpenAiToolCalls(
 
 export function normaliseOpenAiFinishReason(reason: string | null | undefined): LlmFinishReason {
   return reason ?? 'stop';
+}
+
+/** `value` without the members Nexus reads itself; undefined when nothing (or only nulls) is left. */
+function without(value: object | null | undefined, read: readonly string[]): Record<string, unknown> | undefined {
+  if (value === null || value === undefined) return undefined;
+  const rest = Object.fromEntries(Object.entries(value).filter(([key, member]) => !read.includes(key) && member !== null && member !== undefined));
+  return Object.keys(rest).length === 0 ? undefined : rest;
+}
+
+/** What a completion carries beyond Nexus's own fields (see `OpenAiResponseExtras`). */
+export function openAiResponseExtras(completion: ChatCompletion): OpenAiResponseExtras | undefined {
+  const choice = completion.choices[0];
+  const extras = {
+    completion: without(completion, ['id', 'object', 'created', 'model', 'choices', 'usage']),
+    choice: without(choice, ['index', 'message', 'finish_reason']),
+    message: without(choice?.message, ['role', 'content', 'tool_calls']),
+    usage: without(completion.usage, ['prompt_tokens', 'completion_tokens', 'total_tokens']),
+  };
+  const present = Object.fromEntries(Object.entries(extras).filter(([, value]) => value !== undefined));
+  return Object.keys(present).length === 0 ? undefined : present;
 }

@@ -1,17 +1,27 @@
 import OpenAI from 'openai';
 import type {
+  ChatCompletion,
   ChatCompletionChunk,
   ChatCompletionCreateParamsBase,
   ChatCompletionCreateParamsNonStreaming,
 } from 'openai/resources/chat/completions';
 import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
-import type { LlmEmbeddingRequest, LlmEmbeddingResponse, LlmProviderPort, LlmRequest, LlmResponse, LlmStreamChunk } from '../llm-provider.port';
+import type {
+  LlmEmbeddingRequest,
+  LlmEmbeddingResponse,
+  LlmProviderPort,
+  LlmRequest,
+  LlmResponse,
+  LlmStreamChunk,
+  OpenAiResponseExtras,
+} from '../llm-provider.port';
 import { pricedModels } from '../price-table';
 import { countPromptTokens, countTokens } from '../tokenizer';
 import { LOCAL_MODEL } from './local.provider';
 import {
   fromOpenAiToolCalls,
   normaliseOpenAiFinishReason,
+  openAiResponseExtras,
   parseToolArguments,
   toOpenAiMessages,
   toOpenAiTools,
@@ -71,6 +81,7 @@ export class OpenAiCompatibleProvider implements LlmProviderPort {
       finishReason: normaliseOpenAiFinishReason(choice?.finish_reason),
       provider: this.name,
       model: completion.model || request.model,
+      ...this.extras(request, completion),
     };
   }
 
@@ -140,6 +151,12 @@ export class OpenAiCompatibleProvider implements LlmProviderPort {
         model,
       },
     };
+  }
+
+  /** Only for a client's own request: the agent loop has no use for them. */
+  private extras(request: LlmRequest, completion: ChatCompletion): { openAiExtras?: OpenAiResponseExtras } {
+    const extras = request.openAiBody === undefined ? undefined : openAiResponseExtras(completion);
+    return extras === undefined ? {} : { openAiExtras: extras };
   }
 
   private clientStreamOptions(request: LlmRequest): Record<string, unknown> {

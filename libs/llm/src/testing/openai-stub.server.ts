@@ -10,6 +10,9 @@ export type StubStep =
       readonly usage?: { prompt_tokens: number; completion_tokens: number };
       /** Held back this long before answering (for timeouts). */
       readonly delayMs?: number;
+      /** Members added to the JSON answer (`system_fingerprint`, …) and to its choice (`logprobs`, …). */
+      readonly completionExtras?: Record<string, unknown>;
+      readonly choiceExtras?: Record<string, unknown>;
     }
   | {
       readonly type: 'error';
@@ -123,12 +126,14 @@ export class OpenAiStubServer {
         object: 'chat.completion',
         created: 1_700_000_000,
         model,
+        ...step.completionExtras,
         choices: [
           {
             index: 0,
             message: { role: 'assistant', content: step.content ?? null, refusal: null, ...(toolCalls ? { tool_calls: toolCalls } : {}) },
             finish_reason: toolCalls ? 'tool_calls' : 'stop',
             logprobs: null,
+            ...step.choiceExtras,
           },
         ],
         usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
