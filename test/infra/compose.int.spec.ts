@@ -97,11 +97,22 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('publishes only nginx on every interface; operators\' ports only on loopback', () => {
+  it('publishes nginx alone: the API on every interface, the operators\' listener on loopback only', () => {
     const published = Object.entries(compose.services).flatMap(([name, { ports = [] }]) => ports.map((port) => ({ name, port })));
-    const everywhere = published.filter(({ port }) => !port.startsWith('127.0.0.1:'));
-    expect(everywhere).toEqual([{ name: 'nginx', port: '8080:80' }]);
-    expect(published.map(({ port }) => port)).toEqual(expect.arrayContaining(['127.0.0.1:8081:8081', '127.0.0.1:3300:3000']));
+    expect(published).toEqual([
+      { name: 'nginx', port: '8080:80' },
+      { name: 'nginx', port: '127.0.0.1:8081:8081' },
+    ]);
+    // The operators' UIs are reached through that listener, each serving from its own prefix.
+    const nginx = read('infra/nginx/nginx.conf');
+    const operators = nginx.slice(nginx.indexOf('listen 8081;'));
+    for (const [prefix, upstream] of [['/grafana/', 'grafana:3000'], ['/prometheus/', 'prometheus:9090'], ['/jaeger/', 'jaeger:16686']]) {
+      expect(operators).toContain(`location ${prefix} {`);
+      expect(operators).toContain(`proxy_pass http://${upstream}`);
+    }
+    expect(service('grafana').environment).toMatchObject({ GF_SERVER_ROOT_URL: expect.stringContaining('/grafana/'), GF_SERVER_SERVE_FROM_SUB_PATH: 'true' });
+    expect(service('prometheus').command).toContain('--web.route-prefix=/prometheus');
+    expect(service('jaeger').environment).toMatchObject({ QUERY_BASE_PATH: '/jaeger' });
   });
 
   it('gives every app the API keys file as a secret that must exist, and never the development keys', () => {
@@ -186,7 +197,7 @@ describe('prometheus, nginx and grafana', () => {
     expect(used.size).toBeGreaterThan(15);
     for (const name of used) expect({ name, registered: sources.includes(`'${name}'`) }).toEqual({ name, registered: true });
     expect(read('infra/grafana/provisioning/dashboards/nexus.yml')).toContain('/etc/grafana/dashboards');
-    expect(read('infra/grafana/provisioning/datasources/prometheus.yml')).toContain('http://prometheus:9090');
+    expect(read('infra/grafana/provisioning/datasources/prometheus.yml')).toContain('http://prometheus:9090/prometheus');
   });
 });
 
