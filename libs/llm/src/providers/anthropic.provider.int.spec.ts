@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { collectStream, type LlmRequest, type LlmStreamChunk } from '../llm-provider.port';
 import { AnthropicStubServer } from '../testing/anthropic-stub.server';
+import { LlmProviderRejectedError } from '../resilience/llm-errors';
 import { AnthropicProvider } from './anthropic.provider';
 
 const request: LlmRequest = {
@@ -53,5 +54,32 @@ describe('the Anthropic provider against a Messages API stub', () => {
     }
     expect(await collectStream(tap(provider.stream(request)))).toEqual(expected);
     expect(deltas).toEqual(['Let ', 'me ', 'check.']);
+  });
+
+  describe('with an OpenAI client’s request', () => {
+    const openAiBody = { model: 'claude-sonnet-4-0', messages: [{ role: 'user', content: 'read a.txt' }], max_tokens: 200, temperature: 0 };
+
+    it('maps what has an equivalent: a named tool choice, stop sequences, the end user', async () => {
+      const { maxTokens: _unset, ...noLimit } = request;
+      await provider.complete({
+        ...noLimit,
+        openAiBody: { ...openAiBody, tool_choice: { type: 'function', function: { name: 'files_read' } }, parallel_tool_calls: false, stop: 'END', user: 'u-7' },
+      });
+      expect(stub.requests.at(-1)).toMatchObject({
+        tool_choice: { type: 'tool', name: 'files_read', disable_parallel_tool_use: true },
+        stop_sequences: ['END'],
+        metadata: { user_id: 'u-7' },
+        // Required by the Messages API: without the client's, the model's output limit.
+        max_tokens: 64_000,
+      });
+    });
+
+    it('refuses what it cannot honour before calling the API', async () => {
+      const before = stub.requests.length;
+      const error = await provider.complete({ ...request, openAiBody: { ...openAiBody, seed: 42 } }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(LlmProviderRejectedError);
+      expect(error).toMatchObject({ status: 400, error: { param: 'seed', code: 'unsupported_parameter' } });
+      expect(stub.requests).toHaveLength(before);
+    });
   });
 });

@@ -103,11 +103,14 @@ export class AnthropicProvider implements LlmProviderPort {
 
   private body(request: LlmRequest) {
     // Before any network call: a field this API cannot honour is the client's 400, not a fallback.
-    const fields = request.openAiBody === undefined ? {} : anthropicRequestFields(request.openAiBody, request.model, this.name);
+    const { tool_choice: toolChoice, ...fields } =
+      request.openAiBody === undefined ? {} : anthropicRequestFields(request.openAiBody, request.model, this.name);
     const { system, messages } = toAnthropicMessages(request.messages);
     const tools = toAnthropicTools(request.tools);
     return {
       ...fields,
+      // The API refuses a tool choice without tools (`tool_choice: "none"` arrives with none).
+      ...(tools && toolChoice ? { tool_choice: toolChoice } : {}),
       model: request.model,
       messages,
       // The Messages API requires max_tokens: without the caller's, the model's own limit.
