@@ -26,7 +26,7 @@ export const llmMetrics = {
   cost: counter('nexus_llm_cost_micro_usd_total', 'Estimated LLM spend in micro-dollars', ['provider', 'model']),
   retries: counter('nexus_llm_retries_total', 'Attempts retried on a provider', ['provider', 'model']),
   fallbacks: counter('nexus_llm_fallbacks_total', 'Calls passed on from a failed provider to the next', ['provider', 'model']),
-  circuitState: gauge('nexus_llm_circuit_state', 'Breaker state per provider: 0 closed, 1 open, 2 half-open, 3 isolated', ['provider']),
+  circuitState: gauge('nexus_llm_circuit_state', 'Breaker state per provider and model: 0 closed, 1 open, 2 half-open, 3 isolated', ['provider', 'model']),
   cacheHits: counter('nexus_llm_cache_hits_total', 'Deterministic requests answered from the response cache', ['model']),
   cacheMisses: counter('nexus_llm_cache_misses_total', 'Deterministic requests not in the response cache', ['model']),
 };

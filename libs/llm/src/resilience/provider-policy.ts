@@ -1,5 +1,6 @@
 import {
   circuitBreaker,
+  CircuitState,
   ConsecutiveBreaker,
   ExponentialBackoff,
   handleWhen,
@@ -12,6 +13,7 @@ import {
   type IBackoffFactory,
   type IRetryBackoffContext,
 } from 'cockatiel';
+import type { LlmProviderPort } from '../llm-provider.port';
 import { isRetryableLlmError, retryAfterMs } from './llm-errors';
 import { llmMetrics } from './llm-metrics';
 
@@ -73,7 +75,7 @@ export interface ProviderPolicy {
  * retry ∘ breaker ∘ timeout: the breaker sees every attempt (timeouts included) and, once open,
  * throws `BrokenCircuitError`, which the retry does not retry, so the client falls back at once.
  */
-export function buildProviderPolicy(provider: string, options: ResilienceOptions): ProviderPolicy {
+export function buildProviderPolicy(provider: string, options: ResilienceOptions, model = '*'): ProviderPolicy {
   const backoff = new RetryAfterAwareBackoff(
     new ExponentialBackoff({ initialDelay: options.initialBackoffMs, maxDelay: options.maxBackoffMs }),
     options.maxRetryAfterMs,
@@ -84,7 +86,35 @@ export function buildProviderPolicy(provider: string, options: ResilienceOptions
     breaker: new ConsecutiveBreaker(options.breakerThreshold),
   });
   const attemptTimeout = timeout(options.attemptTimeoutMs, TimeoutStrategy.Aggressive);
-  llmMetrics.circuitState.set({ provider }, breaker.state);
-  breaker.onStateChange((state) => llmMetrics.circuitState.set({ provider }, state));
+  llmMetrics.circuitState.set({ provider, model }, breaker.state);
+  breaker.onStateChange((state) => llmMetrics.circuitState.set({ provider, model }, state));
   return { policy: wrap(retryPolicy, breaker, attemptTimeout), breaker };
+}
+
+/**
+ * A provider and its policies, one per model: a model that fails (one overloaded deployment, one
+ * withdrawn model) opens its own breaker, not those of the provider's other models.
+ */
+export class ProviderPolicies {
+  private readonly policies = new Map<string, ProviderPolicy>();
+
+  constructor(
+    readonly provider: LlmProviderPort,
+    private readonly resilience: ResilienceOptions,
+  ) {}
+
+  policyFor(model: string): ProviderPolicy['policy'] {
+    let policy = this.policies.get(model);
+    if (policy === undefined) {
+      policy = buildProviderPolicy(this.provider.name, this.resilience, model);
+      this.policies.set(model, policy);
+    }
+    return policy.policy;
+  }
+
+  /** The provider's worst breaker: open if any of its models' is. */
+  breakerState(): CircuitState {
+    const states = [...this.policies.values()].map(({ breaker }) => breaker.state);
+    return [CircuitState.Open, CircuitState.Isolated, CircuitState.HalfOpen].find((state) => states.includes(state)) ?? CircuitState.Closed;
+  }
 }

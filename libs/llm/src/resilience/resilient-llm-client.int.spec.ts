@@ -188,7 +188,7 @@ describe('the resilient client against an OpenAI-compatible server', () => {
       await breaking.complete(request);
       expect(stubA.requests).toHaveLength(3);
       expect(breaking.circuitStates()['stub-a']).toBe('open');
-      expect(await register.getSingleMetricAsString('nexus_llm_circuit_state')).toMatch(/provider="stub-a"} 1/);
+      expect(await register.getSingleMetricAsString('nexus_llm_circuit_state')).toMatch(/provider="stub-a",model="gpt-4o-mini"} 1/);
 
       const whileOpen = await breaking.complete(request);
       expect(whileOpen).toMatchObject({ provider: 'local', failures: [{ provider: 'stub-a', attempts: 0, circuitOpen: true }] });
@@ -199,6 +199,19 @@ describe('the resilient client against an OpenAI-compatible server', () => {
       const probe = await breaking.complete(request);
       expect(probe).toMatchObject({ provider: 'stub-a', attempts: 1, response: { content: 'recovered' } });
       expect(breaking.circuitStates()['stub-a']).toBe('closed');
+    });
+
+    it('opens the failing model’s breaker only, not those of the provider’s other models', async () => {
+      stubA.otherwise = { type: 'error', status: 500 };
+      const breaking = client([provider(stubA, 'stub-a'), new LocalProvider()], { maxRetries: 2, breakerThreshold: 3 });
+      await breaking.complete(request);
+      expect(breaking.circuitStates()['stub-a']).toBe('open');
+
+      stubA.otherwise = { type: 'success', content: 'other model fine' };
+      const other = await breaking.complete({ ...request, model: 'gpt-4.1-mini' });
+      expect(other).toMatchObject({ provider: 'stub-a', attempts: 1, response: { content: 'other model fine' } });
+      const stillOpen = await breaking.complete(request);
+      expect(stillOpen).toMatchObject({ provider: 'local', failures: [{ provider: 'stub-a', circuitOpen: true }] });
     });
   });
 

@@ -3,7 +3,7 @@ import { isCacheable, responseCacheKey, type ResponseCachePort } from '../cache/
 import { DEFAULT_PRICE_TABLE, estimateCost, type PriceTable } from '../price-table';
 import { asProviderRejection, describeError, LlmUnavailableError, type ProviderFailure } from './llm-errors';
 import { llmMetrics } from './llm-metrics';
-import { buildProviderPolicy, DEFAULT_RESILIENCE, type ProviderPolicy, type ResilienceOptions } from './provider-policy';
+import { DEFAULT_RESILIENCE, ProviderPolicies, type ResilienceOptions } from './provider-policy';
 
 export interface ResilientLlmClientOptions {
   /** Fallback order: the first provider that supports the model is tried first. */
@@ -35,10 +35,6 @@ export type LlmClientChunk =
   | { readonly type: 'delta'; readonly text: string; readonly provider: string }
   | { readonly type: 'done'; readonly result: LlmCallResult };
 
-interface Entry extends ProviderPolicy {
-  readonly provider: LlmProviderPort;
-}
-
 type Opened = { iterator: AsyncIterator<LlmStreamChunk>; first: IteratorResult<LlmStreamChunk> };
 
 /**
@@ -49,13 +45,13 @@ type Opened = { iterator: AsyncIterator<LlmStreamChunk>; first: IteratorResult<L
  * fallen back from.
  */
 export class ResilientLlmClient {
-  private readonly entries: readonly Entry[];
+  private readonly entries: readonly ProviderPolicies[];
   private readonly prices: PriceTable;
   private readonly now: () => number;
 
   constructor(private readonly options: ResilientLlmClientOptions) {
     const resilience = { ...DEFAULT_RESILIENCE, ...options.resilience };
-    this.entries = options.providers.map((provider) => ({ provider, ...buildProviderPolicy(provider.name, resilience) }));
+    this.entries = options.providers.map((provider) => new ProviderPolicies(provider, resilience));
     this.prices = options.prices ?? DEFAULT_PRICE_TABLE;
     this.now = options.now ?? Date.now;
   }
@@ -69,10 +65,10 @@ export class ResilientLlmClient {
     return [...listed].map(([id, provider]) => ({ id, provider }));
   }
 
-  /** Breaker state per provider name, for health endpoints. */
+  /** Breaker state per provider name (the worst of its models'), for health endpoints. */
   circuitStates(): Record<string, 'closed' | 'open' | 'half-open' | 'isolated'> {
     const names = ['closed', 'open', 'half-open', 'isolated'] as const;
-    return Object.fromEntries(this.entries.map((e) => [e.provider.name, names[e.breaker.state] ?? 'closed']));
+    return Object.fromEntries(this.entries.map((e) => [e.provider.name, names[e.breakerState()] ?? 'closed']));
   }
 
   async complete(request: LlmRequest, signal?: AbortSignal): Promise<LlmCallResult> {
@@ -80,7 +76,7 @@ export class ResilientLlmClient {
     const hit = await this.fromCache(request, started);
     if (hit) return hit;
     const result = await this.acrossProviders(request, signal, started, (entry, count) =>
-      entry.policy.execute(({ signal: attemptSignal }) => {
+      entry.policyFor(request.model).execute(({ signal: attemptSignal }) => {
         count();
         return entry.provider.complete(request, attemptSignal);
       }, signal),
@@ -99,7 +95,7 @@ export class ResilientLlmClient {
       signal,
       started,
       (entry, count) =>
-        entry.policy.execute(({ signal: attemptSignal }) => {
+        entry.policyFor(request.model).execute(({ signal: attemptSignal }) => {
           count();
           if (entry.provider.embed === undefined) throw new Error(`provider ${entry.provider.name} has no embeddings`);
           return entry.provider.embed(request, attemptSignal);
@@ -120,7 +116,7 @@ export class ResilientLlmClient {
       return;
     }
     const opened = await this.acrossProviders(request, signal, started, (entry, count) =>
-      entry.policy.execute(({ signal: attemptSignal }) => {
+      entry.policyFor(request.model).execute(({ signal: attemptSignal }) => {
         count();
         return openStream(entry.provider, request, attemptSignal, signal);
       }, signal),
@@ -151,7 +147,7 @@ export class ResilientLlmClient {
     request: { readonly model: string },
     signal: AbortSignal | undefined,
     started: number,
-    attempt: (entry: Entry, count: () => void) => Promise<T>,
+    attempt: (entry: ProviderPolicies, count: () => void) => Promise<T>,
     able: (provider: LlmProviderPort) => boolean = () => true,
   ): Promise<{ value: T; provider: string; attempts: number; fallbacks: number; failures: ProviderFailure[] }> {
     const candidates = this.entries.filter((entry) => entry.provider.supports(request.model) && able(entry.provider));
