@@ -123,6 +123,26 @@ describe('llm-gateway: OpenAI fidelity', () => {
       expect(completion.choices[0]?.logprobs).toEqual(logprobs);
     });
 
+    it('streams tool call arguments as deltas, as the provider streamed them', async () => {
+      const { client } = await clientOf();
+      stub.script({ type: 'success', toolCalls: [{ id: 'call_7', name: 'lookup', arguments: '{"q":"streamed nexus"}' }] });
+      const stream = await client.chat.completions.create({
+        ...hello,
+        stream: true,
+        tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object' } } }],
+      });
+      const pieces: OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall[] = [];
+      let finishReason: string | null = null;
+      for await (const chunk of stream) {
+        pieces.push(...(chunk.choices[0]?.delta.tool_calls ?? []));
+        finishReason = chunk.choices[0]?.finish_reason ?? finishReason;
+      }
+      expect(pieces.length).toBeGreaterThan(1);
+      expect(pieces[0]).toMatchObject({ index: 0, id: 'call_7', type: 'function', function: { name: 'lookup' } });
+      expect(pieces.map((p) => p.function?.arguments ?? '').join('')).toBe('{"q":"streamed nexus"}');
+      expect(finishReason).toBe('tool_calls');
+    });
+
     it('forwards a stream’s request as sent, usage added for metering', async () => {
       const { client } = await clientOf();
       const stream = await client.chat.completions.create({ ...hello, stream: true, seed: 7, stop: 'END' });

@@ -68,10 +68,23 @@ export interface OpenAiResponseExtras {
   readonly usage?: Readonly<Record<string, unknown>>;
 }
 
-/** Text deltas as they arrive, then exactly one `done` chunk with the whole response. */
-export type LlmStreamChunk =
-  | { readonly type: 'delta'; readonly text: string }
-  | { readonly type: 'done'; readonly response: LlmResponse };
+/**
+ * A piece of a tool call as it streams: the first piece of call `index` carries its id and name,
+ * the rest carry more of its arguments' JSON text.
+ */
+export interface LlmToolCallDelta {
+  readonly type: 'tool_call_delta';
+  readonly index: number;
+  readonly id?: string;
+  readonly name?: string;
+  readonly arguments: string;
+}
+
+/**
+ * Text and tool call deltas as they arrive, then exactly one `done` chunk with the whole response
+ * (whose tool calls are authoritative: a provider that streams none still ends with them).
+ */
+export type LlmStreamChunk = { readonly type: 'delta'; readonly text: string } | LlmToolCallDelta | { readonly type: 'done'; readonly response: LlmResponse };
 
 /** `POST /v1/embeddings`: texts (or token arrays) to vectors. */
 export interface LlmEmbeddingRequest {

@@ -166,6 +166,8 @@ export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationS
           return chunk.result;
         }
         provider = chunk.provider;
+        // Tool calls are recorded from the final response; the live preview is text only.
+        if (chunk.type !== 'delta') continue;
         const tokens = countTokens(chunk.text);
         if (completionTokens + tokens > maxTokens) break;
         completionTokens += tokens;

@@ -113,10 +113,17 @@ export class ChatCompletionsHttpController {
     let finished = false;
     const { identity } = call;
     write(chunks.delta(identity, { role: 'assistant', content: '' }));
+    // Tool calls stream as they come when the provider streams them; otherwise whole at the end.
+    const streamedCalls = new Set<number>();
     for await (const event of events) {
       if (gone) break;
       if (event.type === 'delta') {
         write(chunks.delta(identity, { content: event.text }));
+        continue;
+      }
+      if (event.type === 'tool_call_delta') {
+        write(chunks.toolCallDelta(identity, event, !streamedCalls.has(event.index)));
+        streamedCalls.add(event.index);
         continue;
       }
       if (event.failure !== undefined) {
@@ -124,7 +131,7 @@ export class ChatCompletionsHttpController {
         write({ error: { message: 'The provider failed mid-stream.', type: 'provider_unavailable', code: 'provider_unavailable' } });
         break;
       }
-      if (event.toolCalls.length > 0) write(chunks.toolCalls(identity, event.toolCalls));
+      if (event.toolCalls.length > 0 && streamedCalls.size === 0) write(chunks.toolCalls(identity, event.toolCalls));
       write(chunks.finish(identity, event.finishReason, event.toolCalls));
       if (body.stream_options?.include_usage === true) write(chunks.usage(identity, event.usage));
       write('[DONE]');

@@ -1,4 +1,4 @@
-import type { LlmToolCall, LlmUsage, OpenAiResponseExtras } from '@nexus/llm';
+import type { LlmToolCall, LlmToolCallDelta, LlmUsage, OpenAiResponseExtras } from '@nexus/llm';
 
 /** What every object of one completion shares: its id, creation second and model. */
 export interface CompletionIdentity {
@@ -14,9 +14,11 @@ const openAiUsage = (usage: LlmUsage) => ({
 });
 
 // Providers may leave tool call ids empty (a stream that never sent one); OpenAI clients need them.
+const fallbackToolCallId = (completionId: string, index: number) => `call_${completionId.slice(-12)}_${index}`;
+
 const openAiToolCalls = (calls: readonly LlmToolCall[], completionId: string) =>
   calls.map((call, index) => ({
-    id: call.toolCallId || `call_${completionId.slice(-12)}_${index}`,
+    id: call.toolCallId || fallbackToolCallId(completionId, index),
     type: 'function' as const,
     function: { name: call.name, arguments: JSON.stringify(call.arguments) },
   }));
@@ -68,6 +70,20 @@ export const chunks = {
   toolCalls: (identity: CompletionIdentity, calls: readonly LlmToolCall[]) =>
     chunks.delta(identity, {
       tool_calls: openAiToolCalls(calls, identity.id).map((call, index) => ({ index, ...call })),
+    }),
+  /** A piece of a tool call as OpenAI streams it: id, type and name with the first piece only. */
+  toolCallDelta: (identity: CompletionIdentity, piece: LlmToolCallDelta, first: boolean) =>
+    chunks.delta(identity, {
+      tool_calls: [
+        first
+          ? {
+              index: piece.index,
+              id: piece.id ?? fallbackToolCallId(identity.id, piece.index),
+              type: 'function',
+              function: { name: piece.name ?? '', arguments: piece.arguments },
+            }
+          : { index: piece.index, function: { arguments: piece.arguments } },
+      ],
     }),
   finish: (identity: CompletionIdentity, finishReason: string, toolCalls: readonly LlmToolCall[]) => ({
     ...identity,

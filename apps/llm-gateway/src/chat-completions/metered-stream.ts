@@ -1,9 +1,10 @@
 import { decode, encode } from 'gpt-tokenizer';
-import { countTokens, describeError, StreamingRedactor, type LlmCallResult, type LlmToolCall, type LlmUsage } from '@nexus/llm';
+import { countTokens, describeError, StreamingRedactor, type LlmCallResult, type LlmToolCall, type LlmToolCallDelta, type LlmUsage } from '@nexus/llm';
 
 /** What a metered stream tells its writer: text as it comes, then exactly one `end`. */
 export type MeteredEvent =
   | { readonly type: 'delta'; readonly text: string }
+  | LlmToolCallDelta
   | {
       readonly type: 'end';
       readonly finishReason: string;
@@ -13,7 +14,7 @@ export type MeteredEvent =
       readonly failure?: string;
     };
 
-export type ProviderChunks = AsyncIterable<{ type: 'delta'; text: string } | { type: 'done'; result: LlmCallResult }>;
+export type ProviderChunks = AsyncIterable<{ type: 'delta'; text: string } | LlmToolCallDelta | { type: 'done'; result: LlmCallResult }>;
 
 export interface MeteringOptions {
   readonly promptTokens: number;
@@ -42,7 +43,7 @@ function fit(text: string, room: number): { text: string; tokens: number; trunca
  * has read the whole stream finds its charge recorded) and, when the consumer leaves early, in
  * `finally`. Output is redacted as it streams: a tail that might be the start of a secret is held
  * back until it is complete (a word, a card number, a key block), so a secret split across deltas
- * is redacted too.
+ * is redacted too. Tool call pieces pass as they come, metered like text.
  */
 export async function* meterStream(provider: ProviderChunks, options: MeteringOptions): AsyncGenerator<MeteredEvent> {
   let completionTokens = 0;
@@ -67,6 +68,19 @@ export async function* meterStream(provider: ProviderChunks, options: MeteringOp
         if (chunk.type === 'done') {
           result = chunk.result;
           break;
+        }
+        if (chunk.type === 'tool_call_delta') {
+          // A call's name and arguments are completion tokens too; half a call is no use, so a
+          // piece past the allowance is not sent at all.
+          const tokens = countTokens(`${chunk.name ?? ''}${chunk.arguments}`);
+          if (completionTokens + tokens > options.allowance) {
+            cut = true;
+            break;
+          }
+          completionTokens += tokens;
+          const { type, index, id, name, arguments: text } = chunk;
+          yield { type, index, ...(id === undefined ? {} : { id }), ...(name === undefined ? {} : { name }), arguments: text };
+          continue;
         }
         const piece = fit(chunk.text, options.allowance - completionTokens);
         completionTokens += piece.tokens;

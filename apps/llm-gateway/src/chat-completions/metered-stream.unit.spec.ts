@@ -66,6 +66,22 @@ describe('metered stream', () => {
     expect(settlements).toEqual([{ promptTokens: 10, completionTokens: countTokens('a ') }]);
   });
 
+  it('passes tool call pieces through, metered like text: a piece past the allowance is not sent', async () => {
+    async function* calls(): ProviderChunks {
+      yield { type: 'tool_call_delta', index: 0, id: 'call_1', name: 'lookup', arguments: '' };
+      yield { type: 'tool_call_delta', index: 0, arguments: '{"q":' };
+      yield { type: 'tool_call_delta', index: 0, arguments: '"a much longer query than the allowance leaves room for"}' };
+    }
+    const { events, settlements } = meter(calls(), 6);
+    const seen = await drain(events);
+    expect(seen.slice(0, 2)).toEqual([
+      { type: 'tool_call_delta', index: 0, id: 'call_1', name: 'lookup', arguments: '' },
+      { type: 'tool_call_delta', index: 0, arguments: '{"q":' },
+    ]);
+    expect(seen.at(-1)).toMatchObject({ type: 'end', finishReason: 'length' });
+    expect(settlements[0]?.completionTokens).toBe(countTokens('lookup') + countTokens('{"q":'));
+  });
+
   it('releases instead of settling when no provider answered', async () => {
     // eslint-disable-next-line require-yield -- a provider that fails before its first chunk
     async function* failing(): ProviderChunks {

@@ -75,13 +75,18 @@ export class AnthropicProvider implements LlmProviderPort {
         stopReason = event.delta.stop_reason ?? stopReason;
       } else if (event.type === 'content_block_start' && event.content_block.type === 'tool_use') {
         calls.set(event.index, { id: event.content_block.id, name: event.content_block.name, json: '' });
+        // Numbered among the tool calls, as OpenAI numbers them, not among all content blocks.
+        yield { type: 'tool_call_delta', index: calls.size - 1, id: event.content_block.id, name: event.content_block.name, arguments: '' };
       } else if (event.type === 'content_block_delta') {
         if (event.delta.type === 'text_delta') {
           content += event.delta.text;
           yield { type: 'delta', text: event.delta.text };
         } else if (event.delta.type === 'input_json_delta') {
           const call = calls.get(event.index);
-          if (call) call.json += event.delta.partial_json;
+          if (call) {
+            call.json += event.delta.partial_json;
+            yield { type: 'tool_call_delta', index: [...calls.keys()].indexOf(event.index), arguments: event.delta.partial_json };
+          }
         }
       }
     }

@@ -127,6 +127,13 @@ export class OpenAiCompatibleProvider implements LlmProviderPort {
         call.name += delta.function?.name ?? '';
         call.args += delta.function?.arguments ?? '';
         calls.set(delta.index, call);
+        yield {
+          type: 'tool_call_delta',
+          index: delta.index,
+          ...(delta.id ? { id: delta.id } : {}),
+          ...(delta.function?.name ? { name: delta.function.name } : {}),
+          arguments: delta.function?.arguments ?? '',
+        };
       }
       const text = choice.delta.content;
       if (text) {

@@ -31,7 +31,7 @@ async function drain(chunks: AsyncIterable<LlmClientChunk>): Promise<{ text: str
   const text: string[] = [];
   for await (const chunk of chunks) {
     if (chunk.type === 'delta') text.push(chunk.text);
-    else return { text, result: chunk.result };
+    else if (chunk.type === 'done') return { text, result: chunk.result };
   }
   throw new Error('no final chunk');
 }

@@ -1,4 +1,12 @@
-import type { LlmEmbeddingRequest, LlmEmbeddingResponse, LlmProviderPort, LlmRequest, LlmResponse, LlmStreamChunk } from '../llm-provider.port';
+import type {
+  LlmEmbeddingRequest,
+  LlmEmbeddingResponse,
+  LlmProviderPort,
+  LlmRequest,
+  LlmResponse,
+  LlmStreamChunk,
+  LlmToolCallDelta,
+} from '../llm-provider.port';
 import { isCacheable, responseCacheKey, type ResponseCachePort } from '../cache/response-cache.port';
 import { DEFAULT_PRICE_TABLE, estimateCost, type PriceTable } from '../price-table';
 import { asProviderRejection, describeError, LlmUnavailableError, type ProviderFailure } from './llm-errors';
@@ -33,6 +41,7 @@ export interface LlmCallResult {
 
 export type LlmClientChunk =
   | { readonly type: 'delta'; readonly text: string; readonly provider: string }
+  | (LlmToolCallDelta & { readonly provider: string })
   | { readonly type: 'done'; readonly result: LlmCallResult };
 
 type Opened = { iterator: AsyncIterator<LlmStreamChunk>; first: IteratorResult<LlmStreamChunk> };
