@@ -1,4 +1,4 @@
-import type { ToolChoice } from '@anthropic-ai/sdk/resources/messages';
+import type { ImageBlockParam, TextBlockParam, ToolChoice } from '@anthropic-ai/sdk/resources/messages';
 import { LlmProviderRejectedError } from '../resilience/llm-errors';
 
 /** What an OpenAI request's own fields become in a Messages API request. */
@@ -8,6 +8,8 @@ export interface AnthropicRequestFields {
   readonly top_p?: number;
   readonly tool_choice?: ToolChoice;
   readonly metadata?: { user_id: string };
+  /** Content blocks of the user messages that carry images, by message index. */
+  readonly userBlocks: ReadonlyMap<number, ReadonlyArray<TextBlockParam | ImageBlockParam>>;
 }
 
 type Body = Readonly<Record<string, unknown>>;
@@ -57,24 +59,55 @@ function toolChoiceOf(body: Body, refused: (param: string, why: string) => Error
   throw refused('tool_choice', 'of this form is not supported');
 }
 
-function refuseContentParts(body: Body, refused: (param: string, why: string) => Error): void {
+type Refused = (param: string, why: string) => Error;
+
+const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'] as const;
+const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
+
+/** An `image_url` part as an image block: a data URL as base64, any other URL by reference. */
+function imageBlock(part: Record<string, unknown>, param: string, refused: Refused): ImageBlockParam {
+  const image = isObject(part['image_url']) ? part['image_url'] : {};
+  const url = image['url'];
+  if (typeof url !== 'string') throw refused(`${param}.image_url.url`, 'is missing');
+  // Anthropic picks the resolution itself: a client asking for one would not get it.
+  if (image['detail'] !== undefined && image['detail'] !== 'auto') throw refused(`${param}.image_url.detail`, 'has no equivalent');
+  const data = DATA_URL.exec(url);
+  if (data === null) return { type: 'image', source: { type: 'url', url } };
+  const mediaType = IMAGE_TYPES.find((type) => type === data[1]);
+  if (mediaType === undefined) throw refused(`${param}.image_url.url`, `of type ${data[1]} is not supported`);
+  return { type: 'image', source: { type: 'base64', media_type: mediaType, data: data[2] ?? '' } };
+}
+
+/**
+ * User messages whose content has parts other than text, as Messages API blocks in their order,
+ * by message index (the index of the contract message made from it). Images map; audio and files
+ * have no equivalent here.
+ */
+function userBlocks(body: Body, refused: Refused): Map<number, Array<TextBlockParam | ImageBlockParam>> {
+  const blocks = new Map<number, Array<TextBlockParam | ImageBlockParam>>();
   const messages = Array.isArray(body['messages']) ? (body['messages'] as unknown[]) : [];
   messages.forEach((message, index) => {
     const content = isObject(message) ? message['content'] : undefined;
-    if (!Array.isArray(content)) return;
-    const other = content.find((part) => !isObject(part) || part['type'] !== 'text');
-    if (other !== undefined) {
-      const type = isObject(other) ? String(other['type']) : typeof other;
-      throw refused(`messages[${index}].content`, `with a ${type} part is not supported yet`);
-    }
+    if (!Array.isArray(content) || content.every((part) => isObject(part) && part['type'] === 'text')) return;
+    if (!isObject(message) || message['role'] !== 'user') throw refused(`messages[${index}].content`, 'with parts other than text is supported in user messages only');
+    blocks.set(
+      index,
+      content.map((part, p): TextBlockParam | ImageBlockParam => {
+        const param = `messages[${index}].content[${p}]`;
+        if (isObject(part) && part['type'] === 'text') return { type: 'text', text: String(part['text']) };
+        if (isObject(part) && part['type'] === 'image_url') return imageBlock(part, param, refused);
+        throw refused(param, `of type ${isObject(part) ? String(part['type']) : typeof part} has no equivalent`);
+      }),
+    );
   });
+  return blocks;
 }
 
 /**
  * An OpenAI client's request fields as Messages API fields: `stop` → `stop_sequences`, `top_p`,
  * `tool_choice` (`required` → `any`, a named function → `tool`), `parallel_tool_calls: false` →
- * `disable_parallel_tool_use`, `user` → `metadata.user_id`. A field that cannot be honoured — a
- * seed, penalties, logprobs, structured output, strict tools, image or audio parts, any field not
+ * `disable_parallel_tool_use`, `user` → `metadata.user_id`, image parts → image blocks. A field
+ * that cannot be honoured — a seed, penalties, logprobs, structured output, strict tools, audio parts, any field not
  * known here — throws a 400 naming it rather than being dropped: the client asked for something
  * this provider would silently not do.
  */
@@ -85,7 +118,7 @@ export function anthropicRequestFields(body: Body, model: string, provider: stri
     const harmless = HARMLESS[field];
     if (harmless === undefined || !harmless(value)) throw refused(field, 'has no equivalent');
   }
-  refuseContentParts(body, refused);
+  const blocks = userBlocks(body, refused);
   const tools = Array.isArray(body['tools']) ? (body['tools'] as unknown[]) : [];
   const strict = tools.findIndex((tool) => isObject(tool) && isObject(tool['function']) && tool['function']['strict'] === true);
   if (strict >= 0) throw refused(`tools[${strict}].function.strict`, 'has no equivalent');
@@ -97,5 +130,6 @@ export function anthropicRequestFields(body: Body, model: string, provider: stri
     ...(typeof body['top_p'] === 'number' ? { top_p: body['top_p'] } : {}),
     ...(toolChoice === undefined ? {} : { tool_choice: toolChoice }),
     ...(typeof user === 'string' && user !== '' ? { metadata: { user_id: user } } : {}),
+    userBlocks: blocks,
   };
 }

@@ -20,14 +20,35 @@ describe('OpenAI request fields for the Anthropic Messages API', () => {
       top_p: 0.9,
       metadata: { user_id: 'u-7' },
       tool_choice: { type: 'tool', name: 'lookup', disable_parallel_tool_use: true },
+      userBlocks: new Map(),
     });
-    expect(map({ stop: 'END', tool_choice: 'required' })).toEqual({ stop_sequences: ['END'], tool_choice: { type: 'any' } });
-    expect(map({ tool_choice: 'none' })).toEqual({ tool_choice: { type: 'none' } });
-    expect(map({})).toEqual({});
+    expect(map({ stop: 'END', tool_choice: 'required' })).toEqual({ stop_sequences: ['END'], tool_choice: { type: 'any' }, userBlocks: new Map() });
+    expect(map({ tool_choice: 'none' })).toEqual({ tool_choice: { type: 'none' }, userBlocks: new Map() });
+    expect(map({})).toEqual({ userBlocks: new Map() });
+  });
+
+  it('maps image parts to image blocks, in their place among the text', () => {
+    const content = [
+      { type: 'text', text: 'compare' },
+      { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+      { type: 'image_url', image_url: { url: 'https://example.com/b.jpg', detail: 'auto' } },
+    ];
+    expect(map({ messages: [{ role: 'system', content: 'x' }, { role: 'user', content }] }).userBlocks).toEqual(
+      new Map([
+        [
+          1,
+          [
+            { type: 'text', text: 'compare' },
+            { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } },
+            { type: 'image', source: { type: 'url', url: 'https://example.com/b.jpg' } },
+          ],
+        ],
+      ]),
+    );
   });
 
   it('accepts fields without an equivalent at the value that asks for nothing', () => {
-    expect(map({ n: 1, logprobs: false, store: false, presence_penalty: 0, logit_bias: {}, response_format: { type: 'text' }, seed: null })).toEqual({});
+    expect(map({ n: 1, logprobs: false, store: false, presence_penalty: 0, logit_bias: {}, response_format: { type: 'text' }, seed: null })).toEqual({ userBlocks: new Map() });
   });
 
   it.each([
@@ -38,7 +59,9 @@ describe('OpenAI request fields for the Anthropic Messages API', () => {
     ['reasoning_effort', { reasoning_effort: 'low' }],
     ['some_future_field', { some_future_field: 'x' }],
     ['tools[0].function.strict', { tools: [{ type: 'function', function: { name: 'f', parameters: {}, strict: true } }] }],
-    ['messages[0].content', { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://x/y.png' } }] }] }],
+    ['messages[0].content[1]', { messages: [{ role: 'user', content: [{ type: 'text', text: 'hear' }, { type: 'input_audio', input_audio: { data: 'UklGRg==', format: 'wav' } }] }] }],
+    ['messages[0].content[0].image_url.detail', { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://x/y.png', detail: 'high' } }] }] }],
+    ['messages[0].content[0].image_url.url', { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/bmp;base64,Qk0=' } }] }] }],
   ])('refuses %s with a 400 naming it, never dropping it', (param, fields) => {
     const refusal = refusalOf(fields);
     expect(refusal).toBeInstanceOf(LlmProviderRejectedError);

@@ -1,5 +1,6 @@
 import type {
   ContentBlock,
+  ImageBlockParam,
   MessageParam,
   StopReason,
   TextBlockParam,
@@ -9,7 +10,7 @@ import type {
 } from '@anthropic-ai/sdk/resources/messages';
 import type { LlmFinishReason, LlmMessage, LlmToolCall, LlmToolDefinition } from '../llm-provider.port';
 
-type UserBlock = TextBlockParam | ToolResultBlockParam;
+type UserBlock = TextBlockParam | ImageBlockParam | ToolResultBlockParam;
 type AssistantBlock = TextBlockParam | ToolUseBlockParam;
 
 /**
@@ -17,13 +18,17 @@ type AssistantBlock = TextBlockParam | ToolUseBlockParam;
  * result is a `tool_result` block in a user turn, and consecutive user-side blocks share one turn
  * because the API expects user and assistant turns to alternate.
  */
-export function toAnthropicMessages(messages: readonly LlmMessage[]): {
+export function toAnthropicMessages(
+  messages: readonly LlmMessage[],
+  /** Blocks standing for a user message's text (its images with it), by message index. */
+  userBlocks: ReadonlyMap<number, ReadonlyArray<TextBlockParam | ImageBlockParam>> = new Map(),
+): {
   system: string | undefined;
   messages: MessageParam[];
 } {
   const system = messages.filter((m) => m.role === 'system').map((m) => m.content);
   const turns: Array<{ role: 'user'; content: UserBlock[] } | { role: 'assistant'; content: AssistantBlock[] }> = [];
-  for (const message of messages) {
+  for (const [index, message] of messages.entries()) {
     if (message.role === 'system') continue;
     if (message.role === 'assistant') {
       const blocks: AssistantBlock[] = message.content === '' ? [] : [{ type: 'text', text: message.content }];
@@ -33,13 +38,13 @@ export function toAnthropicMessages(messages: readonly LlmMessage[]): {
       turns.push({ role: 'assistant', content: blocks });
       continue;
     }
-    const block: UserBlock =
+    const blocks: UserBlock[] =
       message.role === 'tool'
-        ? { type: 'tool_result', tool_use_id: message.toolCallId ?? '', content: message.content }
-        : { type: 'text', text: message.content };
+        ? [{ type: 'tool_result', tool_use_id: message.toolCallId ?? '', content: message.content }]
+        : [...(userBlocks.get(index) ?? [{ type: 'text', text: message.content }])];
     const last = turns.at(-1);
-    if (last?.role === 'user') last.content.push(block);
-    else turns.push({ role: 'user', content: [block] });
+    if (last?.role === 'user') last.content.push(...blocks);
+    else turns.push({ role: 'user', content: blocks });
   }
   return { system: system.length ? system.join('\n\n') : undefined, messages: turns };
 }

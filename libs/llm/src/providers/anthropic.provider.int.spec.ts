@@ -74,6 +74,24 @@ describe('the Anthropic provider against a Messages API stub', () => {
       });
     });
 
+    it('sends image parts as image blocks in the user turn', async () => {
+      const content = [
+        { type: 'text', text: 'what is this?' },
+        { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+      ];
+      const messages = [{ role: 'user' as const, content: 'what is this?' }];
+      await provider.complete({ ...request, messages, openAiBody: { ...openAiBody, messages: [{ role: 'user', content }] } });
+      expect(stub.requests.at(-1)?.['messages']).toEqual([
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'what is this?' },
+            { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } },
+          ],
+        },
+      ]);
+    });
+
     it('refuses what it cannot honour before calling the API', async () => {
       const before = stub.requests.length;
       const error = await provider.complete({ ...request, openAiBody: { ...openAiBody, seed: 42 } }).catch((e: unknown) => e);

@@ -108,9 +108,9 @@ export class AnthropicProvider implements LlmProviderPort {
 
   private body(request: LlmRequest) {
     // Before any network call: a field this API cannot honour is the client's 400, not a fallback.
-    const { tool_choice: toolChoice, ...fields } =
-      request.openAiBody === undefined ? {} : anthropicRequestFields(request.openAiBody, request.model, this.name);
-    const { system, messages } = toAnthropicMessages(request.messages);
+    const { tool_choice: toolChoice, userBlocks, ...fields } =
+      request.openAiBody === undefined ? { userBlocks: undefined } : anthropicRequestFields(request.openAiBody, request.model, this.name);
+    const { system, messages } = toAnthropicMessages(request.messages, userBlocks);
     const tools = toAnthropicTools(request.tools);
     return {
       ...fields,
