@@ -17,4 +17,5 @@ export const busMetrics = {
   partitionsOwned: gauge('nexus_bus_partitions_owned', 'Partitions this instance owns in its consumer group', ['consumer']),
   partitionClaims: counter('nexus_bus_partition_claims_total', 'Partitions this instance claimed (at start, on rebalance, from a dead owner)', ['consumer']),
   processed: counter('nexus_bus_consumer_processed_total', 'Events applied by a consumer handler', ['consumer']),
+  pending: gauge('nexus_bus_consumer_pending_messages', 'Messages waiting on the partitions this instance owns: in JetStream and buffered here', ['consumer']),
 };

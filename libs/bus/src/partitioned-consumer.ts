@@ -57,6 +57,9 @@ export interface PartitionedConsumer {
   stop(): Promise<void>;
 }
 
+/** How often an instance reports its backlog (nexus_bus_consumer_pending_messages). */
+const pendingReportMs = 10_000;
+
 /** The partition was taken over (this owner's lease ran out): nothing of the batch was written. */
 class PartitionLostError extends Error {
   constructor(readonly partition: number) {
@@ -134,6 +137,8 @@ class ConsumerGroup implements PartitionedConsumer {
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
   private lastRenewal = Date.now();
+  private pendingReportedAt = 0;
+  private pendingReport: Promise<void> | undefined;
 
   constructor(readonly options: PartitionedConsumerOptions) {
     this.memberId = options.memberId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -289,6 +294,22 @@ class ConsumerGroup implements PartitionedConsumer {
     // Members gone for long are forgotten (their rows only cost a scan).
     await this.options.sql.query(`DELETE FROM consumer_members WHERE consumer = $1 AND heartbeat_at < now() - $2::interval * 20`, [name, lease]);
     this.report();
+    this.reportPending();
+  }
+
+  /**
+   * The group's backlog, for autoscalers (KEDA's Prometheus trigger sums it over instances): the
+   * runtime's consumers are ordered and ephemeral, so JetStream itself has no durable consumer
+   * whose pending count an outside scaler could read. One JetStream request per owned partition,
+   * at most every 10 s, never awaited by the heartbeat.
+   */
+  private reportPending(): void {
+    if (this.pendingReport !== undefined || Date.now() - this.pendingReportedAt < pendingReportMs) return;
+    this.pendingReportedAt = Date.now();
+    this.pendingReport = this.pending()
+      .then((count) => void busMetrics.pending.set({ consumer: this.options.name }, count))
+      .catch(() => undefined) // the bus away: the last value stands until it answers again
+      .finally(() => (this.pendingReport = undefined));
   }
 
   /** A reader found its partition taken over: forget it (the next tick does the rest). */
@@ -343,7 +364,8 @@ class PartitionReader {
   }
 
   async pending(): Promise<number> {
-    const info = await this.consumer?.info(true).catch(() => undefined);
+    // Asked, not cached: the cached info is the consumer's at its creation.
+    const info = await this.consumer?.info(false).catch(() => undefined);
     return (info?.num_pending ?? 0) + this.buffer.length;
   }
 
