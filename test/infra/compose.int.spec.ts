@@ -166,13 +166,15 @@ describe('prometheus, nginx and grafana', () => {
     }
   });
 
-  it('routes commands, queries, the SSE stream and chat completions to the right upstreams', () => {
+  it('routes commands, queries, the SSE stream and the OpenAI-compatible endpoints to the right upstreams', () => {
     const nginx = read('infra/nginx/nginx.conf');
     expect(nginx).toContain(`server command-api:${apps['command-api']} resolve;`);
     expect(nginx).toContain(`server query-api:${apps['query-api']} resolve;`);
     expect(nginx).toContain(`server llm-gateway:${apps['llm-gateway']} resolve;`);
     expect(nginx).toMatch(/location ~ \^\/v1\/runs\/\[\^\/\]\+\/stream\$ \{[^}]*proxy_buffering off;/);
     expect(nginx).toMatch(/location = \/v1\/chat\/completions \{\s*proxy_pass http:\/\/llm_gateway;/);
+    expect(nginx).toMatch(/location = \/v1\/embeddings \{\s*proxy_pass http:\/\/llm_gateway;/);
+    expect(nginx).toMatch(/location \^~ \/v1\/models \{\s*proxy_pass http:\/\/llm_gateway;/);
     expect(nginx).toMatch(/location ~ \^\/v1\/\(sessions\|runs\/.*cancel.*approve\|reject.*\{\s*proxy_pass http:\/\/\$write_or_read;/);
   });
 
