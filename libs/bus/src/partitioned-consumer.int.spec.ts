@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { RecordedEvent } from '@nexus/events';
 import { OutboxRelay } from './outbox-relay';
 import { startPartitionedConsumer, type PartitionedConsumer, type PartitionedConsumerOptions } from './partitioned-consumer';
+import { partitionOf } from './subjects';
 import { appendEvents, openBusWorld, STREAM, waitFor, type BusWorld } from './testing/bus-test-kit';
 
 const PARTITIONS = 8;
@@ -129,5 +130,66 @@ describe('partition-owned consumer group', () => {
     expect(await world.sql.query(`SELECT 1 FROM processed_events WHERE consumer = 'test-group'`)).toEqual([]);
     const rows = await world.sql.query<{ owner: string; stream_seq: string }>(`SELECT owner, stream_seq::text AS stream_seq FROM consumer_partitions WHERE consumer = 'test-group'`);
     expect(rows).toEqual(Array(PARTITIONS).fill({ owner: 'new-owner', stream_seq: '0' }));
+  });
+
+  it('commits batches of several partitions waiting for the commit slot in one transaction, each in order', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const calls: RecordedEvent[][] = [];
+    await start({
+      concurrency: 1,
+      batchHandler: async (events) => {
+        calls.push([...events]);
+        if (calls.length === 1) await held; // the only slot is taken: the other partitions' batches queue
+      },
+    });
+    const written = await appendEvents(world.store, 40, 3);
+    await waitFor(() => calls.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the other partitions deliver meanwhile
+    release();
+    await waitFor(() => calls.flat().length === written.length);
+    const partitionsOf = (events: readonly RecordedEvent[]) => new Set(events.map((event) => partitionOf(event.streamId, PARTITIONS))).size;
+    expect(Math.max(...calls.slice(1).map(partitionsOf))).toBeGreaterThan(1);
+    expect(calls.length).toBeLessThan(PARTITIONS);
+    expect(calls.flat().map((e) => e.id).sort()).toEqual(written.map((e) => e.id).sort());
+    expect(inOrder(calls.flat())).toBe(true);
+    const inbox = await world.sql.query(`SELECT 1 FROM processed_events WHERE consumer = 'test-group'`);
+    expect(inbox.length).toBe(written.length);
+  });
+
+  it('when one partition of a combined batch was taken over, commits the others alone and writes nothing for it', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const applied: RecordedEvent[] = [];
+    let calls = 0;
+    await start({
+      memberId: 'combining-owner',
+      concurrency: 1,
+      batchHandler: async (events) => {
+        calls += 1;
+        if (calls === 1) await held;
+        applied.push(...events);
+      },
+    });
+    const written = await appendEvents(world.store, 40, 2);
+    await waitFor(() => calls === 1);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // A partition other than the held batch's is taken over while its batch waits in the queue.
+    const heldPartition = partitionOf(written[0]?.streamId ?? '', PARTITIONS);
+    const lost = (heldPartition + 1) % PARTITIONS;
+    await world.sql.query(`UPDATE consumer_partitions SET owner = 'new-owner', lease_until = now() + interval '1 hour' WHERE consumer = 'test-group' AND partition = $1`, [lost]);
+    release();
+    const others = written.filter((event) => partitionOf(event.streamId, PARTITIONS) !== lost);
+    await waitFor(() => others.every((event) => applied.some((a) => a.id === event.id)));
+    await waitFor(() => !(groups[0]?.owned() ?? []).includes(lost));
+    const inbox = await world.sql.query<{ event_id: string }>(`SELECT event_id::text AS event_id FROM processed_events WHERE consumer = 'test-group'`);
+    const inboxIds = new Set(inbox.map((row) => row.event_id));
+    expect(written.filter((event) => partitionOf(event.streamId, PARTITIONS) === lost).some((event) => inboxIds.has(event.id))).toBe(false);
+    expect(others.every((event) => inboxIds.has(event.id))).toBe(true);
+    const [row] = await world.sql.query<{ owner: string; stream_seq: string }>(
+      `SELECT owner, stream_seq::text AS stream_seq FROM consumer_partitions WHERE consumer = 'test-group' AND partition = $1`,
+      [lost],
+    );
+    expect(row).toEqual({ owner: 'new-owner', stream_seq: '0' });
   });
 });

@@ -97,6 +97,76 @@ class Semaphore {
   }
 }
 
+/** A partition's batch waiting for a commit slot. */
+interface Submission {
+  readonly reader: PartitionReader;
+  readonly msgs: readonly JsMsg[];
+  readonly done: { resolve: () => void; reject: (error: unknown) => void };
+}
+
+/**
+ * Commit slots for transactional batches (`batchHandler`), shared by the instance's partitions:
+ * when batches of several partitions wait for a slot, they go in one transaction (each
+ * partition's checkpoint fenced in it), as the embedded catch-up loop applies one page. Under a
+ * spread load every partition has an event or two at a time, and a transaction per partition
+ * cost most of the server's work. A combined commit that fails for any reason is not retried as
+ * such: each batch then goes alone, through its partition's own retry, split and dead-letter path.
+ */
+class BatchCombiner {
+  private readonly queue: Submission[] = [];
+  private running = 0;
+
+  constructor(
+    private readonly slots: number,
+    private readonly maxEvents: number,
+    private readonly commitTogether: (batches: readonly Submission[]) => Promise<void>,
+  ) {}
+
+  submit(reader: PartitionReader, msgs: readonly JsMsg[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ reader, msgs, done: { resolve, reject } });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.running < this.slots && this.queue.length > 0) {
+      const taken: Submission[] = [this.queue.shift() as Submission];
+      let events = taken[0]?.msgs.length ?? 0;
+      while (this.queue.length > 0 && events + (this.queue[0]?.msgs.length ?? 0) <= this.maxEvents) {
+        const next = this.queue.shift() as Submission;
+        events += next.msgs.length;
+        taken.push(next);
+      }
+      this.running += 1;
+      void this.commit(taken).finally(() => {
+        this.running -= 1;
+        this.pump();
+      });
+    }
+  }
+
+  private async commit(taken: readonly Submission[]): Promise<void> {
+    if (taken.length > 1) {
+      try {
+        await this.commitTogether(taken);
+        for (const { done } of taken) done.resolve();
+        return;
+      } catch {
+        // Alone, below: the failing batch meets its own retries; the others commit.
+      }
+    }
+    await Promise.all(
+      taken.map(({ reader, msgs, done }) =>
+        reader.apply(msgs).then(
+          () => done.resolve(),
+          (error: unknown) => done.reject(error),
+        ),
+      ),
+    );
+  }
+}
+
 /**
  * A consumer group in which each partition is owned by exactly one live instance at a time.
  *
@@ -116,7 +186,8 @@ class Semaphore {
  * and the new checkpoint in one transaction. A batch that fails is split in halves until the
  * failing event is alone; that event is retried `maxDeliver` times, then dead-lettered (the
  * checkpoint moves past it in the same transaction). Transient failures (database away) are
- * retried without counting.
+ * retried without counting. Batches of several partitions that wait for a commit slot at the
+ * same time share one transaction (`BatchCombiner`); if it fails, each goes alone as above.
  */
 export async function startPartitionedConsumer(options: PartitionedConsumerOptions): Promise<PartitionedConsumer> {
   const group = new ConsumerGroup(options);
@@ -131,6 +202,7 @@ class ConsumerGroup implements PartitionedConsumer {
   private readonly heartbeatMs: number;
   private readonly js: JetStreamClient;
   private readonly limiter: Semaphore;
+  private readonly combiner: BatchCombiner;
   private readonly readers = new Map<number, PartitionReader>();
   /** Readers stopping in the background (handing a partition over): awaited by `stop`. */
   private readonly leaving = new Set<Promise<unknown>>();
@@ -147,6 +219,48 @@ class ConsumerGroup implements PartitionedConsumer {
     this.heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(this.leaseMs / 5));
     this.js = jetstream(options.nats);
     this.limiter = new Semaphore(options.concurrency ?? 4);
+    this.combiner = new BatchCombiner(options.concurrency ?? 4, options.maxBatch ?? 500, (batches) => this.commitTogether(batches));
+  }
+
+  /** Where a reader's batch goes: a commit slot shared with other partitions, or the limiter. */
+  dispatch(reader: PartitionReader, msgs: readonly JsMsg[]): Promise<void> {
+    if (this.options.handler !== undefined) return this.limiter.run(() => reader.apply(msgs));
+    return this.combiner.submit(reader, msgs);
+  }
+
+  /**
+   * Several partitions' batches in one transaction: their inbox rows, the handler over all their
+   * new events (each partition's in order), and every partition's checkpoint, each fenced on its
+   * owner and previous position — one refused fence and nothing of it commits.
+   */
+  private async commitTogether(batches: readonly Submission[]): Promise<void> {
+    const { options } = this;
+    const events = batches.flatMap(({ msgs }) => msgs.map((msg) => msg.json<RecordedEvent>()));
+    const moves = batches.map(({ reader, msgs }) => ({ reader, from: reader.checkpoint, to: (msgs.at(-1) as JsMsg).seq }));
+    const applied = await options.sql.transaction(async (tx) => {
+      const rows = await tx.query<{ event_id: string }>(
+        `INSERT INTO processed_events (consumer, event_id)
+         SELECT $1, id FROM unnest($2::uuid[]) AS id
+          CROSS JOIN (SELECT set_config('idle_in_transaction_session_timeout', $3, true)) AS bound
+         ON CONFLICT DO NOTHING RETURNING event_id`,
+        [options.name, events.map((event) => event.id), String(2 * this.leaseMs)],
+      );
+      const fresh = new Set(rows.map((row) => row.event_id));
+      const toApply = events.filter((event) => fresh.has(event.id));
+      const batchHandler = options.batchHandler;
+      if (toApply.length > 0 && batchHandler !== undefined) await withConsumerBatchSpan(options.name, toApply, () => batchHandler(toApply, tx));
+      const moved = await tx.query(
+        `UPDATE consumer_partitions c SET stream_seq = m.to_seq, updated_at = now()
+           FROM unnest($3::int[], $4::bigint[], $5::bigint[]) AS m(partition, from_seq, to_seq)
+          WHERE c.consumer = $1 AND c.owner = $2 AND c.partition = m.partition AND c.stream_seq = m.from_seq
+          RETURNING c.partition`,
+        [options.name, this.memberId, moves.map((m) => m.reader.partitionNumber), moves.map((m) => m.from), moves.map((m) => m.to)],
+      );
+      if (moved.length !== moves.length) throw new Error('a partition of the combined batch has another owner now');
+      return toApply.length;
+    });
+    for (const { reader, to } of moves) reader.committed(to);
+    busMetrics.processed.inc({ consumer: options.name }, applied);
   }
 
   async start(): Promise<void> {
@@ -286,7 +400,7 @@ class ConsumerGroup implements PartitionedConsumer {
       for (const { partition, stream_seq } of claimed) {
         const reader = new PartitionReader(this, partition, Number(stream_seq));
         this.readers.set(partition, reader);
-        reader.start(this.js, this.limiter);
+        reader.start(this.js);
         busMetrics.partitionClaims.inc({ consumer: name });
       }
     }
@@ -359,8 +473,8 @@ class PartitionReader {
     this.maxBatch = group.options.maxBatch ?? 500;
   }
 
-  start(js: JetStreamClient, limiter: Semaphore): void {
-    this.running = this.run(js, limiter).catch(() => undefined);
+  start(js: JetStreamClient): void {
+    this.running = this.run(js).catch(() => undefined);
   }
 
   async pending(): Promise<number> {
@@ -382,7 +496,7 @@ class PartitionReader {
     for (const resolve of waiters) resolve?.();
   }
 
-  private async run(js: JetStreamClient, limiter: Semaphore): Promise<void> {
+  private async run(js: JetStreamClient): Promise<void> {
     // Each round reads from the checkpoint on; a round ends when its consumer does (NATS away,
     // the watchdog restarting a stuck one), and the next one starts where the batches got to.
     while (!this.stopped) {
@@ -407,7 +521,7 @@ class PartitionReader {
             }
             const batch = this.buffer.splice(0, this.maxBatch);
             this.wake();
-            await limiter.run(() => this.apply(batch));
+            await this.group.dispatch(this, batch);
           }
         } finally {
           messages.stop();
@@ -456,8 +570,23 @@ class PartitionReader {
     }
   }
 
+  get partitionNumber(): number {
+    return this.partition;
+  }
+
+  /** The stream sequence this partition's checkpoint stands at. */
+  get checkpoint(): number {
+    return this.seq;
+  }
+
+  /** A combined commit moved this partition's checkpoint to `seq`. */
+  committed(seq: number): void {
+    for (const key of this.attempts.keys()) if (key <= seq) this.attempts.delete(key);
+    this.seq = seq;
+  }
+
   /** Applies messages in order; splits a failing batch to isolate the event that fails. */
-  private async apply(msgs: readonly JsMsg[]): Promise<void> {
+  async apply(msgs: readonly JsMsg[]): Promise<void> {
     for (;;) {
       if (this.stopped) return;
       try {
