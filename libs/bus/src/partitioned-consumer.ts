@@ -97,6 +97,31 @@ class Semaphore {
   }
 }
 
+/**
+ * Inside a batch's transaction: inbox rows for `events`, then the handler over those not in the
+ * inbox before (a redelivery applies nothing twice). The stall bound (see `boundStall`) rides on
+ * the inbox statement: one round trip fewer per batch. Returns what was applied.
+ */
+async function applyNew(
+  tx: SqlExecutor,
+  options: PartitionedConsumerOptions,
+  events: readonly RecordedEvent[],
+  leaseMs: number,
+): Promise<RecordedEvent[]> {
+  const rows = await tx.query<{ event_id: string }>(
+    `INSERT INTO processed_events (consumer, event_id)
+     SELECT $1, id FROM unnest($2::uuid[]) AS id
+      CROSS JOIN (SELECT set_config('idle_in_transaction_session_timeout', $3, true)) AS bound
+     ON CONFLICT DO NOTHING RETURNING event_id`,
+    [options.name, events.map((event) => event.id), String(2 * leaseMs)],
+  );
+  const fresh = new Set(rows.map((row) => row.event_id));
+  const toApply = events.filter((event) => fresh.has(event.id));
+  const batchHandler = options.batchHandler;
+  if (toApply.length > 0 && batchHandler !== undefined) await withConsumerBatchSpan(options.name, toApply, () => batchHandler(toApply, tx));
+  return toApply;
+}
+
 /** A partition's batch waiting for a commit slot. */
 interface Submission {
   readonly reader: PartitionReader;
@@ -238,17 +263,7 @@ class ConsumerGroup implements PartitionedConsumer {
     const events = batches.flatMap(({ msgs }) => msgs.map((msg) => msg.json<RecordedEvent>()));
     const moves = batches.map(({ reader, msgs }) => ({ reader, from: reader.checkpoint, to: (msgs.at(-1) as JsMsg).seq }));
     const applied = await options.sql.transaction(async (tx) => {
-      const rows = await tx.query<{ event_id: string }>(
-        `INSERT INTO processed_events (consumer, event_id)
-         SELECT $1, id FROM unnest($2::uuid[]) AS id
-          CROSS JOIN (SELECT set_config('idle_in_transaction_session_timeout', $3, true)) AS bound
-         ON CONFLICT DO NOTHING RETURNING event_id`,
-        [options.name, events.map((event) => event.id), String(2 * this.leaseMs)],
-      );
-      const fresh = new Set(rows.map((row) => row.event_id));
-      const toApply = events.filter((event) => fresh.has(event.id));
-      const batchHandler = options.batchHandler;
-      if (toApply.length > 0 && batchHandler !== undefined) await withConsumerBatchSpan(options.name, toApply, () => batchHandler(toApply, tx));
+      const toApply = await applyNew(tx, options, events, this.leaseMs);
       const moved = await tx.query(
         `UPDATE consumer_partitions c SET stream_seq = m.to_seq, updated_at = now()
            FROM unnest($3::int[], $4::bigint[], $5::bigint[]) AS m(partition, from_seq, to_seq)
@@ -625,18 +640,7 @@ class PartitionReader {
     const events = msgs.map((msg) => msg.json<RecordedEvent>());
     const last = (msgs.at(-1) as JsMsg).seq;
     const applied = await options.sql.transaction(async (tx) => {
-      // The stall bound (see boundStall) rides on the inbox statement: one round trip fewer per batch.
-      const rows = await tx.query<{ event_id: string }>(
-        `INSERT INTO processed_events (consumer, event_id)
-         SELECT $1, id FROM unnest($2::uuid[]) AS id
-          CROSS JOIN (SELECT set_config('idle_in_transaction_session_timeout', $3, true)) AS bound
-         ON CONFLICT DO NOTHING RETURNING event_id`,
-        [options.name, events.map((event) => event.id), this.stallBound()],
-      );
-      const fresh = new Set(rows.map((row) => row.event_id));
-      const toApply = events.filter((event) => fresh.has(event.id));
-      const batchHandler = options.batchHandler;
-      if (toApply.length > 0 && batchHandler !== undefined) await withConsumerBatchSpan(options.name, toApply, () => batchHandler(toApply, tx));
+      const toApply = await applyNew(tx, options, events, options.leaseMs ?? 5_000);
       // Last, so the partition row is locked only for the moment before COMMIT.
       await this.advance(tx, last);
       return toApply.length;
