@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
-import { loadConfig } from '@nexus/config';
+import { appPorts } from './nexus-apps';
 
 /**
  * The distributed stack's files, checked without a Docker engine: `docker-compose config` when
@@ -30,14 +30,7 @@ const compose = parse(read('docker-compose.yml'), { merge: true }) as {
   secrets?: Record<string, { readonly file?: string }>;
   networks?: { default?: { ipam?: { config?: { subnet?: string; ip_range?: string }[] } } };
 };
-const defaults = loadConfig({});
-const apps: Record<string, number> = {
-  'command-api': defaults.COMMAND_API_PORT,
-  'query-api': defaults.QUERY_API_PORT,
-  'llm-gateway': defaults.LLM_GATEWAY_PORT,
-  projector: defaults.PROJECTOR_PORT,
-  'tool-runner': defaults.TOOL_RUNNER_PORT,
-};
+
 const service = (name: string): Service => {
   const found = compose.services[name];
   if (found === undefined) throw new Error(`docker-compose.yml has no service ${name}`);
@@ -68,12 +61,12 @@ describe('docker-compose.yml', () => {
   });
 
   it('has the data stores, the observability stack, nginx and every app', () => {
-    const expected = ['postgres', 'redis', 'nats', 'qdrant', 'nginx', 'prometheus', 'grafana', 'jaeger', ...Object.keys(apps)];
+    const expected = ['postgres', 'redis', 'nats', 'qdrant', 'nginx', 'prometheus', 'grafana', 'jaeger', ...Object.keys(appPorts)];
     expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(expected));
   });
 
   it('runs each app from the multi-stage image, listening on all interfaces, tracing to jaeger', () => {
-    for (const [name, port] of Object.entries(apps)) {
+    for (const [name, port] of Object.entries(appPorts)) {
       const app = service(name);
       expect(app.build).toMatchObject({ dockerfile: 'infra/docker/Dockerfile' });
       expect(app.command?.join(' ')).toContain(`apps/${name}/src/main.ts`);
@@ -91,7 +84,7 @@ describe('docker-compose.yml', () => {
   it('replicates both APIs and keeps every app scalable (no fixed names or host ports)', () => {
     expect(service('command-api').deploy?.replicas).toBeGreaterThanOrEqual(2);
     expect(service('query-api').deploy?.replicas).toBeGreaterThanOrEqual(2);
-    for (const name of Object.keys(apps)) {
+    for (const name of Object.keys(appPorts)) {
       expect(service(name).container_name).toBeUndefined();
       expect(service(name).ports).toBeUndefined();
     }
@@ -118,7 +111,7 @@ describe('docker-compose.yml', () => {
   it('gives every app the API keys file as a secret that must exist, and never the development keys', () => {
     expect(read('docker-compose.yml')).not.toContain('NEXUS_ALLOW_DEV_KEYS');
     expect(compose.secrets?.['api_keys']?.file).toMatch(/^\$\{NEXUS_API_KEYS_SECRET:\?.+\}$/);
-    for (const name of Object.keys(apps)) {
+    for (const name of Object.keys(appPorts)) {
       expect(service(name).secrets).toContain('api_keys');
       expect(service(name).environment?.['NEXUS_API_KEYS_FILE']).toBe('/run/secrets/api_keys');
       expect(service(name).environment?.['NEXUS_ALLOW_DEV_KEYS']).toBeUndefined();
@@ -132,7 +125,7 @@ describe('docker-compose.yml', () => {
     const nginx = service('nginx').networks?.['default']?.ipv4_address;
     const [ipam] = compose.networks?.default?.ipam?.config ?? [];
     expect(nginx).toBeDefined();
-    for (const name of Object.keys(apps)) expect(service(name).environment?.['NEXUS_TRUSTED_PROXIES']).toBe(nginx);
+    for (const name of Object.keys(appPorts)) expect(service(name).environment?.['NEXUS_TRUSTED_PROXIES']).toBe(nginx);
     const toNumber = (address: string) => address.split('.').reduce((n, part) => n * 256 + Number(part), 0);
     const inside = (address: string, cidr: string) => {
       const [base = '', bits = '32'] = cidr.split('/');
@@ -159,7 +152,7 @@ describe('prometheus, nginx and grafana', () => {
     const prometheus = parse(read('infra/prometheus/prometheus.yml')) as {
       scrape_configs: { job_name: string; metrics_path?: string; dns_sd_configs?: { names: string[]; port: number }[] }[];
     };
-    for (const [name, port] of Object.entries(apps)) {
+    for (const [name, port] of Object.entries(appPorts)) {
       const job = prometheus.scrape_configs.find((candidate) => candidate.job_name === name);
       expect(job?.metrics_path ?? '/metrics').toBe('/metrics');
       expect(job?.dns_sd_configs).toEqual([expect.objectContaining({ names: [name], port })]);
@@ -168,9 +161,9 @@ describe('prometheus, nginx and grafana', () => {
 
   it('routes commands, queries, the SSE stream and the OpenAI-compatible endpoints to the right upstreams', () => {
     const nginx = read('infra/nginx/nginx.conf');
-    expect(nginx).toContain(`server command-api:${apps['command-api']} resolve;`);
-    expect(nginx).toContain(`server query-api:${apps['query-api']} resolve;`);
-    expect(nginx).toContain(`server llm-gateway:${apps['llm-gateway']} resolve;`);
+    expect(nginx).toContain(`server command-api:${appPorts['command-api']} resolve;`);
+    expect(nginx).toContain(`server query-api:${appPorts['query-api']} resolve;`);
+    expect(nginx).toContain(`server llm-gateway:${appPorts['llm-gateway']} resolve;`);
     expect(nginx).toMatch(/location ~ \^\/v1\/runs\/\[\^\/\]\+\/stream\$ \{[^}]*proxy_buffering off;/);
     expect(nginx).toMatch(/location = \/v1\/chat\/completions \{\s*proxy_pass http:\/\/llm_gateway;/);
     expect(nginx).toMatch(/location = \/v1\/embeddings \{\s*proxy_pass http:\/\/llm_gateway;/);

@@ -11,7 +11,7 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, Secret, Service } from 'kubernetes-models/v1';
 import { parse, parseAllDocuments } from 'yaml';
-import { loadConfig } from '@nexus/config';
+import { appPorts } from './nexus-apps';
 import { developmentApiKeys } from '@nexus/http';
 
 /**
@@ -44,14 +44,7 @@ const models: Record<string, new (data: never) => { validate(): void }> = {
   'monitoring.coreos.com/v1/PodMonitor': PodMonitor,
 };
 
-const defaults = loadConfig({});
-const apps: Record<string, number> = {
-  'command-api': defaults.COMMAND_API_PORT,
-  'query-api': defaults.QUERY_API_PORT,
-  'llm-gateway': defaults.LLM_GATEWAY_PORT,
-  projector: defaults.PROJECTOR_PORT,
-  'tool-runner': defaults.TOOL_RUNNER_PORT,
-};
+
 const workers = ['projector', 'tool-runner', 'llm-gateway'];
 const apis = ['command-api', 'query-api', 'llm-gateway'];
 
@@ -133,13 +126,13 @@ describeRendered.each(overlays)('the %s overlay', (overlay) => {
     const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, { image?: string; build?: { dockerfile?: string } }> };
     const composeImage = (compose.services['command-api']?.image ?? '').split(':')[0];
     expect(compose.services['command-api']?.build?.dockerfile).toBe('infra/docker/Dockerfile');
-    expect(deployments.map((deployment) => deployment.metadata.name).sort()).toEqual(Object.keys(apps).sort());
+    expect(deployments.map((deployment) => deployment.metadata.name).sort()).toEqual(Object.keys(appPorts).sort());
     for (const deployment of deployments) {
       const name = deployment.metadata.name;
       const [container] = deployment.spec.template.spec.containers;
       expect(container?.image.split(':')[0]?.split('/').at(-1)).toBe(composeImage);
       expect(container?.command?.join(' ')).toContain(`apps/${name}/src/main.ts`);
-      expect(container?.ports).toEqual([{ name: 'http', containerPort: apps[name] }]);
+      expect(container?.ports).toEqual([{ name: 'http', containerPort: appPorts[name] }]);
     }
     if (overlay === 'small') for (const deployment of deployments) expect(deployment.spec.template.spec.containers[0]?.image).toBe('nexus:local');
   });

@@ -223,7 +223,7 @@ export async function startPartitionedConsumer(options: PartitionedConsumerOptio
 class ConsumerGroup implements PartitionedConsumer {
   readonly memberId: string;
   private readonly partitions: number;
-  private readonly leaseMs: number;
+  readonly leaseMs: number;
   private readonly heartbeatMs: number;
   private readonly js: JetStreamClient;
   private readonly limiter: Semaphore;
@@ -640,7 +640,7 @@ class PartitionReader {
     const events = msgs.map((msg) => msg.json<RecordedEvent>());
     const last = (msgs.at(-1) as JsMsg).seq;
     const applied = await options.sql.transaction(async (tx) => {
-      const toApply = await applyNew(tx, options, events, options.leaseMs ?? 5_000);
+      const toApply = await applyNew(tx, options, events, this.group.leaseMs);
       // Last, so the partition row is locked only for the moment before COMMIT.
       await this.advance(tx, last);
       return toApply.length;
@@ -717,7 +717,7 @@ class PartitionReader {
   }
 
   private stallBound(): string {
-    return String(2 * (this.group.options.leaseMs ?? 5_000));
+    return String(2 * this.group.leaseMs);
   }
 
   /** Moves the checkpoint from where this owner left it; anything else means it is not the owner. */
