@@ -166,6 +166,7 @@ describe('prometheus, nginx and grafana', () => {
     expect(nginx).toContain(`server llm-gateway:${appPorts['llm-gateway']} resolve;`);
     expect(nginx).toMatch(/location ~ \^\/v1\/runs\/\[\^\/\]\+\/stream\$ \{[^}]*proxy_buffering off;/);
     expect(nginx).toMatch(/location = \/v1\/chat\/completions \{\s*proxy_pass http:\/\/llm_gateway;/);
+    expect(nginx).toMatch(/location = \/v1\/responses \{\s*proxy_pass http:\/\/llm_gateway;\s*proxy_buffering off;/);
     expect(nginx).toMatch(/location = \/v1\/embeddings \{\s*proxy_pass http:\/\/llm_gateway;/);
     expect(nginx).toMatch(/location \^~ \/v1\/models \{\s*proxy_pass http:\/\/llm_gateway;/);
     expect(nginx).toMatch(/location ~ \^\/v1\/\(sessions\|runs\/.*cancel.*approve\|reject.*\{\s*proxy_pass http:\/\/\$write_or_read;/);

@@ -255,6 +255,7 @@ describeRendered.each(overlays)('the %s overlay', (overlay) => {
       ['GET', '/v1/audit', 'query-api'],
       ['GET', '/v1/streams/session-s1/events', 'query-api'],
       ['POST', '/v1/chat/completions', 'llm-gateway'],
+      ['POST', '/v1/responses', 'llm-gateway'],
       ['POST', '/v1/embeddings', 'llm-gateway'],
       ['GET', '/v1/models', 'llm-gateway'],
       ['POST', '/v1/admin/projections/sessions/rebuild', undefined],
@@ -265,6 +266,7 @@ describeRendered.each(overlays)('the %s overlay', (overlay) => {
     // Open SSE streams and streamed completions outlive a default route timeout.
     expect(routeTo(route.spec.rules, 'GET', '/v1/runs/r1/stream')?.timeouts?.request).toBe('1h');
     expect(routeTo(route.spec.rules, 'POST', '/v1/chat/completions')?.timeouts?.request).toBe('300s');
+    expect(routeTo(route.spec.rules, 'POST', '/v1/responses')?.timeouts?.request).toBe('300s');
   });
 
   it('mounts the Cedar policies and the stream definition from ConfigMaps the apps are pointed at', () => {
