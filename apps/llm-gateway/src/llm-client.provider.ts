@@ -5,6 +5,7 @@ import {
   createProvidersFromEnv,
   InMemoryResponseCache,
   loadPriceTable,
+  modelAliasesFromEnv,
   RedisResponseCache,
   resilienceFromEnv,
   ResilientLlmClient,
@@ -12,7 +13,7 @@ import {
 
 export const LLM_CLIENT = Symbol('LlmClient');
 
-/** The providers of the environment in fallback order (always ending with `local`), with a cache. */
+/** The providers of the environment in fallback order (always ending with `local`), the model aliases, a cache. */
 export const llmClientProvider: Provider = {
   provide: LLM_CLIENT,
   useFactory: (redis: Redis | undefined) =>
@@ -20,6 +21,7 @@ export const llmClientProvider: Provider = {
       providers: createProvidersFromEnv(),
       resilience: resilienceFromEnv(),
       prices: loadPriceTable(),
+      aliases: modelAliasesFromEnv(),
       cache: redis === undefined ? new InMemoryResponseCache() : new RedisResponseCache(redis),
     }),
   inject: [REDIS],

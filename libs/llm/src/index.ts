@@ -19,3 +19,4 @@ export * from './cache/redis-response-cache.adapter';
 export * from './filters/prompt-injection.filter';
 export * from './filters/secret-redaction.filter';
 export * from './providers-from-env';
+export * from './model-aliases';

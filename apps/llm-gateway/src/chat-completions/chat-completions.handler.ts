@@ -26,6 +26,8 @@ export interface ClientRequest {
   readonly sent: Readonly<Record<string, unknown>>;
   /** `X-Nexus-Cache`: opt in to (or out of) the response cache; unset, only `temperature: 0` is cached. */
   readonly cache: boolean | undefined;
+  /** What the reservation says the call is for; `chat.completions <model>` unless another endpoint says. */
+  readonly purpose?: string;
 }
 
 /** A call whose budget is reserved: ready to go to a provider. */
@@ -75,13 +77,15 @@ export class ChatCompletionsHandler {
 
   async reserve(sessionId: string, client: ClientRequest, actor: Actor, metadata: EventMetadata): Promise<ReservedCall> {
     const { body } = client;
+    // An alias is priced, reserved, routed and reported as the model it stands for.
+    const model = this.llm.resolveModel(body.model);
     const messages = toLlmMessages(body.messages);
     const tools = toLlmTools(body);
     // The client's limit goes upstream as it is (NEXUS_LLM_MAX_TOKENS is the agent loop's, not an
     // OpenAI client's); without one the provider's default applies, so the reservation covers the
     // worst case: the model's output limit.
     const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
-    const allowance = maxTokens ?? maxOutputTokensOf(body.model, this.prices);
+    const allowance = maxTokens ?? maxOutputTokensOf(model, this.prices);
     // Tool definitions are part of the prompt a provider bills for.
     const promptTokens =
       countPromptTokens(messages) +
@@ -89,14 +93,14 @@ export class ChatCompletionsHandler {
       nonTextParts(body.messages) * NON_TEXT_PART_TOKENS;
     const amount = {
       tokens: promptTokens + allowance,
-      costMicroUsd: estimateCost(body.model, promptTokens, allowance, this.prices),
+      costMicroUsd: estimateCost(model, promptTokens, allowance, this.prices),
       wallClockSeconds: 0,
     };
-    const reservation = await this.budget.reserve({ sessionId, amount, actor, metadata, purpose: `chat.completions ${body.model}` });
+    const reservation = await this.budget.reserve({ sessionId, amount, actor, metadata, purpose: `${client.purpose ?? 'chat.completions'} ${model}` });
     return {
-      identity: { id: `chatcmpl-${uuidv7()}`, created: Math.floor(Date.now() / 1000), model: body.model },
+      identity: { id: `chatcmpl-${uuidv7()}`, created: Math.floor(Date.now() / 1000), model },
       request: {
-        model: body.model,
+        model,
         messages,
         ...(tools === undefined ? {} : { tools }),
         ...(maxTokens === undefined ? {} : { maxTokens }),

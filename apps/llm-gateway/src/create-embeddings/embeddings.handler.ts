@@ -21,13 +21,14 @@ export class EmbeddingsHandler {
   ) {}
 
   async create(sessionId: string, body: EmbeddingsRequest, sent: Readonly<Record<string, unknown>>, actor: Actor, metadata: EventMetadata) {
+    const model = this.llm.resolveModel(body.model);
     const input = inputTexts(body.input);
     const tokens = input.reduce((sum, text) => sum + countTokens(text), 0);
-    const amount = { tokens, costMicroUsd: estimateCost(body.model, tokens, 0, this.prices), wallClockSeconds: 0 };
-    const reservation = await this.budget.reserve({ sessionId, amount, actor, metadata, purpose: `embeddings ${body.model}` });
+    const amount = { tokens, costMicroUsd: estimateCost(model, tokens, 0, this.prices), wallClockSeconds: 0 };
+    const reservation = await this.budget.reserve({ sessionId, amount, actor, metadata, purpose: `embeddings ${model}` });
     let result;
     try {
-      result = await this.llm.embed({ model: body.model, input, openAiBody: sent });
+      result = await this.llm.embed({ model, input, openAiBody: sent });
     } catch (error) {
       await this.budget.release(reservation);
       throw providerProblem(error);

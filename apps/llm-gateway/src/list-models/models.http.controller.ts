@@ -7,6 +7,7 @@ import { LLM_CLIENT } from '../llm-client.provider';
  * OpenAI's `GET /v1/models` and `GET /v1/models/{model}`: the models of the configured providers,
  * as many clients ask before their first call. `owned_by` names the provider that serves the model
  * first; `created` is when this gateway started, since providers' own dates are not known here.
+ * Aliases (`NEXUS_LLM_MODEL_ALIASES`) are listed after the models, owned by their model's provider.
  */
 @Controller('v1/models')
 export class ModelsHttpController {

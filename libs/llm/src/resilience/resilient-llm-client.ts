@@ -8,6 +8,7 @@ import type {
   LlmToolCallDelta,
 } from '../llm-provider.port';
 import { isCacheable, responseCacheKey, type ResponseCachePort } from '../cache/response-cache.port';
+import { resolveModel, type ModelAliases } from '../model-aliases';
 import { DEFAULT_PRICE_TABLE, estimateCost, type PriceTable } from '../price-table';
 import { asProviderRejection, describeError, LlmUnavailableError, type ProviderFailure } from './llm-errors';
 import { llmMetrics } from './llm-metrics';
@@ -18,6 +19,8 @@ export interface ResilientLlmClientOptions {
   readonly providers: readonly LlmProviderPort[];
   readonly resilience?: Partial<ResilienceOptions>;
   readonly prices?: PriceTable;
+  /** Names clients may use for a model (`NEXUS_LLM_MODEL_ALIASES`); every call resolves them first. */
+  readonly aliases?: ModelAliases;
   readonly cache?: ResponseCachePort;
   readonly cacheTtlSeconds?: number;
   readonly now?: () => number;
@@ -65,13 +68,25 @@ export class ResilientLlmClient {
     this.now = options.now ?? Date.now;
   }
 
-  /** The models clients may ask for, each with the first provider in fallback order that lists it. */
-  models(): Array<{ id: string; provider: string }> {
+  /**
+   * The models clients may ask for, each with the first provider in fallback order that lists it;
+   * then the aliases whose model some provider serves, with that provider and the model they stand for.
+   */
+  models(): Array<{ id: string; provider: string; aliasOf?: string }> {
     const listed = new Map<string, string>();
     for (const { provider } of this.entries) {
       for (const id of provider.listModels()) if (!listed.has(id)) listed.set(id, provider.name);
     }
-    return [...listed].map(([id, provider]) => ({ id, provider }));
+    const aliases = Object.entries(this.options.aliases ?? {}).flatMap(([alias, model]) => {
+      const provider = this.entries.find((entry) => entry.provider.supports(model))?.provider.name;
+      return provider === undefined || listed.has(alias) ? [] : [{ id: alias, provider, aliasOf: model }];
+    });
+    return [...[...listed].map(([id, provider]) => ({ id, provider })), ...aliases];
+  }
+
+  /** The model a name stands for: an alias's model, else the name itself. */
+  resolveModel(model: string): string {
+    return resolveModel(model, this.options.aliases ?? {});
   }
 
   /** Breaker state per provider name (the worst of its models'), for health endpoints. */
@@ -80,7 +95,8 @@ export class ResilientLlmClient {
     return Object.fromEntries(this.entries.map((e) => [e.provider.name, names[e.breakerState()] ?? 'closed']));
   }
 
-  async complete(request: LlmRequest, signal?: AbortSignal): Promise<LlmCallResult> {
+  async complete(aliased: LlmRequest, signal?: AbortSignal): Promise<LlmCallResult> {
+    const request = this.resolved(aliased);
     const started = this.now();
     const hit = await this.fromCache(request, started);
     if (hit) return hit;
@@ -97,7 +113,8 @@ export class ResilientLlmClient {
    * Embeddings through the providers that have an embeddings API, with the same retries, breakers,
    * fallback and 4xx pass-through as completions; never cached (a repeated text is cheap to embed).
    */
-  async embed(request: LlmEmbeddingRequest, signal?: AbortSignal): Promise<{ response: LlmEmbeddingResponse; costMicroUsd: number }> {
+  async embed(aliased: LlmEmbeddingRequest, signal?: AbortSignal): Promise<{ response: LlmEmbeddingResponse; costMicroUsd: number }> {
+    const request = this.resolved(aliased);
     const started = this.now();
     const result = await this.acrossProviders(
       request,
@@ -116,7 +133,8 @@ export class ResilientLlmClient {
     return { response, costMicroUsd: estimateCost(response.model, response.usage.promptTokens, 0, this.prices) };
   }
 
-  async *stream(request: LlmRequest, signal?: AbortSignal): AsyncIterable<LlmClientChunk> {
+  async *stream(aliased: LlmRequest, signal?: AbortSignal): AsyncIterable<LlmClientChunk> {
+    const request = this.resolved(aliased);
     const started = this.now();
     const hit = await this.fromCache(request, started);
     if (hit) {
@@ -150,6 +168,11 @@ export class ResilientLlmClient {
       // A consumer that stops early (client gone) must release the provider's HTTP stream.
       await opened.value.iterator.return?.();
     }
+  }
+
+  private resolved<R extends { readonly model: string }>(request: R): R {
+    const model = this.resolveModel(request.model);
+    return model === request.model ? request : { ...request, model };
   }
 
   private async acrossProviders<T>(
