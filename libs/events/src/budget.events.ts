@@ -67,6 +67,21 @@ export const budgetConsumedDataSchema = z.strictObject({
   released: budgetAmountSchema,
   consumedAt: isoTimestamp,
 });
+/**
+ * A reservation held open and resized: `consumed` is charged, and the reservation now holds
+ * `amount` (more or less than `previous`) until `expiresAt`. This is how a lease works: an
+ * llm-gateway instance holds one reservation per session, draws calls from it in memory and
+ * reports their usage here in the background.
+ */
+export const budgetReservationAdjustedDataSchema = z.strictObject({
+  reservationId: z.string().min(1),
+  /** What the reservation held before: what it stops holding now. */
+  previous: budgetAmountSchema,
+  consumed: budgetAmountSchema,
+  amount: budgetAmountSchema,
+  expiresAt: isoTimestamp,
+  adjustedAt: isoTimestamp,
+});
 export const budgetReleasedDataSchema = z.strictObject({
   reservationId: z.string().min(1),
   released: budgetAmountSchema,
@@ -87,6 +102,7 @@ export const budgetEventDataSchemas = {
   BudgetAllocated: budgetAllocatedDataSchema,
   BudgetReserved: budgetReservedDataSchema,
   BudgetConsumed: budgetConsumedDataSchema,
+  BudgetReservationAdjusted: budgetReservationAdjustedDataSchema,
   BudgetReleased: budgetReleasedDataSchema,
   BudgetReservationExpired: budgetReservationExpiredDataSchema,
   BudgetClosed: budgetClosedDataSchema,
@@ -98,6 +114,7 @@ export const budgetSchemaVersions: Readonly<Record<BudgetEventType, number>> = {
   BudgetAllocated: 2,
   BudgetReserved: 1,
   BudgetConsumed: 1,
+  BudgetReservationAdjusted: 1,
   BudgetReleased: 1,
   BudgetReservationExpired: 1,
   BudgetClosed: 1,
@@ -107,6 +124,7 @@ type BudgetEventOf<T extends BudgetEventType> = DomainEvent<T, z.infer<(typeof b
 export type BudgetAllocated = BudgetEventOf<'BudgetAllocated'>;
 export type BudgetReserved = BudgetEventOf<'BudgetReserved'>;
 export type BudgetConsumed = BudgetEventOf<'BudgetConsumed'>;
+export type BudgetReservationAdjusted = BudgetEventOf<'BudgetReservationAdjusted'>;
 export type BudgetReleased = BudgetEventOf<'BudgetReleased'>;
 export type BudgetReservationExpired = BudgetEventOf<'BudgetReservationExpired'>;
 export type BudgetClosed = BudgetEventOf<'BudgetClosed'>;
@@ -120,6 +138,7 @@ export const budgetEventSchema = z.discriminatedUnion('type', [
   typed('BudgetAllocated', budgetAllocatedDataSchema),
   typed('BudgetReserved', budgetReservedDataSchema),
   typed('BudgetConsumed', budgetConsumedDataSchema),
+  typed('BudgetReservationAdjusted', budgetReservationAdjustedDataSchema),
   typed('BudgetReleased', budgetReleasedDataSchema),
   typed('BudgetReservationExpired', budgetReservationExpiredDataSchema),
   typed('BudgetClosed', budgetClosedDataSchema),
@@ -147,6 +166,17 @@ export const consumeReservationDataSchema = z.strictObject({
   reservationId: z.string().min(1),
   amount: budgetAmountInputSchema,
 });
+/**
+ * Charges `consumed` to an open reservation and keeps it open holding `amount` for another
+ * `ttlSeconds`: usage reported and the hold topped up or shrunk, in one decision.
+ */
+export const adjustReservationDataSchema = z.strictObject({
+  ...commandBase,
+  reservationId: z.string().min(1),
+  consumed: budgetAmountInputSchema,
+  amount: budgetAmountInputSchema,
+  ttlSeconds: z.int().positive(),
+});
 export const releaseReservationDataSchema = z.strictObject({
   ...commandBase,
   reservationId: z.string().min(1),
@@ -161,6 +191,7 @@ export const budgetCommandDataSchemas = {
   AllocateBudget: allocateBudgetDataSchema,
   ReserveBudget: reserveBudgetDataSchema,
   ConsumeReservation: consumeReservationDataSchema,
+  AdjustReservation: adjustReservationDataSchema,
   ReleaseReservation: releaseReservationDataSchema,
   ExpireReservation: expireReservationDataSchema,
   CloseBudget: closeBudgetDataSchema,
@@ -172,6 +203,7 @@ type BudgetCommandOf<T extends BudgetCommandType> = DomainCommand<T, z.output<(t
 export type AllocateBudget = BudgetCommandOf<'AllocateBudget'>;
 export type ReserveBudget = BudgetCommandOf<'ReserveBudget'>;
 export type ConsumeReservation = BudgetCommandOf<'ConsumeReservation'>;
+export type AdjustReservation = BudgetCommandOf<'AdjustReservation'>;
 export type ReleaseReservation = BudgetCommandOf<'ReleaseReservation'>;
 export type ExpireReservation = BudgetCommandOf<'ExpireReservation'>;
 export type CloseBudget = BudgetCommandOf<'CloseBudget'>;
@@ -182,6 +214,7 @@ export const budgetCommandSchema = z.discriminatedUnion('type', [
   typed('AllocateBudget', allocateBudgetDataSchema),
   typed('ReserveBudget', reserveBudgetDataSchema),
   typed('ConsumeReservation', consumeReservationDataSchema),
+  typed('AdjustReservation', adjustReservationDataSchema),
   typed('ReleaseReservation', releaseReservationDataSchema),
   typed('ExpireReservation', expireReservationDataSchema),
   typed('CloseBudget', closeBudgetDataSchema),

@@ -3,6 +3,7 @@ export {
   claimDueTimers,
   markTimerFired,
   recordTimerFailure,
+  rescheduleTimer,
   scheduleTimer,
   type ScheduleTimerInput,
   type Timer,

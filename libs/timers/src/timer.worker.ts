@@ -104,9 +104,9 @@ export class TimerWorker<Command = unknown> {
     } catch (error) {
       const retryInMs =
         timer.attempts >= this.maxAttempts ? null : Math.min(this.backoffMs * 2 ** (timer.attempts - 1), this.maxBackoffMs);
-      await recordTimerFailure(sql, timer.id, messageOf(error), retryInMs);
+      await recordTimerFailure(sql, timer.id, timer.attempts, messageOf(error), retryInMs);
       return;
     }
-    await markTimerFired(sql, timer.id);
+    await markTimerFired(sql, timer.id, timer.attempts);
   }
 }

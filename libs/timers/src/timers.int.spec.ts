@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createPgExecutor, createPgliteExecutor, migrate, type SqlExecutor } from '@nexus/event-store';
 import { freshTestDatabase } from '@nexus/testing';
-import { cancelTimer, claimDueTimers, scheduleTimer, TimerWorker, type Timer } from './index';
+import { cancelTimer, claimDueTimers, markTimerFired, rescheduleTimer, scheduleTimer, TimerWorker, type Timer } from './index';
 
 const backends: ReadonlyArray<readonly [string, () => Promise<SqlExecutor>]> = [
   ['postgres', async () => createPgExecutor(await freshTestDatabase(), { max: 10 })],
@@ -121,6 +121,29 @@ describe.each(backends)('durable timers on %s', (_, open) => {
     await new Promise((resolve) => setTimeout(resolve, 600));
     expect(await worker.runOnce()).toBe(1);
     expect(fired).toEqual([2]);
+  });
+
+  it('moves a timer later, never earlier, and re-arms one that has fired or failed', async () => {
+    const dueOf = async (id: string) => (await sql.query<{ due_at: Date }>('SELECT due_at FROM timers WHERE id = $1', [id]))[0]?.due_at;
+    const later = fromNow(60_000);
+    expect(await rescheduleTimer(sql, { id: 'lease', dueAt: later, command: command(1) })).toBe(true);
+    expect(await rescheduleTimer(sql, { id: 'lease', dueAt: fromNow(30_000), command: command(2) })).toBe(false);
+    expect((await dueOf('lease'))?.getTime()).toBe(later.getTime());
+
+    await scheduleTimer(sql, { id: 'gone', dueAt: ago(10), command: command(3) });
+    await new TimerWorker({ sql, fire: async () => undefined }).runOnce();
+    expect((await row('gone'))?.fired_at).not.toBeNull();
+    expect(await rescheduleTimer(sql, { id: 'gone', dueAt: fromNow(60_000), command: command(3) })).toBe(true);
+    expect(await row('gone')).toMatchObject({ fired_at: null, failed_at: null, attempts: 0 });
+  });
+
+  it('does not let a firing of the old due time mark a moved timer fired', async () => {
+    await scheduleTimer(sql, { id: 'lease', dueAt: ago(10), command: command(1) });
+    const [claimed] = await claimDueTimers(sql, { batchSize: 1, leaseMs: 60_000 });
+    // The lease is extended while its old expiry is being fired.
+    await rescheduleTimer(sql, { id: 'lease', dueAt: fromNow(60_000), command: command(1) });
+    await markTimerFired(sql, 'lease', claimed!.attempts);
+    expect(await row('lease')).toMatchObject({ fired_at: null, attempts: 0 });
   });
 
   it('shares due timers between concurrent workers, firing each once', async () => {

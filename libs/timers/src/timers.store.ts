@@ -50,6 +50,27 @@ export async function scheduleTimer(sql: SqlExecutor, input: ScheduleTimerInput)
   return rows.length > 0;
 }
 
+/**
+ * Moves a timer later, creating it if it is not there: for a deadline that can be extended (a
+ * budget lease's expiry). A due time earlier than the one stored changes nothing, so heartbeats
+ * handled out of order never bring an expiry forward. Moving it re-arms it as new (attempts 0,
+ * not fired, not failed): a firing of the old due time still in flight is fenced off by its
+ * attempt number and cannot mark the new one fired. Resolves to whether the timer changed.
+ */
+export async function rescheduleTimer(sql: SqlExecutor, input: ScheduleTimerInput): Promise<boolean> {
+  const dueAt = typeof input.dueAt === 'string' ? input.dueAt : input.dueAt.toISOString();
+  const rows = await sql.query<{ id: string }>(
+    `INSERT INTO timers (id, due_at, command, metadata) VALUES ($1, $2, $3::jsonb, $4::jsonb)
+     ON CONFLICT (id) DO UPDATE
+        SET due_at = EXCLUDED.due_at, command = EXCLUDED.command, metadata = EXCLUDED.metadata,
+            attempts = 0, fired_at = NULL, failed_at = NULL, not_before = NULL, last_error = NULL
+      WHERE timers.due_at < EXCLUDED.due_at
+     RETURNING id`,
+    [input.id, dueAt, JSON.stringify(input.command), JSON.stringify(input.metadata ?? {})],
+  );
+  return rows.length > 0;
+}
+
 /** Cancels a timer that has not fired yet; resolves to whether there was one. */
 export async function cancelTimer(sql: SqlExecutor, id: string): Promise<boolean> {
   const rows = await sql.query<{ id: string }>('DELETE FROM timers WHERE id = $1 AND fired_at IS NULL RETURNING id', [id]);
@@ -80,19 +101,22 @@ export async function claimDueTimers(sql: SqlExecutor, options: { batchSize: num
   return rows.map(toTimer).sort((a, b) => a.dueAt.localeCompare(b.dueAt) || a.id.localeCompare(b.id));
 }
 
-/** Marks a claimed timer fired; it is never claimed again. */
-export async function markTimerFired(sql: SqlExecutor, id: string): Promise<void> {
-  await sql.query('UPDATE timers SET fired_at = now(), not_before = NULL WHERE id = $1 AND fired_at IS NULL', [id]);
+/**
+ * Marks a claimed timer fired; it is never claimed again. `attempts` is the claim's: a timer moved
+ * by `rescheduleTimer` meanwhile is a new one, and this firing does not count for it.
+ */
+export async function markTimerFired(sql: SqlExecutor, id: string, attempts: number): Promise<void> {
+  await sql.query('UPDATE timers SET fired_at = now(), not_before = NULL WHERE id = $1 AND fired_at IS NULL AND attempts = $2', [id, attempts]);
 }
 
 /** Records a failed firing: retried after `retryInMs`, or given up for good when `retryInMs` is null. */
-export async function recordTimerFailure(sql: SqlExecutor, id: string, error: string, retryInMs: number | null): Promise<void> {
+export async function recordTimerFailure(sql: SqlExecutor, id: string, attempts: number, error: string, retryInMs: number | null): Promise<void> {
   await sql.query(
     `UPDATE timers
         SET last_error = $2,
             not_before = CASE WHEN $3::int IS NULL THEN NULL ELSE now() + $3::int * interval '1 millisecond' END,
             failed_at = CASE WHEN $3::int IS NULL THEN now() ELSE NULL END
-      WHERE id = $1 AND fired_at IS NULL`,
-    [id, error, retryInMs],
+      WHERE id = $1 AND fired_at IS NULL AND attempts = $4`,
+    [id, error, retryInMs, attempts],
   );
 }

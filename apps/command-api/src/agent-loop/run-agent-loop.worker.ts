@@ -10,9 +10,9 @@ import {
   type RunProcessEvent,
 } from '@nexus/domain';
 import { EVENT_STORE, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
-import type { BudgetReserved, EventMetadata, RecordedEvent, ToolCallEvent, ToolCallRequested, ToolCallStarted } from '@nexus/events';
+import type { BudgetReservationAdjusted, BudgetReserved, EventMetadata, RecordedEvent, ToolCallEvent, ToolCallRequested, ToolCallStarted } from '@nexus/events';
 import { metadataCausedBy } from '@nexus/observability';
-import { scheduleTimer } from '@nexus/timers';
+import { rescheduleTimer, scheduleTimer } from '@nexus/timers';
 import type { ToolRegistry } from '@nexus/tools';
 import { AgentLoopExecutor } from './agent-loop.executor';
 import { InProcessCommandSender } from './internal-command.sender';
@@ -53,7 +53,10 @@ export class RunAgentLoopWorker implements OnApplicationBootstrap, BeforeApplica
       leaseMs: this.config.NEXUS_CONSUMER_LEASE_MS,
       sql: this.sql,
       accepts: (event) =>
-        event.streamId.startsWith('run-') || event.streamId.startsWith(TOOL_CALL_STREAM_PREFIX) || event.type === 'BudgetReserved',
+        event.streamId.startsWith('run-') ||
+        event.streamId.startsWith(TOOL_CALL_STREAM_PREFIX) ||
+        event.type === 'BudgetReserved' ||
+        event.type === 'BudgetReservationAdjusted',
       // Commands and timers go through other connections than the consumer's transaction.
       handlerOutsideTransaction: true,
       handler: (event) => this.handle(event),
@@ -66,7 +69,7 @@ export class RunAgentLoopWorker implements OnApplicationBootstrap, BeforeApplica
 
   private async handle(event: RecordedEvent): Promise<void> {
     const metadata = metadataCausedBy(event, 'nexus-agent-loop');
-    if (event.type === 'BudgetReserved') return this.armReservationExpiry(event, metadata);
+    if (event.type === 'BudgetReserved' || event.type === 'BudgetReservationAdjusted') return this.armReservationExpiry(event, metadata);
     if (event.streamId.startsWith(TOOL_CALL_STREAM_PREFIX)) return this.reportToolCallOutcome(event, metadata);
     if (!event.streamId.startsWith('run-')) return;
     const history = (await this.store.readStream(toRunStreamId(event.streamId.slice('run-'.length)))) as unknown as RunProcessEvent[];
@@ -117,11 +120,13 @@ export class RunAgentLoopWorker implements OnApplicationBootstrap, BeforeApplica
     });
   }
 
+  /** A lease's heartbeat moves its expiry later (never earlier: heartbeats may be handled out of order). */
   private async armReservationExpiry(event: RecordedEvent, metadata: EventMetadata): Promise<void> {
-    const { reservationId, expiresAt } = event.data as BudgetReserved['data'];
+    const { reservationId, expiresAt } = event.data as BudgetReserved['data'] | BudgetReservationAdjusted['data'];
     const sessionId = event.streamId.slice('budget-'.length);
     const actor = { userId: 'nexus', roles: ['service' as const], tenantId: event.metadata.actor.tenantId };
-    await scheduleTimer(this.sql, {
+    const arm = event.type === 'BudgetReserved' ? scheduleTimer : rescheduleTimer;
+    await arm(this.sql, {
       id: `reservation-${sessionId}-${reservationId}`,
       dueAt: expiresAt,
       command: { type: 'ExpireReservation', data: { sessionId, reservationId, actor, at: expiresAt } },

@@ -1,5 +1,6 @@
 import type {
   Actor,
+  AdjustReservation,
   AllocateBudget,
   BudgetAmount,
   BudgetCommand,
@@ -13,7 +14,7 @@ import type {
 import { authorize, type Action } from '../authorization';
 import type { Decider } from '../decider';
 import { BudgetExceededError, ForbiddenError, InvalidStateError, NotFoundError } from '../errors';
-import { addToRemaining, firstExceededDimension, subtractAmounts, type RemainingBudget } from './budget.amounts';
+import { addAmounts, addToRemaining, firstExceededDimension, subtractAmounts, type RemainingBudget } from './budget.amounts';
 import {
   evolveBudget,
   initialBudgetState,
@@ -90,6 +91,32 @@ const consumeReservation = ({ reservationId, amount, actor, at }: ConsumeReserva
   return [{ type: 'BudgetConsumed', data: { reservationId, reserved: reservation.amount, consumed: amount, released, consumedAt: at } }];
 };
 
+/**
+ * A lease's heartbeat: usage charged and the hold resized in one decision. Charged usage plus the
+ * new hold must fit in what the reservation held plus the unreserved remainder, so the invariant
+ * holds whatever the holder reports. A closed budget still takes usage but no larger hold: its
+ * leases wind down.
+ */
+const adjustReservation = (data: AdjustReservation['data'], state: BudgetState): BudgetEvent[] => {
+  const { reservationId, consumed, amount, ttlSeconds, actor, at } = data;
+  const budget = requireBudget(state, actor, 'session.spend');
+  const reservation = requireOpenReservation(budget, reservationId);
+  if (budget.status === 'closed' && exceedsAny(amount, reservation.amount)) {
+    throw new InvalidStateError('The budget is closed: a reservation on it may shrink, not grow');
+  }
+  assertWithin(addAmounts(consumed, amount), addToRemaining(remainingBudget(budget), reservation.amount));
+  const expiresAt = new Date(Date.parse(at) + ttlSeconds * 1000).toISOString();
+  return [
+    {
+      type: 'BudgetReservationAdjusted',
+      data: { reservationId, previous: reservation.amount, consumed, amount, expiresAt, adjustedAt: at },
+    },
+  ];
+};
+
+const exceedsAny = (a: BudgetAmount, b: BudgetAmount): boolean =>
+  a.tokens > b.tokens || a.costMicroUsd > b.costMicroUsd || a.wallClockSeconds > b.wallClockSeconds;
+
 const releaseReservation = ({ reservationId, actor, at }: ReleaseReservation['data'], state: BudgetState): BudgetEvent[] => {
   const reservation = requireOpenReservation(requireBudget(state, actor, 'session.spend'), reservationId);
   return [{ type: 'BudgetReleased', data: { reservationId, released: reservation.amount, releasedAt: at } }];
@@ -118,6 +145,8 @@ export const decideBudget = (command: BudgetCommand, state: BudgetState): Budget
       return reserveBudget(command.data, state);
     case 'ConsumeReservation':
       return consumeReservation(command.data, state);
+    case 'AdjustReservation':
+      return adjustReservation(command.data, state);
     case 'ReleaseReservation':
       return releaseReservation(command.data, state);
     case 'ExpireReservation':

@@ -4,8 +4,8 @@ import { fold } from '../decider';
 import { BudgetExceededError, ForbiddenError, InvalidStateError, NotFoundError } from '../errors';
 import { budgetDecider } from './budget.decider';
 import {
-  allocate, allocated, allocatedWithoutOwner, amount, bobApprover, carolAdmin, close, closed, consume, consumed, dave,
-  expire, expired, outsider, release, released, reserve, reserved, timer, T5,
+  adjust, adjusted, allocate, allocated, allocatedWithoutOwner, amount, bobApprover, carolAdmin, close, closed, consume, consumed, dave,
+  expire, expired, outsider, release, released, reserve, reserved, timer, T0, T5,
 } from './budget.fixtures';
 import { remainingBudget, type AllocatedBudgetState } from './budget.state';
 import { toBudgetStreamId } from './budget.stream';
@@ -183,6 +183,60 @@ describe('budget decider', () => {
       ['expire', expire('r1', { actor: outsider })],
     ])('rejects %s from another tenant as not found', (_, command) => {
       given([allocated(), r1]).when(command).thenThrows(NotFoundError);
+    });
+  });
+
+  describe('when a reservation is held as a lease', () => {
+    const held = amount(400, 200_000, 20);
+    const T3 = '2026-01-01T10:03:00.000Z';
+    const T8 = '2026-01-01T10:08:00.000Z';
+
+    it('charges the usage reported, keeps the rest held and extends the expiry', () => {
+      given([allocated(), r1])
+        .when(adjust('r1', amount(100, 50_000, 0), amount(300, 150_000, 20), { at: T3, ttlSeconds: 300 }))
+        .then([adjusted('r1', held, amount(100, 50_000, 0), amount(300, 150_000, 20), T8, T3)]);
+    });
+
+    it('grows the hold when the unreserved remainder covers it', () => {
+      // 1000 tokens: r1 holds 400, 600 are free, so usage + new hold may reach 1000.
+      given([allocated(), r1]).when(adjust('r1', amount(200), amount(800))).then([adjusted('r1', held, amount(200), amount(800))]);
+    });
+
+    it('rejects usage and a hold that together exceed what the reservation and the remainder cover', () => {
+      given([allocated(), r1, reserved('r2', amount(500))])
+        .when(adjust('r1', amount(200), amount(301)))
+        .thenThrows(BudgetExceededError, exceeds('tokens', 501, 500));
+    });
+
+    it('counts the new hold and the usage in what remains', () => {
+      const state = fold(budgetDecider, [allocated(), r1, adjusted('r1', held, amount(100, 50_000, 5), amount(700, 10_000, 0))]);
+      expect(remainingBudget(state as AllocatedBudgetState)).toEqual({ tokens: 200, costMicroUsd: 440_000, wallClockSeconds: 55 });
+    });
+
+    it('expires at the new time, releasing what it holds then', () => {
+      const history = [allocated(), r1, adjusted('r1', held, amount(100), amount(50), T8, T3)];
+      given(history).when(expire('r1', { at: T5 })).thenThrows(InvalidStateError);
+      given(history).when(expire('r1', { at: T8 })).then([expired('r1', amount(50), T8)]);
+    });
+
+    it('settles what it holds when consumed at the end', () => {
+      const history = [allocated(), r1, adjusted('r1', held, amount(100), amount(50))];
+      given(history).when(consume('r1', amount(30))).then([consumed('r1', amount(30), amount(20), T0, amount(50))]);
+    });
+
+    it('rejects a heartbeat for a settled reservation', () => {
+      given([allocated(), r1, released('r1', held)]).when(adjust('r1', amount(1), amount(1))).thenThrows(InvalidStateError);
+    });
+
+    it('rejects a heartbeat from another user of the tenant, and from another tenant as not found', () => {
+      given([allocated(), r1]).when(adjust('r1', amount(1), amount(1), { actor: dave })).thenThrows(ForbiddenError);
+      given([allocated(), r1]).when(adjust('r1', amount(1), amount(1), { actor: outsider })).thenThrows(NotFoundError);
+    });
+
+    it('on a closed budget, takes usage and lets the hold shrink but not grow', () => {
+      const history = [allocated(), r1, closed()];
+      given(history).when(adjust('r1', amount(100), amount(100, 0, 0))).then([adjusted('r1', held, amount(100), amount(100, 0, 0))]);
+      given(history).when(adjust('r1', amount(0), amount(401, 0, 0))).thenThrows(InvalidStateError);
     });
   });
 

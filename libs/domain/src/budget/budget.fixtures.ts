@@ -41,6 +41,15 @@ export const consume = (reservationId: string, a: BudgetAmount, o: Options = {})
   type: 'ConsumeReservation',
   data: { sessionId, reservationId, amount: a, actor: o.actor ?? alice, at: o.at ?? T0 },
 });
+export const adjust = (
+  reservationId: string,
+  used: BudgetAmount,
+  hold: BudgetAmount,
+  o: Options & { ttlSeconds?: number } = {},
+): BudgetCommand => ({
+  type: 'AdjustReservation',
+  data: { sessionId, reservationId, consumed: used, amount: hold, ttlSeconds: o.ttlSeconds ?? 300, actor: o.actor ?? alice, at: o.at ?? T0 },
+});
 export const release = (reservationId: string, o: Options = {}): BudgetCommand => ({
   type: 'ReleaseReservation',
   data: { sessionId, reservationId, actor: o.actor ?? alice, at: o.at ?? T0 },
@@ -77,6 +86,10 @@ const heldByR1: BudgetAmount = { tokens: 400, costMicroUsd: 200_000, wallClockSe
 export const consumed = (reservationId: string, used: BudgetAmount, back: BudgetAmount, at = T0, held = heldByR1): BudgetEvent => ({
   type: 'BudgetConsumed',
   data: { reservationId, reserved: held, consumed: used, released: back, consumedAt: at },
+});
+export const adjusted = (reservationId: string, before: BudgetAmount, used: BudgetAmount, hold: BudgetAmount, expiresAt = T5, at = T0): BudgetEvent => ({
+  type: 'BudgetReservationAdjusted',
+  data: { reservationId, previous: before, consumed: used, amount: hold, expiresAt, adjustedAt: at },
 });
 export const released = (reservationId: string, back: BudgetAmount, at = T0): BudgetEvent => ({
   type: 'BudgetReleased',

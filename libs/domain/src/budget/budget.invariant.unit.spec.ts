@@ -11,7 +11,7 @@ import {
 import { fold } from '../decider';
 import { DomainError } from '../errors';
 import { budgetDecider } from './budget.decider';
-import { allocated, amount, close, consume, expire, release, reserve } from './budget.fixtures';
+import { adjust, allocated, amount, close, consume, expire, release, reserve } from './budget.fixtures';
 import type { BudgetState } from './budget.state';
 
 /** Deterministic pseudo-random numbers (Numerical Recipes LCG), so a failure replays exactly. */
@@ -51,9 +51,17 @@ const nextCommand = (rng: ReturnType<typeof lcg>, step: number, at: string, held
     const asked = amount(rng.int(400 * scale), rng.int(60_000 * scale), rng.int(20 * scale));
     return reserve(`r${step}`, asked, { at, ttlSeconds: 1 + rng.int(600) });
   }
-  if (roll < 0.7) {
+  if (roll < 0.6) {
     const id = pick();
     return consume(id, spend(rng, held.get(id) ?? amount(100, 100, 1)), { at });
+  }
+  if (roll < 0.7) {
+    // A lease's heartbeat: some usage, and a hold that shrinks or grows (sometimes far beyond).
+    const id = pick();
+    const before = held.get(id) ?? amount(100, 100, 1);
+    const grow = rng.next() < 0.1 ? 20 : 2;
+    const hold = amount(rng.int(before.tokens * grow), rng.int(before.costMicroUsd * grow), rng.int(before.wallClockSeconds * grow));
+    return adjust(id, spend(rng, before), hold, { at, ttlSeconds: 1 + rng.int(600) });
   }
   if (roll < 0.85) return release(pick(), { at });
   return expire(pick(), { at });
@@ -86,10 +94,15 @@ describe('budget invariant', () => {
         budgetEventSchema.parse(event);
         tally(event.type);
         if (event.type === 'BudgetReserved') held.set(event.data.reservationId, event.data.amount);
-        if (event.type === 'BudgetConsumed') {
+        if (event.type === 'BudgetConsumed' || event.type === 'BudgetReservationAdjusted') {
           const before = held.get(event.data.reservationId) ?? amount(0);
           if (budgetDimensions.some((d) => event.data.consumed[d] > before[d])) tally('overspent');
           for (const d of budgetDimensions) used[d] += event.data.consumed[d];
+        }
+        if (event.type === 'BudgetReservationAdjusted') {
+          const before = held.get(event.data.reservationId) ?? amount(0);
+          if (budgetDimensions.some((d) => event.data.amount[d] > before[d])) tally('grown');
+          held.set(event.data.reservationId, event.data.amount);
         }
         if (event.type === 'BudgetConsumed' || event.type === 'BudgetReleased' || event.type === 'BudgetReservationExpired') {
           held.delete(event.data.reservationId);
@@ -112,7 +125,16 @@ describe('budget invariant', () => {
 
     // The walk is only meaningful if it reached the limit and hit every path, accepted and rejected.
     expect(peak).toBeGreaterThan(0.99);
-    for (const outcome of ['overspent', 'BudgetReserved', 'BudgetConsumed', 'BudgetReleased', 'BudgetReservationExpired', 'BudgetClosed']) {
+    for (const outcome of [
+      'overspent',
+      'grown',
+      'BudgetReserved',
+      'BudgetConsumed',
+      'BudgetReservationAdjusted',
+      'BudgetReleased',
+      'BudgetReservationExpired',
+      'BudgetClosed',
+    ]) {
       expect(outcomes.get(outcome) ?? 0).toBeGreaterThan(0);
     }
     for (const code of ['budget_exceeded', 'invalid_state', 'not_found']) {

@@ -1,4 +1,4 @@
-import type { BudgetAmount, BudgetEvent, BudgetLimit } from '@nexus/events';
+import type { BudgetAmount, BudgetEvent, BudgetLimit, BudgetReservationAdjusted } from '@nexus/events';
 import { addAmounts, zeroAmount as zero, type RemainingBudget } from './budget.amounts';
 
 export type ReservationStatus = 'open' | 'consumed' | 'released' | 'expired';
@@ -38,6 +38,13 @@ export const remainingBudget = ({ limit, reserved, consumed }: AllocatedBudgetSt
   };
 };
 
+// Exact, unlike `subtractAmounts`: `reserved` always contains the open reservation's amount.
+const subtract = (a: BudgetAmount, b: BudgetAmount): BudgetAmount => ({
+  tokens: a.tokens - b.tokens,
+  costMicroUsd: a.costMicroUsd - b.costMicroUsd,
+  wallClockSeconds: a.wallClockSeconds - b.wallClockSeconds,
+});
+
 const settle = (
   state: BudgetState,
   reservationId: string,
@@ -46,17 +53,22 @@ const settle = (
 ): BudgetState => {
   const reservation = state.status === 'none' ? undefined : state.reservations[reservationId];
   if (state.status === 'none' || reservation?.status !== 'open') return state;
-  // Exact subtraction: `reserved` always contains this open reservation's amount.
-  const { tokens, costMicroUsd, wallClockSeconds } = reservation.amount;
   return {
     ...state,
-    reserved: {
-      tokens: state.reserved.tokens - tokens,
-      costMicroUsd: state.reserved.costMicroUsd - costMicroUsd,
-      wallClockSeconds: state.reserved.wallClockSeconds - wallClockSeconds,
-    },
+    reserved: subtract(state.reserved, reservation.amount),
     consumed: addAmounts(state.consumed, used),
     reservations: { ...state.reservations, [reservationId]: { ...reservation, status } },
+  };
+};
+
+const adjust = (state: BudgetState, { reservationId, previous, consumed, amount, expiresAt }: BudgetReservationAdjusted['data']): BudgetState => {
+  const reservation = state.status === 'none' ? undefined : state.reservations[reservationId];
+  if (state.status === 'none' || reservation?.status !== 'open') return state;
+  return {
+    ...state,
+    reserved: addAmounts(subtract(state.reserved, previous), amount),
+    consumed: addAmounts(state.consumed, consumed),
+    reservations: { ...state.reservations, [reservationId]: { ...reservation, amount, expiresAt } },
   };
 };
 
@@ -77,6 +89,8 @@ export const evolveBudget = (state: BudgetState, event: BudgetEvent): BudgetStat
     }
     case 'BudgetConsumed':
       return settle(state, event.data.reservationId, 'consumed', event.data.consumed);
+    case 'BudgetReservationAdjusted':
+      return adjust(state, event.data);
     case 'BudgetReleased':
       return settle(state, event.data.reservationId, 'released', zero);
     case 'BudgetReservationExpired':

@@ -29,10 +29,21 @@ const view = (amount: BudgetAmount): BudgetAmountView => ({
   wallClockSeconds: amount.wallClockSeconds,
 });
 
+const sum = (before: BudgetAmountView | null, amount: BudgetAmount): BudgetAmountView => {
+  const added = view(amount);
+  return before === null
+    ? added
+    : {
+        tokens: before.tokens + added.tokens,
+        costUsd: usd(Math.round(before.costUsd * 1_000_000) + amount.costMicroUsd),
+        wallClockSeconds: before.wallClockSeconds + added.wallClockSeconds,
+      };
+};
+
 /** One document per reservation of a `budget-<sessionId>` stream. */
 export const budgetReservationsProjection: Projection<BudgetReservationDocument> = {
   name: 'budget_reservations',
-  handles: ['BudgetReserved', 'BudgetConsumed', 'BudgetReleased', 'BudgetReservationExpired'],
+  handles: ['BudgetReserved', 'BudgetReservationAdjusted', 'BudgetConsumed', 'BudgetReleased', 'BudgetReservationExpired'],
   documentId: (event: RecordedEvent) => (event.data as { reservationId?: string }).reservationId ?? null,
   evolve(doc, event) {
     const e = asDomainEvent<BudgetEvent>(event);
@@ -56,11 +67,19 @@ export const budgetReservationsProjection: Projection<BudgetReservationDocument>
     }
     if (doc === null) return null;
     switch (e.type) {
+      // A lease's heartbeat: its usage so far is added up, and it holds a new amount until a new time.
+      case 'BudgetReservationAdjusted':
+        return {
+          ...doc,
+          amount: view(e.data.amount),
+          consumed: sum(doc.consumed, e.data.consumed),
+          expiresAt: e.data.expiresAt,
+        };
       case 'BudgetConsumed':
         return {
           ...doc,
           status: 'consumed',
-          consumed: view(e.data.consumed),
+          consumed: sum(doc.consumed, e.data.consumed),
           released: view(e.data.released),
           settledAt: e.data.consumedAt,
         };

@@ -30,6 +30,39 @@ describe('budget reservations projection', () => {
     expect(docs.get('res2')).toMatchObject({ status: 'released', consumed: null, settledAt: '2026-11-22T10:00:06.000Z' });
   });
 
+  it('adds up a lease’s heartbeats and its final settlement', () => {
+    const heartbeat = (consumed: number, held: number, at: string) =>
+      newEvent('BudgetReservationAdjusted', {
+        reservationId: 'res1',
+        previous: amount(1000, 200_000),
+        consumed: amount(consumed, consumed * 10),
+        amount: amount(held, held * 10),
+        expiresAt: '2026-11-22T10:09:00.000Z',
+        adjustedAt: at,
+      });
+    const events = recordAll([
+      ...sessionHistory(ids).slice(0, 4),
+      ['budget-s1', heartbeat(100, 900, '2026-11-22T10:00:10.000Z')],
+      ['budget-s1', heartbeat(50, 400, '2026-11-22T10:00:20.000Z')],
+    ]);
+    const open = foldInMemory(budgetReservationsProjection, events).get('res1');
+    expect(open).toMatchObject({
+      status: 'open',
+      amount: { tokens: 400, costUsd: 0.004 },
+      consumed: { tokens: 150, costUsd: 0.0015 },
+      expiresAt: '2026-11-22T10:09:00.000Z',
+    });
+    const settled = recordAll([
+      ...sessionHistory(ids).slice(0, 4),
+      ['budget-s1', heartbeat(100, 900, '2026-11-22T10:00:10.000Z')],
+      ['budget-s1', newEvent('BudgetConsumed', { reservationId: 'res1', reserved: amount(900, 9_000), consumed: amount(20, 200), released: amount(880, 8_800), consumedAt: '2026-11-22T10:00:30.000Z' })],
+    ]);
+    expect(foldInMemory(budgetReservationsProjection, settled).get('res1')).toMatchObject({
+      status: 'consumed',
+      consumed: { tokens: 120, costUsd: 0.0012 },
+    });
+  });
+
   it('records an expired reservation', () => {
     const events = recordAll([
       ...sessionHistory(ids).slice(0, 4),

@@ -79,6 +79,7 @@ export const sessionsProjection: Projection<SessionDocument> = {
     'BudgetAllocated',
     'BudgetReserved',
     'BudgetConsumed',
+    'BudgetReservationAdjusted',
     'BudgetReleased',
     'BudgetReservationExpired',
     'RunStarted',
@@ -107,6 +108,10 @@ export const sessionsProjection: Projection<SessionDocument> = {
       case 'BudgetConsumed': {
         const settled = add(reserved, e.data.reserved, -1);
         return { ...current, budget: budgetView(limit, settled, add(consumed, e.data.consumed, 1)) };
+      }
+      case 'BudgetReservationAdjusted': {
+        const held = add(add(reserved, e.data.previous, -1), e.data.amount, 1);
+        return { ...current, budget: budgetView(limit, held, add(consumed, e.data.consumed, 1)) };
       }
       case 'BudgetReleased':
       case 'BudgetReservationExpired':

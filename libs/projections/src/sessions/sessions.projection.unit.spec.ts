@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { foldInMemory } from '../testing/fold-in-memory';
-import { newEvent, recordAll, sessionHistory } from '../testing/history';
+import { amount, newEvent, recordAll, sessionHistory } from '../testing/history';
 import { sessionsProjection } from './sessions.projection';
 
 const ids = { session: 's1', run: 'r1', toolCall: 'tc1', r1: 'res1', r2: 'res2' };
@@ -30,6 +30,22 @@ describe('sessions projection', () => {
     const doc = foldInMemory(sessionsProjection, recordAll(history)).get('s1');
     expect(doc?.budget.reserved).toEqual({ tokens: 1000, costUsd: 0.2 });
     expect(doc?.budget.remaining).toEqual({ tokens: 9000, costUsd: 4.8 });
+  });
+
+  it('counts a lease’s heartbeat: its usage consumed, its new hold reserved', () => {
+    const heartbeat = newEvent('BudgetReservationAdjusted', {
+      reservationId: 'res1',
+      previous: amount(1000, 200_000),
+      consumed: amount(300, 50_000),
+      amount: amount(1500, 100_000),
+      expiresAt: '2026-11-22T10:01:30.000Z',
+      adjustedAt: '2026-11-22T10:00:30.000Z',
+    });
+    const history = [...sessionHistory(ids).slice(0, 4), ['budget-s1', heartbeat] as const];
+    const doc = foldInMemory(sessionsProjection, recordAll(history)).get('s1');
+    expect(doc?.budget.reserved).toEqual({ tokens: 1500, costUsd: 0.1 });
+    expect(doc?.budget.consumed).toEqual({ tokens: 300, costUsd: 0.05 });
+    expect(doc?.budget.remaining).toEqual({ tokens: 8200, costUsd: 4.85 });
   });
 
   it('closes', () => {
