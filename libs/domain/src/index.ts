@@ -7,3 +7,4 @@ export * from './run';
 export * from './tool-call';
 export * from './run-process';
 export * from './tool-call-outcome';
+export * from './run-fork';

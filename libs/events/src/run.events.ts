@@ -22,7 +22,45 @@ export const llmCallFailureReasons = [
   'timeout',
   'invalid_response',
 ] as const;
-export const toolResultStatuses = ['succeeded', 'failed', 'denied', 'rejected', 'expired'] as const;
+/**
+ * `simulated`: a fork replaying without side effects answered a new tool call without running it
+ * (since ToolResultRecorded v2).
+ */
+export const toolResultStatuses = ['succeeded', 'failed', 'denied', 'rejected', 'expired', 'simulated'] as const;
+
+/**
+ * How a fork treats its tool calls. `recorded`: a call with the same tool and arguments digest as
+ * one the original ran is answered with the original's recorded result; any other call goes
+ * through the policy and approval flow as in any run. `simulate`: the same, but any other call is
+ * recorded as simulated and never runs. `live`: every call goes through the normal flow.
+ */
+export const replayModes = ['recorded', 'simulate', 'live'] as const;
+export type ReplayMode = (typeof replayModes)[number];
+
+/** A tool call of the original whose result a replaying fork may reuse: it ran (or tried to). */
+export const recordedToolCallSchema = z.strictObject({
+  toolCallId: z.string().min(1),
+  step: z.int().min(1),
+  tool: z.string().min(1),
+  argsDigest: z.string().regex(/^[0-9a-f]{64}$/),
+  status: z.enum(['succeeded', 'failed']),
+  content: z.string(),
+});
+
+/** What makes a run a fork: where it came from, what it copied, and how it replays. */
+export const forkOriginSchema = z.strictObject({
+  runId: z.string().min(1),
+  sessionId: z.string().min(1),
+  /** The first step the fork took itself; the original's steps before it were copied. */
+  atStep: z.int().min(1),
+  /** Events copied after RunStarted (RunEventCopied): the fork acts once the last of them is folded. */
+  copiedEvents: nonNegativeInt,
+  replay: z.enum(replayModes),
+  /** The system message of the fork's conversation from its first own step on (null: unchanged). */
+  instructions: z.string().nullable(),
+  /** The original's tool calls from `atStep` on, for replay (empty for `live`). */
+  recorded: z.array(recordedToolCallSchema),
+});
 
 /** A tool call as the model asked for it; `toolCallId` names the `toolcall-<id>` stream. */
 export const llmToolCallSchema = z.strictObject({
@@ -84,6 +122,8 @@ export const runEventDataSchemas = {
     wallClockSeconds: z.int().min(1).nullable(),
     deadline: isoDateTime.nullable(),
     startedAt: isoDateTime,
+    /** Present when the run is a fork of another (since v2; v1 events are v2 events without it). */
+    forkedFrom: forkOriginSchema.optional(),
   }),
   LlmCallRequested: z.strictObject({
     callId: z.string().min(1),
@@ -125,6 +165,8 @@ export const runEventDataSchemas = {
     status: z.enum(toolResultStatuses),
     content: z.string(),
     recordedAt: isoDateTime,
+    /** A replaying fork answered the call from this recorded tool call of its original (since v2). */
+    replayedFrom: z.string().min(1).optional(),
   }),
   RunCompleted: z.strictObject({
     output: z.string(),
@@ -141,6 +183,26 @@ export const runEventDataSchemas = {
     cancelledBy: z.string().min(1),
     cancelledAt: isoDateTime,
   }),
+  /**
+   * One event of the original's history, copied into a fork as it was recorded (the envelope's
+   * causation names the original too). A copy is marked as one so that nothing reacts to it
+   * again: its LLM call was made and paid, its tools ran, in the original.
+   */
+  RunEventCopied: z.strictObject({
+    sourceEventId: z.string().min(1),
+    type: z.enum(['LlmCallRequested', 'LlmCallCompleted', 'LlmCallFailed', 'ToolResultRecorded']),
+    data: z.record(z.string(), z.unknown()),
+  }),
+  /** Written to the original when a fork of it starts: the read model lists a run's forks. */
+  RunForked: z.strictObject({
+    forkRunId: z.string().min(1),
+    forkSessionId: z.string().min(1),
+    atStep: z.int().min(1),
+    model: z.string().min(1),
+    replay: z.enum(replayModes),
+    forkedBy: z.string().min(1),
+    forkedAt: isoDateTime,
+  }),
 } as const;
 
 export type RunEventType = keyof typeof runEventDataSchemas;
@@ -153,18 +215,24 @@ export type ToolResultRecorded = RunEventOf<'ToolResultRecorded'>;
 export type RunCompleted = RunEventOf<'RunCompleted'>;
 export type RunFailed = RunEventOf<'RunFailed'>;
 export type RunCancelled = RunEventOf<'RunCancelled'>;
+export type RunForked = RunEventOf<'RunForked'>;
+export type RunEventCopied = RunEventOf<'RunEventCopied'>;
 export type RunEvent = { [T in RunEventType]: RunEventOf<T> }[RunEventType];
 
 /** Schema version of each run event type as written today. */
+// RunStarted and ToolResultRecorded v2 only added optional fields (and a status): every v1 event
+// is a valid v2 event, so reading one needs no upcaster.
 export const runSchemaVersions: Readonly<Record<RunEventType, number>> = {
-  RunStarted: 1,
+  RunStarted: 2,
   LlmCallRequested: 1,
   LlmCallCompleted: 1,
   LlmCallFailed: 1,
-  ToolResultRecorded: 1,
+  ToolResultRecorded: 2,
   RunCompleted: 1,
   RunFailed: 1,
   RunCancelled: 1,
+  RunForked: 1,
+  RunEventCopied: 1,
 };
 
 // ---- commands ----
@@ -223,6 +291,7 @@ export const runCommandDataSchemas = {
     toolCallId: z.string().min(1),
     status: z.enum(toolResultStatuses),
     content: z.string(),
+    replayedFrom: z.string().min(1).optional(),
   }),
   CompleteRun: z.strictObject({ ...runCommandBase, output: z.string() }),
   FailRun: z.strictObject({
@@ -231,6 +300,38 @@ export const runCommandDataSchemas = {
     detail: z.string(),
   }),
   CancelRun: z.strictObject({ ...runCommandBase, reason: z.string().nullable() }),
+  /**
+   * Start `runId` as a fork of `original`. The handler loads the facts (the fork's session, the
+   * original's recorded events); which events are copied and what is replayed is the decider's rule.
+   */
+  StartForkedRun: z.strictObject({
+    ...runCommandBase,
+    sessionId: z.string().min(1),
+    atStep: z.int().min(1),
+    model: z.string().min(1).nullable(),
+    instructions: z.string().nullable(),
+    tools: z.array(z.string().min(1)).nullable(),
+    replay: z.enum(replayModes),
+    wallClockSeconds: z.int().min(1).nullable(),
+    session: z.strictObject({
+      status: z.enum(['open', 'closed']),
+      tenantId: z.string().min(1),
+      ownerId: z.string().min(1),
+      remainingTokens: z.number(),
+    }),
+    original: z.strictObject({
+      events: z.array(z.strictObject({ id: z.string().min(1), type: z.string().min(1), data: z.record(z.string(), z.unknown()) })),
+    }),
+  }),
+  /** Note on the original that a fork of it started (`runId` is the original). */
+  RecordRunFork: z.strictObject({
+    ...runCommandBase,
+    forkRunId: z.string().min(1),
+    forkSessionId: z.string().min(1),
+    atStep: z.int().min(1),
+    model: z.string().min(1),
+    replay: z.enum(replayModes),
+  }),
 } as const;
 
 export type RunCommandType = keyof typeof runCommandDataSchemas;
@@ -243,6 +344,8 @@ export type RecordToolResult = RunCommandOf<'RecordToolResult'>;
 export type CompleteRun = RunCommandOf<'CompleteRun'>;
 export type FailRun = RunCommandOf<'FailRun'>;
 export type CancelRun = RunCommandOf<'CancelRun'>;
+export type StartForkedRun = RunCommandOf<'StartForkedRun'>;
+export type RecordRunFork = RunCommandOf<'RecordRunFork'>;
 export type RunCommand = { [T in RunCommandType]: RunCommandOf<T> }[RunCommandType];
 
 const typed = <T extends string, D extends z.ZodType>(type: T, data: D) =>
@@ -258,6 +361,8 @@ export const runEventSchema = z.discriminatedUnion('type', [
   typed('RunCompleted', runEventDataSchemas.RunCompleted),
   typed('RunFailed', runEventDataSchemas.RunFailed),
   typed('RunCancelled', runEventDataSchemas.RunCancelled),
+  typed('RunForked', runEventDataSchemas.RunForked),
+  typed('RunEventCopied', runEventDataSchemas.RunEventCopied),
 ]);
 
 /** Validates a whole `{ type, data }` run command (e.g. one arriving over NATS request/reply). */
@@ -270,4 +375,6 @@ export const runCommandSchema = z.discriminatedUnion('type', [
   typed('CompleteRun', runCommandDataSchemas.CompleteRun),
   typed('FailRun', runCommandDataSchemas.FailRun),
   typed('CancelRun', runCommandDataSchemas.CancelRun),
+  typed('StartForkedRun', runCommandDataSchemas.StartForkedRun),
+  typed('RecordRunFork', runCommandDataSchemas.RecordRunFork),
 ]);

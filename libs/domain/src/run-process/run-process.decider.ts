@@ -10,6 +10,7 @@ import {
   type RunProcessIntent,
   type StartLlmStep,
 } from './run-process.intents';
+import { replayAnswers, simulatedResult, type ReplayAnswer } from '../run-fork/replay';
 import {
   conversationOf,
   evolveRunProcess,
@@ -64,32 +65,67 @@ const releaseReservations = (run: StartedRunProcessState, at: string): RunProces
   at,
 });
 
+const deadlineTimer = (run: StartedRunProcessState): RunProcessIntent[] => {
+  if (run.deadline === null) return [];
+  const detail = `The run exceeded its wall-clock limit of ${run.wallClockSeconds ?? 0} s`;
+  const command = failRun(run, 'wall_clock', detail, run.deadline);
+  return [{ type: 'ScheduleTimer', timerId: runDeadlineTimerId(run.runId), dueAt: run.deadline, command }];
+};
+
 const onRunStarted = (run: StartedRunProcessState, { data }: RunStarted, { at, systemPrompt }: RunProcessContext): RunProcessIntent[] => {
   if (run.status !== 'running') return [];
-  const intents: RunProcessIntent[] = [];
-  if (data.deadline !== null) {
-    const detail = `The run exceeded its wall-clock limit of ${data.wallClockSeconds ?? 0} s`;
-    const command = failRun(run, 'wall_clock', detail, data.deadline);
-    intents.push({ type: 'ScheduleTimer', timerId: runDeadlineTimerId(run.runId), dueAt: data.deadline, command });
-  }
+  const intents = deadlineTimer(run);
   // Once the first call is on record, this reaction already did its work.
   if (run.latestCall !== null) return intents;
   const system: LlmMessage[] = systemPrompt ? [{ role: 'system', content: systemPrompt }] : [];
   return [...intents, startStep(run, 1, [...system, { role: 'user', content: data.input }], at)];
 };
 
+/** The fork's instructions replace the conversation's system message; none given keeps it. */
+const withInstructions = (messages: readonly LlmMessage[], instructions: string | null): LlmMessage[] =>
+  instructions === null ? [...messages] : [{ role: 'system', content: instructions }, ...messages.filter((m) => m.role !== 'system')];
+
+/**
+ * A fork acts once its copied history is folded (the event at `readyAtVersion`, RunStarted itself
+ * when nothing was copied): its first own step continues the copied conversation.
+ */
+const onForkReady = (run: StartedRunProcessState, { at, systemPrompt }: RunProcessContext): RunProcessIntent[] => {
+  const fork = run.fork;
+  if (fork === null || run.status !== 'running') return [];
+  const intents = deadlineTimer(run);
+  if (run.latestCall !== null && run.latestCall.step >= fork.atStep) return intents;
+  const first: LlmMessage[] = [...(systemPrompt ? [{ role: 'system' as const, content: systemPrompt }] : []), { role: 'user', content: run.input }];
+  const conversation = fork.atStep === 1 ? first : conversationOf(run);
+  return [...intents, startStep(run, fork.atStep, withInstructions(conversation, fork.instructions), at)];
+};
+
 // Until the tools milestone no executor runs tools, so `toolsAvailable` is empty and every call
 // ends as "not available"; with executors, the same reaction dispatches them instead.
-const toolIntent = (run: StartedRunProcessState, step: number, toolCall: LlmToolCall, context: RunProcessContext): RunProcessIntent => {
+// A fork's answer from the record or its simulation never reaches a tool: no executor is needed.
+const toolIntent = (
+  run: StartedRunProcessState,
+  step: number,
+  toolCall: LlmToolCall,
+  answer: ReplayAnswer,
+  context: RunProcessContext,
+): RunProcessIntent => {
   const { at, toolsAvailable } = context;
   const actor = nexusServiceActor(run.tenantId);
-  if (run.tools.includes(toolCall.name) && toolsAvailable?.has(toolCall.name)) {
+  const result = (status: 'failed' | 'succeeded' | 'simulated', content: string, replayedFrom?: string): RunProcessIntent => {
+    const data = { runId: run.runId, toolCallId: toolCall.toolCallId, status, content, actor, at, ...(replayedFrom === undefined ? {} : { replayedFrom }) };
+    return { type: 'Command', command: { type: 'RecordToolResult', data } };
+  };
+  const offered = run.tools.includes(toolCall.name);
+  if (offered && answer.kind === 'recorded') return result(answer.from.status, answer.from.content, answer.from.toolCallId);
+  if (offered && answer.kind === 'simulated' && run.fork !== null) return result('simulated', simulatedResult(run.fork, toolCall));
+  if (offered && toolsAvailable?.has(toolCall.name)) {
     return { type: 'DispatchToolCall', runId: run.runId, sessionId: run.sessionId, step, toolCall, userId: run.userId, actor, at };
   }
-  const content = `tool not available: ${toolCall.name}`;
-  const data = { runId: run.runId, toolCallId: toolCall.toolCallId, status: 'failed' as const, content, actor, at };
-  return { type: 'Command', command: { type: 'RecordToolResult', data } };
+  return result('failed', `tool not available: ${toolCall.name}`);
 };
+
+const answersFor = (run: StartedRunProcessState, pending: readonly LlmToolCall[]): ReadonlyMap<string, ReplayAnswer> =>
+  run.fork === null ? new Map() : replayAnswers(run.fork, run.toolResults, pending);
 
 const onLlmCallCompleted = (run: StartedRunProcessState, { data }: LlmCallCompleted, context: RunProcessContext): RunProcessIntent[] => {
   const { at } = context;
@@ -109,7 +145,10 @@ const onLlmCallCompleted = (run: StartedRunProcessState, { data }: LlmCallComple
   if (data.toolCalls.length === 0) {
     return [...settle, { type: 'Command', command: { type: 'CompleteRun', data: { runId: run.runId, output: data.content, actor, at } } }];
   }
-  return [...settle, ...pendingToolCalls(run).map((toolCall) => toolIntent(run, data.step, toolCall, context))];
+  const pending = pendingToolCalls(run);
+  const answers = answersFor(run, pending);
+  const live: ReplayAnswer = { kind: 'live' };
+  return [...settle, ...pending.map((toolCall) => toolIntent(run, data.step, toolCall, answers.get(toolCall.toolCallId) ?? live, context))];
 };
 
 const onToolResultRecorded = (run: StartedRunProcessState, { data }: ToolResultRecorded, { at }: RunProcessContext): RunProcessIntent[] => {
@@ -131,6 +170,12 @@ const onLlmCallFailed = (run: StartedRunProcessState, { data }: LlmCallFailed, {
 /** The agent loop's reaction to one run event; see `runProcess`. */
 export const reactToRunEvent = (state: RunProcessState, event: RunProcessEvent, context: RunProcessContext): RunProcessIntent[] => {
   if (state.status === 'none') return [];
+  // A fork's copied history happened in the original, which already reacted to it (paid, ran its
+  // tools): the fork reacts only once the copy is whole, and to its own events after it.
+  const fork = state.fork;
+  if (fork !== null && event.streamVersion <= fork.readyAtVersion) {
+    return event.streamVersion === fork.readyAtVersion ? onForkReady(state, context) : [];
+  }
   switch (event.type) {
     case 'RunStarted':
       return onRunStarted(state, event, context);

@@ -1,4 +1,5 @@
-import type { RunEvent, ToolResultRecorded } from '@nexus/events';
+import type { RunEvent, RunStarted, ToolResultRecorded } from '@nexus/events';
+import { uncopied } from '../run-fork/fork-run';
 import { toRunStreamId } from '../run/run.stream';
 import type { LlmMessage, LlmToolCall } from './run-process.intents';
 
@@ -21,7 +22,12 @@ export interface AssistantReply {
 export interface ToolOutcome {
   readonly status: ToolResultRecorded['data']['status'];
   readonly content: string;
+  /** The original's tool call a replaying fork took this result from. */
+  readonly replayedFrom?: string;
 }
+
+/** A fork's origin, and the stream version of its last copied event: it acts after that one. */
+export type ForkFacts = NonNullable<RunStarted['data']['forkedFrom']> & { readonly readyAtVersion: number };
 
 interface RunProcessFacts {
   readonly runId: string;
@@ -33,6 +39,9 @@ interface RunProcessFacts {
   readonly maxSteps: number;
   readonly deadline: string | null;
   readonly wallClockSeconds: number | null;
+  readonly input: string;
+  /** Null unless the run is a fork. */
+  readonly fork: ForkFacts | null;
   /** Stream version of the last event folded; anything at or below it is a redelivery. */
   readonly version: number;
   /** The latest LLM call requested, and every call by id (to find its reservation). */
@@ -65,8 +74,9 @@ const evolveStarted = (run: StartedRunProcessState, event: RunEvent): StartedRun
       return { ...run, reply: { callId, step, content, toolCalls } };
     }
     case 'ToolResultRecorded': {
-      const { toolCallId, status, content } = event.data;
-      return { ...run, toolResults: { ...run.toolResults, [toolCallId]: { status, content } } };
+      const { toolCallId, status, content, replayedFrom } = event.data;
+      const outcome = replayedFrom === undefined ? { status, content } : { status, content, replayedFrom };
+      return { ...run, toolResults: { ...run.toolResults, [toolCallId]: outcome } };
     }
     case 'RunCompleted':
       return { ...run, status: 'completed' };
@@ -83,10 +93,11 @@ const evolveStarted = (run: StartedRunProcessState, event: RunEvent): StartedRun
 export const evolveRunProcess = (state: RunProcessState, event: RunProcessEvent): RunProcessState => {
   if (state.status === 'none') {
     if (event.type !== 'RunStarted') return state;
-    const { runId, sessionId, userId, tenantId, model, tools, maxSteps, deadline, wallClockSeconds } = event.data;
+    const { runId, sessionId, userId, tenantId, model, tools, maxSteps, deadline, wallClockSeconds, input, forkedFrom } = event.data;
+    const fork = forkedFrom === undefined ? null : { ...forkedFrom, readyAtVersion: event.streamVersion + forkedFrom.copiedEvents };
     return {
       status: 'running',
-      ...{ runId, sessionId, userId, tenantId, model, tools, maxSteps, deadline, wallClockSeconds },
+      ...{ runId, sessionId, userId, tenantId, model, tools, maxSteps, deadline, wallClockSeconds, input, fork },
       version: event.streamVersion,
       latestCall: null,
       calls: {},
@@ -96,7 +107,7 @@ export const evolveRunProcess = (state: RunProcessState, event: RunProcessEvent)
     };
   }
   if (event.streamId !== toRunStreamId(state.runId) || event.streamVersion <= state.version) return state;
-  return { ...evolveStarted(state, event), version: event.streamVersion };
+  return { ...evolveStarted(state, uncopied(event)), version: event.streamVersion };
 };
 
 /** The tool calls of the latest reply that have no recorded result yet. */

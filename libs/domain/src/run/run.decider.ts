@@ -13,7 +13,9 @@ import type {
 } from '@nexus/events';
 import type { Decider } from '../decider';
 import { authorize } from '../authorization';
-import { BudgetExceededError, InvalidStateError, NotFoundError } from '../errors';
+import { InvalidStateError, NotFoundError } from '../errors';
+import { recordRunFork, startForkedRun } from '../run-fork/fork-run';
+import { assertMayStartRunIn } from './run-start.rules';
 import { evolveRun, initialRunState, type RunState, type StartedRunState } from './run.state';
 
 // Another tenant's run answers exactly like a missing one, so existence never leaks.
@@ -37,9 +39,7 @@ const addSeconds = (iso: string, seconds: number): string => new Date(Date.parse
 const startRun = (data: StartRun['data'], state: RunState): RunEvent[] => {
   const { runId, sessionId, actor, input, agent, model, tools, maxSteps, wallClockSeconds, session, at } = data;
   if (state.status !== 'none') throw new InvalidStateError('The run has already been started');
-  authorize(actor, 'session.spend', session, 'Session');
-  if (session.status === 'closed') throw new InvalidStateError('The session is closed');
-  if (session.remainingTokens <= 0) throw new BudgetExceededError('budget exhausted');
+  assertMayStartRunIn(session, actor);
   const deadline = wallClockSeconds === null ? null : addSeconds(at, wallClockSeconds);
   const { userId, tenantId } = actor;
   return [
@@ -103,7 +103,7 @@ const recordLlmCallFailed = (data: RecordLlmCallFailed['data'], state: RunState)
 };
 
 const recordToolResult = (data: RecordToolResult['data'], state: RunState): RunEvent[] => {
-  const { toolCallId, status, content, actor, at } = data;
+  const { toolCallId, status, content, replayedFrom, actor, at } = data;
   const run = findRun(state, actor);
   const recorded = run.toolResults[toolCallId];
   if (recorded) {
@@ -111,7 +111,8 @@ const recordToolResult = (data: RecordToolResult['data'], state: RunState): RunE
     throw new InvalidStateError(`A different result is already recorded for tool call ${toolCallId}`);
   }
   if (!run.pendingToolCalls.includes(toolCallId)) throw new InvalidStateError(`Unknown tool call ${toolCallId}`);
-  return [{ type: 'ToolResultRecorded', data: { toolCallId, step: run.stepsTaken, status, content, recordedAt: at } }];
+  const replay = replayedFrom === undefined ? {} : { replayedFrom };
+  return [{ type: 'ToolResultRecorded', data: { toolCallId, step: run.stepsTaken, status, content, recordedAt: at, ...replay } }];
 };
 
 const completeRun = ({ output, actor, at }: CompleteRun['data'], state: RunState): RunEvent[] => {
@@ -156,6 +157,10 @@ export const decideRun = (command: RunCommand, state: RunState): RunEvent[] => {
       return failRun(command.data, state);
     case 'CancelRun':
       return cancelRun(command.data, state);
+    case 'StartForkedRun':
+      return startForkedRun(command.data, state);
+    case 'RecordRunFork':
+      return recordRunFork(command.data, state);
   }
 };
 

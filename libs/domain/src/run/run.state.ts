@@ -1,4 +1,5 @@
 import type { RunEvent, RunFailed, ToolResultRecorded } from '@nexus/events';
+import { uncopied } from '../run-fork/fork-run';
 
 export interface RunUsage {
   readonly promptTokens: number;
@@ -110,5 +111,5 @@ export const evolveRun = (state: RunState, event: RunEvent): RunState => {
       usage: { promptTokens: 0, completionTokens: 0, costMicroUsd: 0 },
     };
   }
-  return state.status === 'none' ? state : evolveStarted(state, event);
+  return state.status === 'none' ? state : evolveStarted(state, uncopied(event));
 };

@@ -1,0 +1,139 @@
+import {
+  argsDigest,
+  type LlmCallCompleted,
+  type RecordRunFork,
+  type RunEvent,
+  type RunStarted,
+  type StartForkedRun,
+  type ToolResultRecorded,
+} from '@nexus/events';
+import { isAllowed } from '../authorization';
+import { DomainValidationError, InvalidStateError, NotFoundError } from '../errors';
+import { assertMayStartRunIn } from '../run/run-start.rules';
+import type { RunState } from '../run/run.state';
+
+/** An event of the original as the handler loaded it: its id is what the copy cites as cause. */
+export type SourceEvent = StartForkedRun['data']['original']['events'][number];
+export type RecordedToolCall = NonNullable<RunStarted['data']['forkedFrom']>['recorded'][number];
+
+/** What a fork at a step takes from its original. */
+export interface ForkPlan {
+  readonly started: RunStarted['data'];
+  /** The original's RunStarted id, then each copied event with the id of its original. */
+  readonly copies: readonly { readonly sourceId: string; readonly event: RunEvent }[];
+  readonly startedId: string;
+  /** The original's tool calls from the fork step on that ran (or tried to): replay answers from these. */
+  readonly recorded: readonly RecordedToolCall[];
+}
+
+/** The events of a step's history; run-level events (start, end, forks) are not copied. */
+const copiedTypes: ReadonlySet<string> = new Set(['LlmCallRequested', 'LlmCallCompleted', 'LlmCallFailed', 'ToolResultRecorded']);
+
+const stepOf = (event: SourceEvent): number => Number((event.data as { step?: unknown }).step);
+
+const copyOf = (event: SourceEvent): RunEvent =>
+  ({ type: 'RunEventCopied', data: { sourceEventId: event.id, type: event.type, data: event.data } }) as RunEvent;
+
+/** The event a copy carries, as it was recorded in the original; any other event as it is. */
+export const uncopied = (event: RunEvent): RunEvent =>
+  event.type === 'RunEventCopied' ? ({ type: event.data.type, data: event.data.data } as unknown as RunEvent) : event;
+
+/**
+ * Steps before `atStep` are copied, so each must be whole: its LLM call completed asking for
+ * tools (a step without tool calls ended the run), and every one of them has its result.
+ */
+const assertForkableAt = (events: readonly SourceEvent[], atStep: number): void => {
+  const results = new Set(events.filter((e) => e.type === 'ToolResultRecorded').map((e) => (e.data as ToolResultRecorded['data']).toolCallId));
+  for (let step = 1; step < atStep; step++) {
+    const completed = events.find((e) => e.type === 'LlmCallCompleted' && stepOf(e) === step)?.data as LlmCallCompleted['data'] | undefined;
+    if (completed === undefined || completed.toolCalls.length === 0 || completed.toolCalls.some((call) => !results.has(call.toolCallId))) {
+      throw new DomainValidationError(`atStep ${atStep}: step ${step} of the run is not complete with tool results, so the run can be forked at step ${step} at most`);
+    }
+  }
+};
+
+const recordedCalls = (events: readonly SourceEvent[], atStep: number): RecordedToolCall[] => {
+  const results = new Map<string, ToolResultRecorded['data']>();
+  for (const e of events) if (e.type === 'ToolResultRecorded') results.set((e.data as ToolResultRecorded['data']).toolCallId, e.data as ToolResultRecorded['data']);
+  return events
+    .filter((e) => e.type === 'LlmCallCompleted' && stepOf(e) >= atStep)
+    .flatMap((e) => (e.data as LlmCallCompleted['data']).toolCalls.map((call) => ({ call, step: stepOf(e) })))
+    .flatMap(({ call, step }) => {
+      const result = results.get(call.toolCallId);
+      // Only a call that ran has an effect to keep from repeating; one that never ran (denied,
+      // rejected, expired, simulated) is a new call for the fork, under the fork's own rules.
+      if (result === undefined || (result.status !== 'succeeded' && result.status !== 'failed')) return [];
+      const { status, content } = result;
+      return [{ toolCallId: call.toolCallId, step, tool: call.name, argsDigest: argsDigest(call.arguments), status, content }];
+    });
+};
+
+/** Which of the original's events a fork at `atStep` copies, and which recorded calls it may replay. */
+export const planFork = (events: readonly SourceEvent[], atStep: number): ForkPlan => {
+  const first = events[0];
+  if (first === undefined || first.type !== 'RunStarted') throw new NotFoundError('Run not found');
+  assertForkableAt(events, atStep);
+  const copies = events.filter((e) => copiedTypes.has(e.type) && stepOf(e) < atStep).map((e) => ({ sourceId: e.id, event: copyOf(e) }));
+  return { started: first.data as RunStarted['data'], startedId: first.id, copies, recorded: recordedCalls(events, atStep) };
+};
+
+/** The ids of the original events each event of a fork's start cites as its cause, in order. */
+export const forkSourceIds = (events: readonly SourceEvent[], atStep: number): string[] => {
+  const plan = planFork(events, atStep);
+  return [plan.startedId, ...plan.copies.map((c) => c.sourceId)];
+};
+
+// Pure date arithmetic on the command's own timestamp; the clock is never read.
+const addSeconds = (iso: string, seconds: number): string => new Date(Date.parse(iso) + seconds * 1000).toISOString();
+
+/**
+ * A fork's start: its own RunStarted (the original's input under the fork's settings, naming
+ * where it came from), then the original's steps before `atStep` copied as they were recorded.
+ * A caller who may not see the original gets not-found, as for any read.
+ */
+export const startForkedRun = (data: StartForkedRun['data'], state: RunState): RunEvent[] => {
+  const { runId, sessionId, actor, atStep, replay, instructions, wallClockSeconds, session, at } = data;
+  if (state.status !== 'none') throw new InvalidStateError('The run has already been started');
+  const plan = planFork(data.original.events, atStep);
+  const original = plan.started;
+  if (!isAllowed(actor, 'read', { tenantId: original.tenantId, ownerId: original.userId })) throw new NotFoundError('Run not found');
+  assertMayStartRunIn(session, actor);
+  if (atStep > original.maxSteps) throw new DomainValidationError(`atStep ${atStep} is past the run's limit of ${original.maxSteps} steps`);
+  const forkedFrom = {
+    runId: original.runId,
+    sessionId: original.sessionId,
+    atStep,
+    copiedEvents: plan.copies.length,
+    replay,
+    instructions,
+    recorded: replay === 'live' ? [] : [...plan.recorded],
+  };
+  const started: RunEvent = {
+    type: 'RunStarted',
+    data: {
+      runId,
+      sessionId,
+      userId: actor.userId,
+      tenantId: actor.tenantId,
+      input: original.input,
+      agent: original.agent,
+      model: data.model ?? original.model,
+      tools: data.tools ?? original.tools,
+      maxSteps: original.maxSteps,
+      wallClockSeconds,
+      deadline: wallClockSeconds === null ? null : addSeconds(at, wallClockSeconds),
+      startedAt: at,
+      forkedFrom,
+    },
+  };
+  return [started, ...plan.copies.map((c) => c.event)];
+};
+
+/** The original's note of a fork; only someone who may see the original may fork it. */
+export const recordRunFork = (data: RecordRunFork['data'], state: RunState): RunEvent[] => {
+  const { forkRunId, forkSessionId, atStep, model, replay, actor, at } = data;
+  if (state.status === 'none' || !isAllowed(actor, 'read', { tenantId: state.tenantId, ownerId: state.ownerId })) {
+    throw new NotFoundError('Run not found');
+  }
+  return [{ type: 'RunForked', data: { forkRunId, forkSessionId, atStep, model, replay, forkedBy: actor.userId, forkedAt: at } }];
+};

@@ -1,0 +1,2 @@
+export * from './fork-run';
+export * from './replay';
