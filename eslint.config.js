@@ -21,7 +21,9 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   // Plain JavaScript files (bin shims, worker and health-check scripts) run on Node.
-  { files: ['**/*.mjs', '**/*.js'], languageOptions: { globals: globals.node } },
+  { files: ['**/*.mjs', '**/*.js'], ignores: ['apps/console/**'], languageOptions: { globals: globals.node } },
+  // The operator console's modules run in the browser.
+  { files: ['apps/console/**/*.js'], languageOptions: { globals: globals.browser } },
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

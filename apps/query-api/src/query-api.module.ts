@@ -7,6 +7,8 @@ import { authenticationProviders, infrastructureProviders, type SharedInfrastruc
 import { RebuildProjectionHttpController } from './admin/rebuild-projection/rebuild-projection.http.controller';
 import { VerifyAuditChainHttpController } from './admin/verify-audit-chain/verify-audit-chain.http.controller';
 import { ListAuditEntriesHttpController } from './audit/list-audit-entries/list-audit-entries.http.controller';
+import { ServeConsoleHttpController } from './console/serve-console.http.controller';
+import { GetMeHttpController } from './me/get-me.http.controller';
 import { MinPositionInterceptor } from './read-models/min-position.interceptor';
 import { ProjectionWatcher } from './read-models/projection-watcher';
 import { LogTail } from './runs/stream-run-events/log-tail';
@@ -37,6 +39,8 @@ const queryControllers = [
   ReadStreamEventsHttpController,
   VerifyAuditChainHttpController,
   RebuildProjectionHttpController,
+  GetMeHttpController,
+  ServeConsoleHttpController,
 ];
 const queryHandlers = [ReadStreamEventsHandler];
 

@@ -53,6 +53,8 @@ export async function startPlatform(options: { app?: string }): Promise<void> {
     started.push(nest);
     console.log(`nexus ${name.padEnd(12)} http://${config.NEXUS_HOST}:${app.port(config)}`);
   }
+  // The operator console is static files served by the query API (see apps/console).
+  if (selected.includes('query-api')) console.log(`nexus console      http://${config.NEXUS_HOST}:${config.QUERY_API_PORT}/console/`);
   console.log(config.DATABASE_URL === undefined ? `database     embedded PostgreSQL (PGlite) in ${config.dataDir}` : 'database     DATABASE_URL');
   console.log(config.NATS_URL === undefined ? 'bus          the event store itself' : 'bus          NATS JetStream (NATS_URL)');
   if (config.NEXUS_API_KEYS_FILE === undefined) {

@@ -1,0 +1,90 @@
+import { useEffect, useState } from 'preact/hooks';
+import { get, hasRole, post } from '../api.js';
+import { html } from '../html.js';
+import { duration, problemText, useNow, usePolled } from '../live.js';
+
+/**
+ * @typedef {{ id: string, runId: string, sessionId: string, tool: string, category: string, risk: string,
+ *   input: Record<string, unknown>, argsDigest: string, requestedBy: string, requestedAt: string,
+ *   expiresAt: string | null, policy: { decision: string, rule: string, reason: string } | null }} ToolCall
+ */
+
+/** How often the queue is re-read: new requests show within a second without a reload. */
+const pollMs = 400;
+
+/** @param {{ me: import('../api.js').Me }} props */
+export function ApprovalsPage({ me }) {
+  const { value, error } = usePolled(() => get('/v1/tool-calls?status=awaiting_approval&limit=200'), pollMs, []);
+  /** @type {ToolCall[]} */
+  const items = value?.items ?? [];
+  const now = useNow();
+  const mayDecide = hasRole(me, 'approver') || hasRole(me, 'admin');
+  useEffect(() => {
+    document.title = `(${items.length}) Approvals · Nexus console`;
+  }, [items.length]);
+  return html`
+    <h1>Approvals <span class="count" aria-label="${items.length} waiting">${items.length}</span></h1>
+    <p class="hint">
+      ${mayDecide ? 'Tool calls waiting for a decision in your tenant, oldest first.' : 'Your tool calls waiting for an approver. Only an approver or an admin, other than you, may decide them.'}
+    </p>
+    ${error !== null ? html`<p role="alert" class="error">${problemText(error)}</p>` : null}
+    ${value !== undefined && items.length === 0 ? html`<p>Nothing is waiting for approval.</p>` : null}
+    <ul class="cards" aria-label="Approval queue">
+      ${items.map((call) => html`<li key=${call.id}><${ApprovalCard} call=${call} now=${now} mayDecide=${mayDecide} /></li>`)}
+    </ul>
+  `;
+}
+
+/** @param {{ call: ToolCall, now: number, mayDecide: boolean }} props */
+function ApprovalCard({ call, now, mayDecide }) {
+  const headingId = `call-${call.id}`;
+  return html`
+    <article class="card" aria-labelledby=${headingId} data-tool-call=${call.id}>
+      <h2 id=${headingId}>${call.tool} <span class="tag">${call.category}, risk ${call.risk}</span></h2>
+      <dl>
+        <dt>Requested by</dt><dd>${call.requestedBy}</dd>
+        <dt>Run</dt><dd><a href="#/runs/${call.runId}">${call.runId}</a></dd>
+        <dt>Session</dt><dd><a href="#/sessions/${call.sessionId}">${call.sessionId}</a></dd>
+        <dt>Policy</dt><dd>${call.policy === null ? 'not decided yet' : html`<code>${call.policy.rule}</code>: ${call.policy.reason}`}</dd>
+        <dt>Expires in</dt><dd>${call.expiresAt === null ? 'never' : duration(Date.parse(call.expiresAt) - now)}</dd>
+        <dt>Args digest</dt><dd><code class="digest">${call.argsDigest}</code></dd>
+      </dl>
+      <pre class="json" aria-label="Arguments">${JSON.stringify(call.input, null, 2)}</pre>
+      ${mayDecide ? html`<${Decision} toolCallId=${call.id} argsDigest=${call.argsDigest} />` : null}
+    </article>
+  `;
+}
+
+/**
+ * Approve or reject with a reason. The server decides: its refusals (`approval_self`, `forbidden`,
+ * `invalid_state`) are shown as they come.
+ * @param {{ toolCallId: string, argsDigest: string }} props
+ */
+export function Decision({ toolCallId, argsDigest }) {
+  const [reason, setReason] = useState('');
+  const [outcome, setOutcome] = useState(/** @type {{ ok: boolean, text: string } | null} */ (null));
+  const [busy, setBusy] = useState(false);
+  /** @param {'approve' | 'reject'} decision */
+  const decide = async (decision) => {
+    setBusy(true);
+    try {
+      // An approval holds only for the arguments shown: the digest binds it to them.
+      const body = decision === 'approve' ? { reason: reason || undefined, argsDigest } : { reason };
+      const answer = await post(`/v1/tool-calls/${encodeURIComponent(toolCallId)}/${decision}`, body);
+      setOutcome({ ok: true, text: `${decision === 'approve' ? 'Approved' : 'Rejected'} (${answer.status}).` });
+    } catch (problem) {
+      setOutcome({ ok: false, text: `Refused: ${problemText(problem)}` });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`
+    <div class="decision">
+      <label for="reason-${toolCallId}">Reason</label>
+      <input id="reason-${toolCallId}" value=${reason} onInput=${(/** @type {any} */ e) => setReason(e.currentTarget.value)} />
+      <button type="button" disabled=${busy} onClick=${() => decide('approve')}>Approve</button>
+      <button type="button" class="danger" disabled=${busy} onClick=${() => decide('reject')}>Reject</button>
+    </div>
+    ${outcome !== null ? html`<p role=${outcome.ok ? 'status' : 'alert'} class=${outcome.ok ? 'ok' : 'error'}>${outcome.text}</p>` : null}
+  `;
+}
