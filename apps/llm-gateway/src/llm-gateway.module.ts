@@ -18,6 +18,7 @@ import { OpenAiProblemFilter } from './chat-completions/openai-problem.filter';
 import { SessionBudget } from './chat-completions/session-budget.adapter';
 import { EmbeddingsHandler } from './create-embeddings/embeddings.handler';
 import { EmbeddingsHttpController } from './create-embeddings/embeddings.http.controller';
+import { ResponsesHttpController } from './create-response/responses.http.controller';
 import { ModelsHttpController } from './list-models/models.http.controller';
 import { llmClientProvider } from './llm-client.provider';
 
@@ -35,14 +36,14 @@ const commandSenderProvider = (config: NexusConfig, shared: SharedInfrastructure
 
 /**
  * Calls LLM providers for the agent loop (`LlmCallRequested`) and for OpenAI clients
- * (`POST /v1/chat/completions`, `POST /v1/embeddings`, `GET /v1/models`): fallback, retries, breakers, cost, cache, filters, budgets.
+ * (`POST /v1/chat/completions`, `POST /v1/responses`, `POST /v1/embeddings`, `GET /v1/models`): fallback, retries, breakers, cost, cache, filters, budgets.
  */
 @Module({})
 export class LlmGatewayModule {
   static forRoot(config: NexusConfig, shared: SharedInfrastructure = {}): DynamicModule {
     return {
       module: LlmGatewayModule,
-      controllers: [HealthHttpController, MetricsHttpController, ChatCompletionsHttpController, EmbeddingsHttpController, ModelsHttpController],
+      controllers: [HealthHttpController, MetricsHttpController, ChatCompletionsHttpController, ResponsesHttpController, EmbeddingsHttpController, ModelsHttpController],
       providers: [
         ...infrastructureProviders('llm-gateway', config, shared),
         ...authenticationProviders(config, shared),

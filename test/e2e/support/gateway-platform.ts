@@ -22,15 +22,18 @@ export interface GatewayPlatform {
  * The llm-gateway with a real command-api in the same process (as `nexus start` runs them)
  * holding the session budgets, on a fresh database. The gateway builds its providers from the
  * environment when it starts: `providers` become NEXUS_LLM_PROVIDERS (no retries, so provider
- * failures show at once) until `close` puts the environment back.
+ * failures show at once) until `close` puts the environment back; so does any other `env` given
+ * (`NEXUS_LLM_MODEL_ALIASES`, …).
  */
 export async function startGatewayPlatform(
   name: string,
   providers: readonly { name: string; baseUrl: string; models: string[] }[],
+  env: Readonly<Record<string, string>> = {},
 ): Promise<GatewayPlatform> {
   const savedEnv = { ...process.env };
   process.env['NEXUS_LLM_PROVIDERS'] = JSON.stringify(providers);
   process.env['NEXUS_LLM_MAX_RETRIES'] = '0';
+  Object.assign(process.env, env);
   const config = loadConfig({
     DATABASE_URL: await freshTestDatabase(name),
     NEXUS_LOG_LEVEL: 'silent',

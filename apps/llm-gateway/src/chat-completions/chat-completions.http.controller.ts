@@ -25,7 +25,7 @@ export function sessionIdOf(header: unknown): string {
   });
 }
 
-function cacheOptionOf(header: unknown): boolean | undefined {
+export function cacheOptionOf(header: unknown): boolean | undefined {
   if (header === undefined) return undefined;
   if (header === 'true' || header === 'false') return header === 'true';
   const message = 'true or false';
