@@ -30,6 +30,8 @@ import { FireDueTimersWorker } from './timers/fire-due-timers.worker';
 import { RelayEventsWorker } from './relay-events/relay-events.worker';
 import { CancelRunHandler } from './runs/cancel-run/cancel-run.handler';
 import { CancelRunHttpController } from './runs/cancel-run/cancel-run.http.controller';
+import { ForkRunHandler } from './runs/fork-run/fork-run.handler';
+import { ForkRunHttpController } from './runs/fork-run/fork-run.http.controller';
 import { StartRunHandler } from './runs/start-run/start-run.handler';
 import { StartRunHttpController } from './runs/start-run/start-run.http.controller';
 import { CloseSessionHandler } from './sessions/close-session/close-session.handler';
@@ -48,6 +50,7 @@ const commandControllers = [
   ConsumeReservationHttpController,
   ReleaseReservationHttpController,
   StartRunHttpController,
+  ForkRunHttpController,
   CancelRunHttpController,
   ApproveToolCallHttpController,
   RejectToolCallHttpController,
@@ -60,6 +63,7 @@ const commandHandlers = [
   ConsumeReservationHandler,
   ReleaseReservationHandler,
   StartRunHandler,
+  ForkRunHandler,
   CancelRunHandler,
   ApproveToolCallHandler,
   RejectToolCallHandler,

@@ -15,6 +15,11 @@ export interface CommandTarget<State = unknown, Command extends DomainCommand = 
   readonly streamId: string;
   readonly decider: Decider<State, Command, Event>;
   readonly command: Command;
+  /**
+   * The cause each decided event names instead of the request's, in order (a fork's copies cite
+   * the events they copy); missing or null entries keep the request's.
+   */
+  readonly causations?: readonly (string | null)[];
 }
 
 export interface CommandOutcome {
@@ -88,12 +93,12 @@ export class CommandHandlingService {
       const decided = target.decider.decide(target.command, state);
       const partitionKey = sessionIdOf(decided.reduce(target.decider.evolve, state)) ?? target.streamId;
       const occurredAt = (target.command.data as { at?: string }).at ?? new Date().toISOString();
-      const events: NewEvent[] = decided.map((event) => ({
+      const events: NewEvent[] = decided.map((event, i) => ({
         id: uuidv7(),
         type: event.type,
         schemaVersion: schemaVersionOf(event.type),
         data: event.data,
-        metadata: { ...metadata, partitionKey },
+        metadata: { ...metadata, partitionKey, causationId: target.causations?.[i] ?? metadata.causationId },
         occurredAt,
       }));
       return { target, streamId: target.streamId, expectedVersion: head.version, events, decided, head };

@@ -99,6 +99,8 @@ describe('forking a run', () => {
       for (const event of events) expect(runEventSchema.parse(event)).toEqual(event);
       const state = fold(runDecider, events);
       expect(state).toMatchObject({ status: 'running', stepsTaken: 1, pendingToolCalls: [], sessionId: 'ses-f' });
+      // The copied call was paid for by the original: the fork's usage starts at nothing.
+      expect(state).toMatchObject({ usage: { promptTokens: 0, completionTokens: 0, costMicroUsd: 0 } });
     });
   });
 

@@ -111,5 +111,8 @@ export const evolveRun = (state: RunState, event: RunEvent): RunState => {
       usage: { promptTokens: 0, completionTokens: 0, costMicroUsd: 0 },
     };
   }
-  return state.status === 'none' ? state : evolveStarted(state, uncopied(event));
+  if (state.status === 'none') return state;
+  // A fork's usage is what the fork spent: a copied call was paid for by the original.
+  if (event.type === 'RunEventCopied') return { ...evolveStarted(state, uncopied(event)), usage: state.usage } as RunState;
+  return evolveStarted(state, event);
 };

@@ -25,11 +25,13 @@ export interface MessagesDocument {
 /** `GET /v1/runs/{id}/messages`: one document per run holding its conversation in order. */
 export const messagesProjection: Projection<MessagesDocument> = {
   name: 'messages',
-  handles: ['RunStarted', 'LlmCallCompleted', 'ToolResultRecorded'],
+  // A fork's copied steps are its conversation too.
+  handles: ['RunStarted', 'LlmCallCompleted', 'ToolResultRecorded', 'RunEventCopied'],
   documentId: (event: RecordedEvent) =>
     streamCategory(event.streamId) === 'run' ? streamEntityId(event.streamId) : null,
   evolve(doc, event) {
-    const e = asDomainEvent<RunEvent>(event);
+    const recorded = asDomainEvent<RunEvent>(event);
+    const e = recorded.type === 'RunEventCopied' ? ({ type: recorded.data.type, data: recorded.data.data } as unknown as RunEvent) : recorded;
     if (e.type === 'RunStarted') {
       return {
         id: e.data.runId,

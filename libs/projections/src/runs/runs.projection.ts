@@ -21,6 +21,20 @@ export interface RunDocument {
   readonly traceId: string | null;
   /** Tool calls of this run waiting for a human; the status is `awaiting_approval` while any is. */
   readonly awaitingApproval: string[];
+  /** The run this one is a fork of; null for a run started as such. */
+  readonly forkedFrom: { runId: string; sessionId: string; atStep: number; replay: string } | null;
+  /** The forks of this run, oldest first (documents written before forks existed lack it). */
+  readonly forks?: RunFork[];
+}
+
+export interface RunFork {
+  readonly runId: string;
+  readonly sessionId: string;
+  readonly atStep: number;
+  readonly model: string;
+  readonly replay: string;
+  readonly forkedBy: string;
+  readonly forkedAt: string;
 }
 
 const toolCallDecisions = ['ToolCallApproved', 'ToolCallRejected', 'ToolCallApprovalExpired'];
@@ -44,6 +58,7 @@ export const runsProjection: Projection<RunDocument> = {
     'RunCompleted',
     'RunFailed',
     'RunCancelled',
+    'RunForked',
     'ToolCallAwaitingApproval',
     ...toolCallDecisions,
   ],
@@ -74,6 +89,8 @@ export const runsProjection: Projection<RunDocument> = {
         completedAt: null,
         traceId: traceIdOf(event.metadata.traceparent),
         awaitingApproval: [],
+        forkedFrom: e.data.forkedFrom === undefined ? null : { runId: e.data.forkedFrom.runId, sessionId: e.data.forkedFrom.sessionId, atStep: e.data.forkedFrom.atStep, replay: e.data.forkedFrom.replay },
+        forks: [],
       };
     }
     if (doc === null) return null;
@@ -120,6 +137,11 @@ export const runsProjection: Projection<RunDocument> = {
         };
       case 'RunCancelled':
         return { ...doc, status: 'cancelled', completedAt: e.data.cancelledAt };
+      case 'RunForked': {
+        const { forkRunId, forkSessionId, atStep, model, replay, forkedBy, forkedAt } = e.data;
+        const fork = { runId: forkRunId, sessionId: forkSessionId, atStep, model, replay, forkedBy, forkedAt };
+        return { ...doc, forks: [...(doc.forks ?? []), fork] };
+      }
       default:
         return doc;
     }

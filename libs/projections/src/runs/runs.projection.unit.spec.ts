@@ -48,6 +48,8 @@ describe('runs projection', () => {
       completedAt: '2026-11-22T10:00:10.000Z',
       traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
       awaitingApproval: [],
+      forkedFrom: null,
+      forks: [],
     });
   });
 
@@ -70,5 +72,23 @@ describe('runs projection', () => {
       history[11],
     ]);
     expect(foldInMemory(runsProjection, events).get('r1')).toMatchObject({ status: 'cancelled', awaitingApproval: [] });
+  });
+
+  it('shows a fork beside its original: the original lists it, the fork names where it came from', () => {
+    const started = history[2] as (typeof history)[number];
+    const startedData = (started[1] as { data: Record<string, unknown> }).data;
+    const forkedFrom = { runId: 'r1', sessionId: 's1', atStep: 1, copiedEvents: 0, replay: 'recorded', instructions: null, recorded: [] };
+    const forked = { forkRunId: 'r2', forkSessionId: 's2', atStep: 1, model: 'local-2', replay: 'recorded', forkedBy: 'alice', forkedAt: '2026-11-22T10:01:00.000Z' };
+    const events = recordAll([
+      ...history,
+      ['run-r1', newEvent('RunForked', forked)],
+      ['run-r2', newEvent('RunStarted', { ...startedData, runId: 'r2', sessionId: 's2', model: 'local-2', forkedFrom })],
+    ]);
+    const docs = foldInMemory(runsProjection, events);
+    expect(docs.get('r1')).toMatchObject({
+      forkedFrom: null,
+      forks: [{ runId: 'r2', sessionId: 's2', atStep: 1, model: 'local-2', replay: 'recorded', forkedBy: 'alice', forkedAt: '2026-11-22T10:01:00.000Z' }],
+    });
+    expect(docs.get('r2')).toMatchObject({ id: 'r2', forkedFrom: { runId: 'r1', sessionId: 's1', atStep: 1, replay: 'recorded' }, forks: [] });
   });
 });

@@ -11,6 +11,8 @@ export class GetRunHttpController {
 
   @Get()
   async get(@Req() request: AuthenticatedRequest, @Param('runId', new ZodValidationPipe(idParamSchema)) id: string): Promise<RunDocument> {
-    return visibleOr404(await this.readModels.get<RunDocument>('rm_runs', id, request.auth.actor.tenantId), request.auth.actor, `Run ${id}`);
+    const run = visibleOr404(await this.readModels.get<RunDocument>('rm_runs', id, request.auth.actor.tenantId), request.auth.actor, `Run ${id}`);
+    // Documents projected before forks existed have neither field: they are no fork and have none.
+    return { ...run, forkedFrom: run.forkedFrom ?? null, forks: run.forks ?? [] };
   }
 }
