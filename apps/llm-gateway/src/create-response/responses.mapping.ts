@@ -1,5 +1,6 @@
-import { ProblemException } from '@nexus/http';
-import type { ResponsesContentPart, ResponsesInputItem, ResponsesRequest } from './responses.request.dto';
+import { ZodError } from 'zod';
+import { ProblemException, validationProblem } from '@nexus/http';
+import { responsesMessageSchema, type ResponsesContentPart, type ResponsesInputItem, type ResponsesRequest } from './responses.request.dto';
 
 /**
  * A field OpenAI defines that a chat completions provider cannot honour: refused with OpenAI's own
@@ -59,7 +60,10 @@ function chatMessages(items: readonly ResponsesInputItem[]): ChatMessage[] {
   items.forEach((item, index) => {
     const path = `input.${index}`;
     if (item.type === undefined || item.type === 'message') {
-      const { role, content } = item as Extract<ResponsesInputItem, { role: string }>;
+      // A `message` item that is not a valid message (an unknown part, no role) fell to the catch-all item.
+      const parsed = responsesMessageSchema.safeParse(item);
+      if (!parsed.success) throw validationProblem(new ZodError(parsed.error.issues.map((issue) => ({ ...issue, path: ['input', index, ...issue.path] }))));
+      const { role, content } = parsed.data;
       messages.push({ role, content: chatContent(content, `${path}.content`) });
     } else if (item.type === 'function_call') {
       const call = item as Extract<ResponsesInputItem, { type: 'function_call' }>;

@@ -30,7 +30,7 @@ const inputFile = z.looseObject({
 const contentPart = z.discriminatedUnion('type', [inputText, outputText, refusal, inputImage, inputAudio, inputFile]);
 export type ResponsesContentPart = z.infer<typeof contentPart>;
 
-const message = z.looseObject({
+export const responsesMessageSchema = z.looseObject({
   type: z.literal('message').optional(),
   role: z.enum(['user', 'assistant', 'system', 'developer']),
   content: z.union([z.string(), z.array(contentPart).max(1000)]),
@@ -49,7 +49,7 @@ const functionCallOutput = z.looseObject({
 /** Any other item type (reasoning, item_reference, built-in tool calls): refused by name in the mapping. */
 const otherItem = z.looseObject({ type: z.string().min(1).max(100) });
 
-const item = z.union([message, functionCall, functionCallOutput, otherItem]);
+const item = z.union([responsesMessageSchema, functionCall, functionCallOutput, otherItem]);
 export type ResponsesInputItem = z.infer<typeof item>;
 
 const functionTool = z.looseObject({
