@@ -11,6 +11,7 @@ import {
   RateLimitGuard,
 } from '@nexus/http';
 import { authenticationProviders, infrastructureProviders, type SharedInfrastructure } from '@nexus/infrastructure';
+import { BudgetLeases } from './budget-lease/budget-leases';
 import { CallLlmWorker } from './call-llm/call-llm.worker';
 import { ChatCompletionsHandler } from './chat-completions/chat-completions.handler';
 import { ChatCompletionsHttpController } from './chat-completions/chat-completions.http.controller';
@@ -51,6 +52,7 @@ export class LlmGatewayModule {
         llmClientProvider,
         ...idempotencyProviders,
         CallLlmWorker,
+        BudgetLeases,
         SessionBudget,
         ChatCompletionsHandler,
         EmbeddingsHandler,

@@ -87,6 +87,18 @@ const configSchema = z.object({
   /** How long a reservation made through the API stays open before its timer releases it. */
   NEXUS_RESERVATION_TTL_SECONDS: z.coerce.number().int().positive().default(600),
   /**
+   * The llm-gateway's budget leases: a lease not heard from for this long (its instance died)
+   * expires, and what it held goes back to the session.
+   */
+  NEXUS_BUDGET_LEASE_TTL_SECONDS: z.coerce.number().int().positive().default(30),
+  /**
+   * How often a busy lease reports its calls' usage (what a crash can leave unreported); it also
+   * tops itself up between reports whenever room runs short.
+   */
+  NEXUS_BUDGET_LEASE_HEARTBEAT_MS: z.coerce.number().int().positive().default(1000),
+  /** A lease with no call for this long is settled and returned to the session. */
+  NEXUS_BUDGET_LEASE_IDLE_MS: z.coerce.number().int().positive().default(1000),
+  /**
    * Streams whose folded state command-api keeps between commands (least recently used go first);
    * a command then reads only the events appended since. 0 folds every stream from its start.
    */

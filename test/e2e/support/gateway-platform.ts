@@ -1,9 +1,10 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig } from '@nexus/config';
 import { openDatabase, PostgresEventStore, type SqlExecutor } from '@nexus/event-store';
-import type { BudgetConsumed, BudgetReserved } from '@nexus/events';
+import type { BudgetConsumed, BudgetReservationAdjusted, BudgetReserved } from '@nexus/events';
 import { freshTestDatabase } from '@nexus/testing';
 import { commandSenderOf, createCommandApi } from '../../../apps/command-api/src/command-api.bootstrap';
+import { BudgetLeases } from '../../../apps/llm-gateway/src/budget-lease/budget-leases';
 import { createLlmGateway } from '../../../apps/llm-gateway/src/llm-gateway.bootstrap';
 import { keyOf } from './api-client';
 
@@ -13,8 +14,19 @@ export interface GatewayPlatform {
   readonly sql: SqlExecutor;
   /** A session of alice's with this many tokens. */
   startSession(tokens: number): Promise<string>;
-  /** The session's budget stream: event types, reservations and consumptions. */
-  budgetEvents(sessionId: string): Promise<{ types: string[]; reserved: BudgetReserved['data'][]; consumed: BudgetConsumed['data'][] }>;
+  /**
+   * The session's budget stream once the gateway's leases are settled: event types, reservations
+   * (the gateway's leases), consumptions, and the tokens charged in all (consumptions and lease
+   * heartbeats).
+   */
+  budgetEvents(sessionId: string): Promise<{
+    types: string[];
+    reserved: BudgetReserved['data'][];
+    consumed: BudgetConsumed['data'][];
+    charged: { tokens: number; costMicroUsd: number };
+  }>;
+  /** Settles the gateway's budget leases now, as it does when they go idle: their usage lands on the budget stream. */
+  settle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -61,13 +73,19 @@ export async function startGatewayPlatform(
       return ((await response.json()) as { sessionId: string }).sessionId;
     },
     async budgetEvents(sessionId) {
+      await gateway.get(BudgetLeases).settleAll();
       const events = await new PostgresEventStore(sql).readStream(`budget-${sessionId}`);
       return {
         types: events.map((e) => e.type),
         reserved: events.filter((e) => e.type === 'BudgetReserved').map((e) => e.data as BudgetReserved['data']),
         consumed: events.filter((e) => e.type === 'BudgetConsumed').map((e) => e.data as BudgetConsumed['data']),
+        charged: events
+          .filter((e) => e.type === 'BudgetConsumed' || e.type === 'BudgetReservationAdjusted')
+          .map((e) => (e.data as BudgetConsumed['data'] | BudgetReservationAdjusted['data']).consumed)
+          .reduce((sum, c) => ({ tokens: sum.tokens + c.tokens, costMicroUsd: sum.costMicroUsd + c.costMicroUsd }), { tokens: 0, costMicroUsd: 0 }),
       };
     },
+    settle: () => gateway.get(BudgetLeases).settleAll(),
     async close() {
       await gateway.close();
       await commandApp.close();

@@ -1,101 +1,64 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { COMMAND_SENDER, CommandRejectedError, type CommandSenderPort } from '@nexus/bus';
-import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
-import { DomainError } from '@nexus/domain';
-import type { Actor, BudgetAmount, DomainCommand, EventMetadata } from '@nexus/events';
+import { Injectable } from '@nestjs/common';
+import { CommandRejectedError } from '@nexus/bus';
+import type { Actor, BudgetAmount, EventMetadata } from '@nexus/events';
 import { ProblemException } from '@nexus/http';
-import { v7 as uuidv7 } from 'uuid';
+import { BudgetLeases, BudgetRefusal, type LeaseDraw } from '../budget-lease/budget-leases';
 
-/** An open reservation on a session's budget, held for one completion. */
+/** A call's hold on a session's budget: its worst case, drawn from this gateway's lease on the session. */
 export interface SessionReservation {
   readonly sessionId: string;
+  /** The lease's reservation on the budget stream: shared by the calls drawing on the lease. */
   readonly reservationId: string;
   readonly amount: BudgetAmount;
   readonly actor: Actor;
   readonly metadata: EventMetadata;
+  readonly draw: LeaseDraw;
 }
 
 const titles: Record<string, string> = {
-  budget_exceeded: 'Budget exceeded',
   not_found: 'Not found',
   invalid_state: 'Invalid state',
   forbidden: 'Forbidden',
 };
 
-/** The code of a command the command side refused, however it travelled (in process or over NATS). */
-const refusalCode = (error: unknown): string | undefined =>
-  error instanceof DomainError || error instanceof CommandRejectedError ? error.code : undefined;
-
 /**
- * The session's budget as the gateway uses it: reserve before the provider call, then consume at
- * actual usage or release. Every step is a command to command-api (through `COMMAND_SENDER`), so
- * each one passes the budget decider and lands as an event on `budget-<sessionId>`.
+ * The session's budget as the gateway uses it: hold the most a call can cost before the provider
+ * is called, then charge its actual usage or give the hold back. Holds are drawn from a lease
+ * (`BudgetLeases`) in memory, so a call does not wait on command-api; the lease itself is a
+ * reservation the budget decider granted, so calls on every gateway instance together never
+ * spend more than the session's limit.
  */
 @Injectable()
 export class SessionBudget {
-  private readonly logger = new Logger('chat-completions');
+  constructor(private readonly leases: BudgetLeases) {}
 
-  constructor(
-    @Inject(COMMAND_SENDER) private readonly commands: CommandSenderPort,
-    @Inject(NEXUS_CONFIG) private readonly config: NexusConfig,
-  ) {}
-
-  /** Reserves the most a call can cost; a refusal becomes the problem the client gets (409, 404…). */
-  async reserve(input: Omit<SessionReservation, 'reservationId'> & { purpose: string }): Promise<SessionReservation> {
-    const { purpose, ...rest } = input;
-    const reservation = { ...rest, reservationId: uuidv7() };
-    const { sessionId, reservationId, amount, actor, metadata } = reservation;
+  /** Holds the most a call can cost; a refusal becomes the problem the client gets (402, 404…). */
+  async reserve(input: Omit<SessionReservation, 'reservationId' | 'draw'> & { purpose: string }): Promise<SessionReservation> {
+    const { sessionId, amount, actor, metadata } = input;
     try {
-      await this.commands.send(
-        {
-          type: 'ReserveBudget',
-          data: { sessionId, reservationId, amount, purpose, runId: null, ttlSeconds: this.config.NEXUS_RESERVATION_TTL_SECONDS, actor, at: now() },
-        },
-        metadata,
-      );
+      const draw = await this.leases.draw({ sessionId, actor, metadata }, amount);
+      return { sessionId, reservationId: draw.reservationId, amount, actor, metadata, draw };
     } catch (error) {
-      throw refusalCode(error) === 'budget_exceeded' ? budgetExceeded(error) : asProblem(error);
+      if (!(error instanceof BudgetRefusal)) throw error;
+      throw error.code === 'budget_exceeded' ? budgetExceeded(error.message) : asProblem(error);
     }
-    return reservation;
   }
 
   /**
-   * Charges actual usage. Usage beyond the reservation is charged when the budget still has room;
-   * when it has not, the reservation is charged in full: the invariant (consumed ≤ limit) holds and
-   * the call is still recorded. Settling never throws: the client has had its answer by now.
+   * Charges actual usage: reported to the budget with the lease's next heartbeat, after the client
+   * has its answer. Usage beyond the call's hold is charged while the lease has room for it.
    */
   async consume(reservation: SessionReservation, used: { tokens: number; costMicroUsd: number }): Promise<void> {
-    const amount = { tokens: used.tokens, costMicroUsd: used.costMicroUsd, wallClockSeconds: 0 };
-    try {
-      await this.settle(reservation, 'ConsumeReservation', amount);
-    } catch (error) {
-      if (refusalCode(error) !== 'budget_exceeded') return this.settlementFailed(reservation, error);
-      this.logger.warn(`reservation ${reservation.reservationId}: usage ${used.tokens} tokens exceeds the budget; charging the reservation`);
-      await this.settle(reservation, 'ConsumeReservation', reservation.amount).catch((e: unknown) => this.settlementFailed(reservation, e));
-    }
+    this.leases.finish(reservation.draw, { tokens: used.tokens, costMicroUsd: used.costMicroUsd, wallClockSeconds: 0 });
+    return Promise.resolve();
   }
 
-  /** Frees the reservation of a call that never reached a provider's answer. */
+  /** Gives back the hold of a call that never reached a provider's answer. */
   async release(reservation: SessionReservation): Promise<void> {
-    await this.settle(reservation, 'ReleaseReservation').catch((e: unknown) => this.settlementFailed(reservation, e));
-  }
-
-  private async settle(reservation: SessionReservation, type: 'ConsumeReservation' | 'ReleaseReservation', amount?: BudgetAmount) {
-    const { sessionId, reservationId, actor, metadata } = reservation;
-    const data = { sessionId, reservationId, actor, at: now(), ...(amount === undefined ? {} : { amount }) };
-    await this.commands.send({ type, data } as DomainCommand, metadata);
-  }
-
-  // An expired or already settled reservation has been freed by its expiry; anything else is logged
-  // loudly, since the reservation then stays open until it expires.
-  private settlementFailed(reservation: SessionReservation, error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
-    if (refusalCode(error) === 'invalid_state') this.logger.warn(`reservation ${reservation.reservationId}: ${message}`);
-    else this.logger.error(`reservation ${reservation.reservationId} of session ${reservation.sessionId} not settled: ${message}`);
+    this.leases.finish(reservation.draw, { tokens: 0, costMicroUsd: 0, wallClockSeconds: 0 });
+    return Promise.resolve();
   }
 }
-
-const now = (): string => new Date().toISOString();
 
 /**
  * 402, not the 409 of Nexus's own API: OpenAI's SDKs retry 408, 409, 429 and 5xx, and the AI SDK
@@ -103,18 +66,17 @@ const now = (): string => new Date().toISOString();
  * saw it. No common client retries 402 (LiteLLM answers 400 for its budgets; 402 keeps budget
  * refusals apart from malformed requests by status alone). The code stays `budget_exceeded`.
  */
-function budgetExceeded(error: unknown): ProblemException {
-  const message = error instanceof Error ? error.message : String(error);
-  const detail = error instanceof CommandRejectedError ? message.slice(error.code.length + 2) : message;
+function budgetExceeded(detail: string): ProblemException {
   return new ProblemException(402, 'budget_exceeded', 'Budget exceeded', detail);
 }
 
 /**
- * A refusal over NATS as the problem the client gets (409 `budget_exceeded`, 404 …); in process,
- * the command side's domain errors arrive as they are and the exception filter maps them.
+ * Any other refusal as the problem the client gets (404 `not_found`, 409 `invalid_state` …): over
+ * NATS it arrives as a status and code; in process, the command side's own errors (domain errors,
+ * the command side being away) arrive as they are and the exception filter maps them.
  */
-function asProblem(error: unknown): unknown {
+function asProblem(refusal: BudgetRefusal): unknown {
+  const error = refusal.original;
   if (!(error instanceof CommandRejectedError)) return error;
-  const detail = error.message.slice(error.code.length + 2);
-  return new ProblemException(error.status, error.code, titles[error.code] ?? 'Refused', detail);
+  return new ProblemException(error.status, error.code, titles[error.code] ?? 'Refused', refusal.message);
 }

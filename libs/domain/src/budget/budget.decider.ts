@@ -94,16 +94,14 @@ const consumeReservation = ({ reservationId, amount, actor, at }: ConsumeReserva
 /**
  * A lease's heartbeat: usage charged and the hold resized in one decision. Charged usage plus the
  * new hold must fit in what the reservation held plus the unreserved remainder, so the invariant
- * holds whatever the holder reports. A closed budget still takes usage but no larger hold: its
- * leases wind down.
+ * holds whatever the holder reports. A closed budget refuses heartbeats: that refusal is how a
+ * lease's holder learns of the close, and it then settles the lease with ConsumeReservation.
  */
 const adjustReservation = (data: AdjustReservation['data'], state: BudgetState): BudgetEvent[] => {
   const { reservationId, consumed, amount, ttlSeconds, actor, at } = data;
   const budget = requireBudget(state, actor, 'session.spend');
   const reservation = requireOpenReservation(budget, reservationId);
-  if (budget.status === 'closed' && exceedsAny(amount, reservation.amount)) {
-    throw new InvalidStateError('The budget is closed: a reservation on it may shrink, not grow');
-  }
+  if (budget.status === 'closed') throw new InvalidStateError('The budget is closed');
   assertWithin(addAmounts(consumed, amount), addToRemaining(remainingBudget(budget), reservation.amount));
   const expiresAt = new Date(Date.parse(at) + ttlSeconds * 1000).toISOString();
   return [
@@ -113,9 +111,6 @@ const adjustReservation = (data: AdjustReservation['data'], state: BudgetState):
     },
   ];
 };
-
-const exceedsAny = (a: BudgetAmount, b: BudgetAmount): boolean =>
-  a.tokens > b.tokens || a.costMicroUsd > b.costMicroUsd || a.wallClockSeconds > b.wallClockSeconds;
 
 const releaseReservation = ({ reservationId, actor, at }: ReleaseReservation['data'], state: BudgetState): BudgetEvent[] => {
   const reservation = requireOpenReservation(requireBudget(state, actor, 'session.spend'), reservationId);

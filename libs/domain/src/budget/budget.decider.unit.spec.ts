@@ -233,10 +233,10 @@ describe('budget decider', () => {
       given([allocated(), r1]).when(adjust('r1', amount(1), amount(1), { actor: outsider })).thenThrows(NotFoundError);
     });
 
-    it('on a closed budget, takes usage and lets the hold shrink but not grow', () => {
+    it('refuses heartbeats once the budget is closed; the lease then settles with a consumption', () => {
       const history = [allocated(), r1, closed()];
-      given(history).when(adjust('r1', amount(100), amount(100, 0, 0))).then([adjusted('r1', held, amount(100), amount(100, 0, 0))]);
-      given(history).when(adjust('r1', amount(0), amount(401, 0, 0))).thenThrows(InvalidStateError);
+      given(history).when(adjust('r1', amount(100), amount(100))).thenThrows(InvalidStateError);
+      given(history).when(consume('r1', amount(100))).then([consumed('r1', amount(100), amount(300, 200_000, 20))]);
     });
   });
 
