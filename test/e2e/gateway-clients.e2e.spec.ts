@@ -267,6 +267,18 @@ describe('llm-gateway: the client libraries', () => {
       expect(await consumedTokens(s.sessionId)).toBe(usage(text) + usage(completed ? call : []));
     });
 
+    it('serves the local model through the Responses API too, governed like any other', async () => {
+      const s = await session();
+      const response = await openai(s).responses.create({
+        model: 'local',
+        input: '/tool lookup {"q":"nexus"}',
+        tools: [{ type: 'function', name: 'lookup', parameters: lookupParameters, strict: true }],
+      });
+      expect(response).toMatchObject({ model: 'local', output: [{ type: 'function_call', name: 'lookup', arguments: '{"q":"nexus"}' }] });
+      expect(stub.requests).toHaveLength(0);
+      expect(await consumedTokens(s.sessionId)).toBe(response.usage?.total_tokens);
+    });
+
     it('refuses previous_response_id and built-in tools with a 400 naming them, before any provider call', async () => {
       const s = await session();
       const client = openai(s);
