@@ -148,6 +148,14 @@ const rows: Row[] = [
     send: async (caller) => command(caller, `/v1/runs/${(await newWaitingRun()).runId}/cancel`),
   },
   {
+    // Forking reads the original (a new session of the caller's pays): whoever sees the run may.
+    endpoint: 'POST /v1/runs/{id}/forks',
+    kind: 'command',
+    allowed: ['alice', 'bob', 'carol', 'nexus'],
+    success: 202,
+    send: (caller) => command(caller, `/v1/runs/${shared.runId}/forks`, { atStep: 1 }),
+  },
+  {
     endpoint: 'POST /v1/tool-calls/{id}/approve',
     kind: 'command',
     allowed: ['bob', 'carol'],
@@ -170,6 +178,13 @@ const rows: Row[] = [
       call(caller, 'POST', `${gatewayUrl}/v1/chat/completions`, { model: 'local', messages: [{ role: 'user', content: 'hi' }] }, {
         'x-nexus-session-id': await newSession(),
       }),
+  },
+  {
+    endpoint: 'POST /v1/responses (X-Nexus-Session-Id)',
+    kind: 'command',
+    allowed: ['alice', 'nexus'],
+    success: 200,
+    send: async (caller) => call(caller, 'POST', `${gatewayUrl}/v1/responses`, { model: 'local', input: 'hi' }, { 'x-nexus-session-id': await newSession() }),
   },
   ...[
     ['GET /v1/sessions/{id}', () => `/v1/sessions/${shared.sessionId}`],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { argsDigest, runEventSchema, type Actor, type RunCommand, type RunEvent, type StartForkedRun } from '@nexus/events';
 import { DeciderSpecification } from '@nexus/testing';
-import { BudgetExceededError, DomainValidationError, InvalidStateError, NotFoundError } from '../errors';
+import { BudgetExceededError, DomainValidationError, ForbiddenError, InvalidStateError, NotFoundError } from '../errors';
 import { runDecider } from '../run/run.decider';
 import { fold } from '../decider';
 import { runProcess } from '../run-process/run-process.decider';
@@ -123,8 +123,8 @@ describe('forking a run', () => {
     expect(events[0]?.data).toMatchObject({ userId: 'carol' });
   });
 
-  it('answers not found to a user who may not see the original, and across tenants', () => {
-    given([]).when(fork({ actor: bob, session: { ...openSession, ownerId: 'bob' } })).thenThrows(NotFoundError);
+  it('refuses a user of the tenant who may not see the original, and answers not found across tenants', () => {
+    given([]).when(fork({ actor: bob, session: { ...openSession, ownerId: 'bob' } })).thenThrows(ForbiddenError);
     given([]).when(fork({ actor: mallory })).thenThrows(NotFoundError);
   });
 
@@ -141,7 +141,8 @@ describe('forking a run', () => {
     given(originalEvents).when(command).then([
       { type: 'RunForked', data: { forkRunId: 'fork', forkSessionId: 'ses-f', atStep: 1, model: 'local-2', replay: 'recorded', forkedBy: 'alice', forkedAt: T1 } },
     ]);
-    given(originalEvents).when({ ...command, data: { ...command.data, actor: bob } } as RunCommand).thenThrows(NotFoundError);
+    given(originalEvents).when({ ...command, data: { ...command.data, actor: bob } } as RunCommand).thenThrows(ForbiddenError);
+    given(originalEvents).when({ ...command, data: { ...command.data, actor: mallory } } as RunCommand).thenThrows(NotFoundError);
   });
 });
 

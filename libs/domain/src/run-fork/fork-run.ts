@@ -7,7 +7,7 @@ import {
   type StartForkedRun,
   type ToolResultRecorded,
 } from '@nexus/events';
-import { isAllowed } from '../authorization';
+import { authorize } from '../authorization';
 import { DomainValidationError, InvalidStateError, NotFoundError } from '../errors';
 import { assertMayStartRunIn } from '../run/run-start.rules';
 import type { RunState } from '../run/run.state';
@@ -89,14 +89,15 @@ const addSeconds = (iso: string, seconds: number): string => new Date(Date.parse
 /**
  * A fork's start: its own RunStarted (the original's input under the fork's settings, naming
  * where it came from), then the original's steps before `atStep` copied as they were recorded.
- * A caller who may not see the original gets not-found, as for any read.
+ * Forking reads the original: across tenants it is not found, inside the tenant only those who
+ * may see it may fork it (403 for others, as for any command).
  */
 export const startForkedRun = (data: StartForkedRun['data'], state: RunState): RunEvent[] => {
   const { runId, sessionId, actor, atStep, replay, instructions, wallClockSeconds, session, at } = data;
   if (state.status !== 'none') throw new InvalidStateError('The run has already been started');
   const plan = planFork(data.original.events, atStep);
   const original = plan.started;
-  if (!isAllowed(actor, 'read', { tenantId: original.tenantId, ownerId: original.userId })) throw new NotFoundError('Run not found');
+  authorize(actor, 'read', { tenantId: original.tenantId, ownerId: original.userId }, 'Run');
   assertMayStartRunIn(session, actor);
   if (atStep > original.maxSteps) throw new DomainValidationError(`atStep ${atStep} is past the run's limit of ${original.maxSteps} steps`);
   const forkedFrom = {
@@ -129,11 +130,10 @@ export const startForkedRun = (data: StartForkedRun['data'], state: RunState): R
   return [started, ...plan.copies.map((c) => c.event)];
 };
 
-/** The original's note of a fork; only someone who may see the original may fork it. */
+/** The original's note of a fork, by someone who may see the original. */
 export const recordRunFork = (data: RecordRunFork['data'], state: RunState): RunEvent[] => {
   const { forkRunId, forkSessionId, atStep, model, replay, actor, at } = data;
-  if (state.status === 'none' || !isAllowed(actor, 'read', { tenantId: state.tenantId, ownerId: state.ownerId })) {
-    throw new NotFoundError('Run not found');
-  }
+  if (state.status === 'none') throw new NotFoundError('Run not found');
+  authorize(actor, 'read', { tenantId: state.tenantId, ownerId: state.ownerId }, 'Run');
   return [{ type: 'RunForked', data: { forkRunId, forkSessionId, atStep, model, replay, forkedBy: actor.userId, forkedAt: at } }];
 };
