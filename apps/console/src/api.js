@@ -1,5 +1,3 @@
-import { createParser } from 'eventsource-parser';
-
 const storageKey = 'nexus.console';
 
 /**
@@ -18,13 +16,11 @@ export class ApiProblem extends Error {
   }
 }
 
-let commandApi = '';
-
-/** Where commands go: the same origin behind a proxy, the command API's port on `nexus start`. */
-export async function loadConfiguration() {
-  const response = await fetch('config.json');
-  if (response.ok) commandApi = (await response.json()).commandApi ?? '';
-}
+/**
+ * Where commands go: the same origin behind a proxy, the command API's port on `nexus start`. The
+ * server writes it into the page, so the first view waits for no extra request.
+ */
+const commandApi = document.querySelector('meta[name="nexus-command-api"]')?.getAttribute('content') ?? '';
 
 /**
  * The user's own token, kept in this tab's session storage only (gone when the tab closes or the
@@ -91,6 +87,7 @@ export const post = (path, body) => request('POST', path, body);
  * @param {AbortSignal} signal
  */
 export async function followRun(runId, onEvent, signal) {
+  const { createParser } = await import('eventsource-parser');
   let lastEventId = '';
   let ended = false;
   while (!ended && !signal.aborted) {

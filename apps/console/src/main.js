@@ -1,12 +1,30 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { loadConfiguration, signOut, storedCredentials } from './api.js';
+import { signOut, storedCredentials } from './api.js';
 import { html } from './html.js';
 import { ApprovalsPage } from './pages/approvals.js';
-import { AuditPage } from './pages/audit.js';
-import { RunPage } from './pages/run.js';
-import { SessionPage, SessionsPage } from './pages/sessions.js';
 import { SignInPage } from './pages/sign-in.js';
+
+/** Pages other than the first are loaded when first opened, so the first view needs fewer files. */
+const later = {
+  RunPage: () => import('./pages/run.js'),
+  SessionsPage: () => import('./pages/sessions.js'),
+  SessionPage: () => import('./pages/sessions.js'),
+  AuditPage: () => import('./pages/audit.js'),
+};
+
+/** @param {{ page: keyof typeof later } & Record<string, unknown>} props */
+function Later({ page, ...props }) {
+  const [component, setComponent] = useState(/** @type {any} */ (null));
+  useEffect(() => {
+    let current = true;
+    later[page]().then((module) => current && setComponent(() => /** @type {any} */ (module)[page]));
+    return () => {
+      current = false;
+    };
+  }, [page]);
+  return component === null ? html`<p>Loading…</p>` : html`<${component} ...${props} />`;
+}
 
 /** Pages by hash route (`#/runs/<id>`): a static site with no server routes to keep in step. */
 function route() {
@@ -44,19 +62,18 @@ function App() {
     </header>
     <main id="main">
       ${page === 'runs' && id !== undefined
-        ? html`<${RunPage} key=${id} runId=${id} me=${me} />`
+        ? html`<${Later} page="RunPage" key=${`run-${id}`} runId=${id} me=${me} />`
         : page === 'sessions' && id !== undefined
-          ? html`<${SessionPage} key=${id} sessionId=${id} me=${me} />`
+          ? html`<${Later} page="SessionPage" key=${`session-${id}`} sessionId=${id} me=${me} />`
           : page === 'sessions'
-            ? html`<${SessionsPage} me=${me} />`
+            ? html`<${Later} page="SessionsPage" key="sessions" me=${me} />`
             : page === 'audit'
-              ? html`<${AuditPage} me=${me} />`
+              ? html`<${Later} page="AuditPage" key="audit" me=${me} />`
               : html`<${ApprovalsPage} me=${me} />`}
     </main>
   `;
 }
 
-await loadConfiguration();
 const root = document.getElementById('app');
 if (root !== null) {
   root.textContent = '';

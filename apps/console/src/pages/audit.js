@@ -55,7 +55,7 @@ export function AuditPage({ me }) {
                 <td>${entry.action}</td>
                 <td>${entry.resourceType} <code>${entry.resourceId}</code></td>
                 <td>${entry.position}</td>
-                <td>${entry.resourceType === 'toolcall'
+                <td>${entry.resourceType === 'toolcall' && firstOfToolCall(entries, entry)
                   ? html`<button type="button" onClick=${() => setWhy(entry.resourceId)}>Why was this allowed?</button>`
                   : null}</td>
               </tr>`,
@@ -68,6 +68,12 @@ export function AuditPage({ me }) {
     ${hasRole(me, 'admin') || hasRole(me, 'operator') ? html`<${ChainVerification} />` : null}
   `;
 }
+
+/**
+ * One "why" button per tool call in the results, on its first row.
+ * @param {any[]} entries @param {any} entry
+ */
+const firstOfToolCall = (entries, entry) => entries.find((other) => other.resourceType === 'toolcall' && other.resourceId === entry.resourceId) === entry;
 
 /**
  * The answer from the tool call's own events: the policy's decision and rule, the approval (who,
@@ -131,7 +137,11 @@ function ChainVerification() {
   return html`<section aria-labelledby="verify-heading">
     <h2 id="verify-heading">Audit chain</h2>
     <button type="button" onClick=${verify} disabled=${running}>Verify the audit chain</button>
-    ${error !== null ? html`<p role="alert" class="error">${problemText(error)}</p>` : null}
+    ${error !== null
+      ? html`<p role="alert" class="error">${problemText(error)}${/** @type {{ status?: number }} */ (error).status === 404
+          ? " — this address does not serve the admin endpoints (behind the compose stack's nginx they are on the operators' listener only); `nexus audit verify` there does the same."
+          : ''}</p>`
+      : null}
     ${start !== undefined
       ? html`<p>
           <label for="verify-progress">Checked ${latest?.events ?? 0} events in ${latest?.streams ?? 0} streams${start.tenantId === null ? ' (every tenant)' : ` (tenant ${start.tenantId})`}</label>

@@ -136,7 +136,10 @@ function SpendChart({ events }) {
     /** @type {{ destroy(): void } | undefined} */
     let plot;
     let gone = false;
-    // uPlot is loaded when a chart is first drawn, not with the first page.
+    // uPlot (script and stylesheet) is loaded when a chart is first drawn, not with the first page.
+    if (document.querySelector('link[href="vendor/uplot.css"]') === null) {
+      document.head.append(Object.assign(document.createElement('link'), { rel: 'stylesheet', href: 'vendor/uplot.css' }));
+    }
     void import('uplot').then(({ default: uPlot }) => {
       if (gone) return;
       plot = new uPlot(

@@ -16,6 +16,9 @@ export function commandApiOrigin(request: FastifyRequest, config: NexusConfig): 
   return url.origin;
 }
 
+const escapeAttribute = (text: string): string =>
+  text.replace(/[&"<>]/g, (c) => ({ '&': '&amp;', '"': '&quot;', '<': '&lt;', '>': '&gt;' })[c] ?? c);
+
 /**
  * The operator console at `/console/`: static files only, no data and no token, so the routes are
  * public; every page talks to the public API with the user's own token. The console is served by
@@ -33,11 +36,6 @@ export class ServeConsoleHttpController {
     void reply.redirect('/console/', 308);
   }
 
-  @Get('config.json')
-  configuration(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
-    void this.secure(reply).header('content-type', 'application/json').send({ commandApi: commandApiOrigin(request, this.config) ?? '' });
-  }
-
   // Fastify's own wildcard (find-my-way), matching `/console/` too, with the rest in `*`.
   @Get('*')
   file(@Req() request: FastifyRequest, @Param('*') path: string | undefined, @Res() reply: FastifyReply): void {
@@ -49,10 +47,14 @@ export class ServeConsoleHttpController {
 
   private send(request: FastifyRequest, reply: FastifyReply, file: ConsoleFile): void {
     this.secure(reply).header('content-type', file.contentType);
-    if (file.contentType.startsWith('text/html')) {
-      reply.header('content-security-policy', contentSecurityPolicy(file.body.toString('utf8'), commandApiOrigin(request, this.config)));
-    }
-    void reply.send(file.body);
+    if (!file.contentType.startsWith('text/html')) return void reply.send(file.body);
+    // The page names the command API's origin itself, so the first view waits for no extra request.
+    const origin = commandApiOrigin(request, this.config);
+    const page = file.body
+      .toString('utf8')
+      .replace('<meta name="nexus-command-api" content="">', `<meta name="nexus-command-api" content="${escapeAttribute(origin ?? '')}">`);
+    reply.header('content-security-policy', contentSecurityPolicy(page, origin));
+    void reply.send(page);
   }
 
   private secure(reply: FastifyReply): FastifyReply {
