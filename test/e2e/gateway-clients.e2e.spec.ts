@@ -267,6 +267,25 @@ describe('llm-gateway: the client libraries', () => {
       expect(await consumedTokens(s.sessionId)).toBe(usage(text) + usage(completed ? call : []));
     });
 
+    it('answers a repeated Idempotency-Key with the first response, streamed or not, with no second provider call', async () => {
+      const s = await session();
+      const client = openai(s);
+      const once = { headers: { 'Idempotency-Key': `responses-${s.sessionId}` } };
+      const first = await client.responses.create({ model: MODEL, input: 'once' }, once);
+      const again = await client.responses.create({ model: MODEL, input: 'once' }, once);
+      expect(again).toEqual(first);
+      const streamedOnce = { headers: { 'Idempotency-Key': `responses-stream-${s.sessionId}` } };
+      const collect = async () => {
+        const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+        for await (const event of await client.responses.create({ model: MODEL, input: 'streamed once', stream: true }, streamedOnce)) events.push(event);
+        return events;
+      };
+      const streamed = await collect();
+      expect(streamed.at(-1)?.type).toBe('response.completed');
+      expect(await collect()).toEqual(streamed);
+      expect(stub.requests).toHaveLength(2);
+    });
+
     it('serves the local model through the Responses API too, governed like any other', async () => {
       const s = await session();
       const response = await openai(s).responses.create({
