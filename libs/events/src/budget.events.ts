@@ -58,6 +58,12 @@ export const budgetReservedDataSchema = z.strictObject({
   reservedBy: z.string().min(1),
   reservedAt: isoTimestamp,
   expiresAt: isoTimestamp,
+  /**
+   * A lease (version 2): held by an llm-gateway instance whose calls draw on it in memory and are
+   * reported in heartbeats. If it expires, its holder died with usage unreported: it is charged in
+   * full rather than released, so the budget is never overspent.
+   */
+  lease: z.literal(true).optional(),
 });
 export const budgetConsumedDataSchema = z.strictObject({
   reservationId: z.string().min(1),
@@ -90,6 +96,8 @@ export const budgetReleasedDataSchema = z.strictObject({
 export const budgetReservationExpiredDataSchema = z.strictObject({
   reservationId: z.string().min(1),
   released: budgetAmountSchema,
+  /** A lease's hold, charged at its expiry (version 2); absent for an ordinary reservation, which is released. */
+  charged: budgetAmountSchema.optional(),
   expiredAt: isoTimestamp,
 });
 export const budgetClosedDataSchema = z.strictObject({
@@ -112,11 +120,11 @@ export type BudgetEventType = keyof typeof budgetEventDataSchemas;
 /** Event type → current schema version; bump with an upcaster when a payload changes. */
 export const budgetSchemaVersions: Readonly<Record<BudgetEventType, number>> = {
   BudgetAllocated: 2,
-  BudgetReserved: 1,
+  BudgetReserved: 2,
   BudgetConsumed: 1,
   BudgetReservationAdjusted: 1,
   BudgetReleased: 1,
-  BudgetReservationExpired: 1,
+  BudgetReservationExpired: 2,
   BudgetClosed: 1,
 };
 
@@ -160,6 +168,8 @@ export const reserveBudgetDataSchema = z.strictObject({
   purpose: z.string().nullable(),
   runId: z.string().nullable(),
   ttlSeconds: z.int().positive(),
+  /** Held as a lease: charged in full, not released, if it expires (see BudgetReserved). */
+  lease: z.boolean().optional(),
 });
 export const consumeReservationDataSchema = z.strictObject({
   ...commandBase,

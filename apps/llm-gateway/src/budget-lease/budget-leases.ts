@@ -73,9 +73,9 @@ const now = (): string => new Date().toISOString();
  *
  * Never overspent: the budget's decider checks every hold, so all instances' leases together
  * never hold more than the session has left, and a lease never lets its calls draw more than it
- * holds. A dead instance's lease expires (`NEXUS_BUDGET_LEASE_TTL_SECONDS` after its last
- * heartbeat) and its hold goes back to the session; usage of calls it answered after its last
- * heartbeat is not charged (at most one heartbeat interval's worth).
+ * holds. A dead instance's lease expires `NEXUS_BUDGET_LEASE_TTL_SECONDS` after its last
+ * heartbeat and is charged its hold in full: calls it answered since its last heartbeat may have
+ * spent any of it, and the budget errs on the side of its limit, never of the provider's bill.
  *
  * A call that does not fit waits for a top-up; calls waiting together share one. When the budget
  * cannot hold them all, as many as fit (in arrival order) go ahead and the rest are refused.
@@ -248,7 +248,7 @@ export class BudgetLeases implements OnApplicationShutdown {
       await this.send(
         {
           type: 'ReserveBudget',
-          data: { sessionId, reservationId, amount, purpose: 'llm-gateway lease', runId: null, ttlSeconds: this.ttlSeconds, actor, at: now() },
+          data: { sessionId, reservationId, amount, purpose: 'llm-gateway lease', runId: null, ttlSeconds: this.ttlSeconds, lease: true, actor, at: now() },
         },
         metadata,
       );
@@ -339,7 +339,7 @@ export class BudgetLeases implements OnApplicationShutdown {
       }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      // An expired lease's hold went back already; its usage since the last heartbeat is lost.
+      // An expired lease was charged its hold already, which covers this usage.
       this.logger.error(`lease ${reservationId} of session ${sessionId} not settled (${JSON.stringify(plus(covered, overflow))} unreported): ${message}`);
     }
   }

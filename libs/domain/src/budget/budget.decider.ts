@@ -14,7 +14,7 @@ import type {
 import { authorize, type Action } from '../authorization';
 import type { Decider } from '../decider';
 import { BudgetExceededError, ForbiddenError, InvalidStateError, NotFoundError } from '../errors';
-import { addAmounts, addToRemaining, firstExceededDimension, subtractAmounts, type RemainingBudget } from './budget.amounts';
+import { addAmounts, addToRemaining, firstExceededDimension, subtractAmounts, zeroAmount, type RemainingBudget } from './budget.amounts';
 import {
   evolveBudget,
   initialBudgetState,
@@ -62,7 +62,7 @@ const allocateBudget = ({ sessionId, tenantId, limit, actor, at }: AllocateBudge
 };
 
 const reserveBudget = (data: ReserveBudget['data'], state: BudgetState): BudgetEvent[] => {
-  const { reservationId, amount, purpose, runId, ttlSeconds, actor, at } = data;
+  const { reservationId, amount, purpose, runId, ttlSeconds, lease, actor, at } = data;
   const budget = requireBudget(state, actor, 'session.spend');
   const existing = budget.reservations[reservationId];
   // A redelivered process-manager reaction re-issues the same reservation: an exact repeat is a no-op.
@@ -75,7 +75,7 @@ const reserveBudget = (data: ReserveBudget['data'], state: BudgetState): BudgetE
   return [
     {
       type: 'BudgetReserved',
-      data: { reservationId, amount, purpose, runId, reservedBy: actor.userId, reservedAt: at, expiresAt },
+      data: { reservationId, amount, purpose, runId, reservedBy: actor.userId, reservedAt: at, expiresAt, ...(lease === true ? { lease: true as const } : {}) },
     },
   ];
 };
@@ -123,6 +123,10 @@ const expireReservation = ({ reservationId, actor, at }: ExpireReservation['data
   // Timers fire at least once: a late timer for a settled reservation is a no-op, not an error.
   if (reservation.status !== 'open') return [];
   if (Date.parse(at) < Date.parse(reservation.expiresAt)) throw new InvalidStateError('The reservation is not due to expire yet');
+  // A lease's holder stopped reporting with calls perhaps answered: its hold may have been spent.
+  if (reservation.lease) {
+    return [{ type: 'BudgetReservationExpired', data: { reservationId, released: zeroAmount, charged: reservation.amount, expiredAt: at } }];
+  }
   return [{ type: 'BudgetReservationExpired', data: { reservationId, released: reservation.amount, expiredAt: at } }];
 };
 

@@ -233,6 +233,19 @@ describe('budget decider', () => {
       given([allocated(), r1]).when(adjust('r1', amount(1), amount(1), { actor: outsider })).thenThrows(NotFoundError);
     });
 
+    it('records a lease as one', () => {
+      given([allocated()]).when(reserve('r1', amount(400, 200_000, 20), { lease: true })).then([reserved('r1', amount(400, 200_000, 20), T5, true)]);
+    });
+
+    it('charges an expired lease its hold instead of releasing it: its holder died with usage unreported', () => {
+      const history = [allocated(), reserved('r1', held, T5, true), adjusted('r1', held, amount(100), amount(50))];
+      given(history)
+        .when(expire('r1', { at: T5 }))
+        .then([{ type: 'BudgetReservationExpired', data: { reservationId: 'r1', released: amount(0), charged: amount(50), expiredAt: T5 } }]);
+      const state = fold(budgetDecider, [...history, ...budgetDecider.decide(expire('r1', { at: T5 }), fold(budgetDecider, history))]);
+      expect(remainingBudget(state as AllocatedBudgetState)).toEqual({ tokens: 850, costMicroUsd: 500_000, wallClockSeconds: 60 });
+    });
+
     it('refuses heartbeats once the budget is closed; the lease then settles with a consumption', () => {
       const history = [allocated(), r1, closed()];
       given(history).when(adjust('r1', amount(100), amount(100))).thenThrows(InvalidStateError);

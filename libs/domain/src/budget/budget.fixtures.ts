@@ -24,7 +24,7 @@ export const allocate = (o: Options & { tenantId?: string; limit?: BudgetLimit }
   type: 'AllocateBudget',
   data: { sessionId, tenantId: o.tenantId ?? 'acme', limit: o.limit ?? limit, actor: o.actor ?? alice, at: o.at ?? T0 },
 });
-export const reserve = (reservationId: string, a: BudgetAmount, o: Options & { ttlSeconds?: number } = {}): BudgetCommand => ({
+export const reserve = (reservationId: string, a: BudgetAmount, o: Options & { ttlSeconds?: number; lease?: boolean } = {}): BudgetCommand => ({
   type: 'ReserveBudget',
   data: {
     sessionId,
@@ -33,6 +33,7 @@ export const reserve = (reservationId: string, a: BudgetAmount, o: Options & { t
     purpose: 'llm call',
     runId: 'run-1',
     ttlSeconds: o.ttlSeconds ?? 300,
+    ...(o.lease === undefined ? {} : { lease: o.lease }),
     actor: o.actor ?? alice,
     at: o.at ?? T0,
   },
@@ -76,9 +77,9 @@ export const allocatedWithoutOwner = (l: BudgetLimit = limit): BudgetEvent => ({
 export const dave: Actor = { userId: 'dave', roles: ['user'], tenantId: 'acme' };
 export const carolAdmin: Actor = { userId: 'carol', roles: ['user', 'admin'], tenantId: 'acme' };
 export const bobApprover: Actor = { userId: 'bob', roles: ['user', 'approver'], tenantId: 'acme' };
-export const reserved = (reservationId: string, a: BudgetAmount, expiresAt = T5): BudgetEvent => ({
+export const reserved = (reservationId: string, a: BudgetAmount, expiresAt = T5, lease = false): BudgetEvent => ({
   type: 'BudgetReserved',
-  data: { reservationId, amount: a, purpose: 'llm call', runId: 'run-1', reservedBy: 'alice', reservedAt: T0, expiresAt },
+  data: { reservationId, amount: a, purpose: 'llm call', runId: 'run-1', reservedBy: 'alice', reservedAt: T0, expiresAt, ...(lease ? { lease: true as const } : {}) },
 });
 /** The specs' usual reservation `r1` holds 400 tokens, $0.20 and 20 s. */
 const heldByR1: BudgetAmount = { tokens: 400, costMicroUsd: 200_000, wallClockSeconds: 20 };

@@ -49,7 +49,7 @@ const nextCommand = (rng: ReturnType<typeof lcg>, step: number, at: string, held
   if (roll < 0.4 || ids.length === 0) {
     const scale = rng.next() < 0.05 ? 30 : 1;
     const asked = amount(rng.int(400 * scale), rng.int(60_000 * scale), rng.int(20 * scale));
-    return reserve(`r${step}`, asked, { at, ttlSeconds: 1 + rng.int(600) });
+    return reserve(`r${step}`, asked, { at, ttlSeconds: 1 + rng.int(600), lease: rng.next() < 0.3 });
   }
   if (roll < 0.6) {
     const id = pick();
@@ -104,6 +104,10 @@ describe('budget invariant', () => {
           if (budgetDimensions.some((d) => event.data.amount[d] > before[d])) tally('grown');
           held.set(event.data.reservationId, event.data.amount);
         }
+        if (event.type === 'BudgetReservationExpired' && event.data.charged !== undefined) {
+          tally('lease charged');
+          for (const d of budgetDimensions) used[d] += event.data.charged[d];
+        }
         if (event.type === 'BudgetConsumed' || event.type === 'BudgetReleased' || event.type === 'BudgetReservationExpired') {
           held.delete(event.data.reservationId);
         }
@@ -128,6 +132,7 @@ describe('budget invariant', () => {
     for (const outcome of [
       'overspent',
       'grown',
+      'lease charged',
       'BudgetReserved',
       'BudgetConsumed',
       'BudgetReservationAdjusted',

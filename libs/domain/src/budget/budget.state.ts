@@ -8,6 +8,7 @@ export interface Reservation {
   readonly status: ReservationStatus;
   readonly expiresAt: string;
   readonly runId: string | null;
+  readonly lease: boolean;
 }
 
 /** An allocated budget. `reserved` is the sum of the open reservations' amounts. */
@@ -80,11 +81,11 @@ export const evolveBudget = (state: BudgetState, event: BudgetEvent): BudgetStat
     }
     case 'BudgetReserved': {
       if (state.status === 'none') return state;
-      const { reservationId, amount, expiresAt, runId } = event.data;
+      const { reservationId, amount, expiresAt, runId, lease } = event.data;
       return {
         ...state,
         reserved: addAmounts(state.reserved, amount),
-        reservations: { ...state.reservations, [reservationId]: { amount, status: 'open', expiresAt, runId } },
+        reservations: { ...state.reservations, [reservationId]: { amount, status: 'open', expiresAt, runId, lease: lease === true } },
       };
     }
     case 'BudgetConsumed':
@@ -94,7 +95,7 @@ export const evolveBudget = (state: BudgetState, event: BudgetEvent): BudgetStat
     case 'BudgetReleased':
       return settle(state, event.data.reservationId, 'released', zero);
     case 'BudgetReservationExpired':
-      return settle(state, event.data.reservationId, 'expired', zero);
+      return settle(state, event.data.reservationId, 'expired', event.data.charged ?? zero);
     case 'BudgetClosed':
       return state.status === 'none' ? state : { ...state, status: 'closed' };
     default:

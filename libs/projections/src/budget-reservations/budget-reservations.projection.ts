@@ -85,8 +85,11 @@ export const budgetReservationsProjection: Projection<BudgetReservationDocument>
         };
       case 'BudgetReleased':
         return { ...doc, status: 'released', released: view(e.data.released), settledAt: e.data.releasedAt };
-      case 'BudgetReservationExpired':
-        return { ...doc, status: 'expired', released: view(e.data.released), settledAt: e.data.expiredAt };
+      case 'BudgetReservationExpired': {
+        const { charged } = e.data;
+        const consumed = charged === undefined ? doc.consumed : sum(doc.consumed, charged);
+        return { ...doc, status: 'expired', consumed, released: view(e.data.released), settledAt: e.data.expiredAt };
+      }
       default:
         return doc;
     }

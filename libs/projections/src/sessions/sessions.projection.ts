@@ -114,8 +114,13 @@ export const sessionsProjection: Projection<SessionDocument> = {
         return { ...current, budget: budgetView(limit, held, add(consumed, e.data.consumed, 1)) };
       }
       case 'BudgetReleased':
-      case 'BudgetReservationExpired':
         return { ...current, budget: budgetView(limit, add(reserved, e.data.released, -1), consumed) };
+      case 'BudgetReservationExpired': {
+        // An expired lease is charged its hold rather than released.
+        const charged = e.data.charged;
+        if (charged === undefined) return { ...current, budget: budgetView(limit, add(reserved, e.data.released, -1), consumed) };
+        return { ...current, budget: budgetView(limit, add(reserved, charged, -1), add(consumed, charged, 1)) };
+      }
       case 'RunStarted':
         return { ...current, runCount: current.runCount + 1 };
       default:

@@ -48,6 +48,13 @@ describe('sessions projection', () => {
     expect(doc?.budget.remaining).toEqual({ tokens: 8200, costUsd: 4.85 });
   });
 
+  it('counts an expired lease’s hold as consumed', () => {
+    const expiry = newEvent('BudgetReservationExpired', { reservationId: 'res1', released: amount(0, 0), charged: amount(1000, 200_000), expiredAt: '2026-11-22T10:01:00.000Z' });
+    const doc = foldInMemory(sessionsProjection, recordAll([...sessionHistory(ids).slice(0, 4), ['budget-s1', expiry] as const])).get('s1');
+    expect(doc?.budget.reserved).toEqual({ tokens: 0, costUsd: 0 });
+    expect(doc?.budget.consumed).toEqual({ tokens: 1000, costUsd: 0.2 });
+  });
+
   it('closes', () => {
     const events = recordAll([
       ...sessionHistory(ids).slice(0, 2),
