@@ -176,6 +176,28 @@ const postEndpoints = ({ sessionId, reservationId, runId, toolCallId }: Ids): [s
       ),
     },
   ],
+  [
+    'gateway',
+    '/v1/responses',
+    {
+      valid: { model: 'local', input: 'hi' },
+      // Translated, not forwarded: a field Nexus does not know is refused, unlike chat completions.
+      strict: true,
+      headers: { ...auth('alice'), 'x-nexus-session-id': sessionId },
+      fields: [
+        { path: ['model'], type: text(1, 200), required: true },
+        { path: ['max_output_tokens'], type: int(1, 1_000_000), nullable: true },
+        { path: ['temperature'], type: { kind: 'number', min: 0, max: 2 }, nullable: true },
+        { path: ['top_p'], type: { kind: 'number', min: 0, max: 1 }, nullable: true },
+        { path: ['stream'], type: { kind: 'boolean' }, nullable: true },
+        { path: ['user'], type: text(0, 500) },
+      ],
+      badHeaders: fc.oneof(
+        fc.constant({ why: 'no X-Nexus-Session-Id', headers: { 'x-nexus-session-id': null } }),
+        fc.nat(50).map((n) => ({ why: 'X-Nexus-Session-Id too long', headers: { 'x-nexus-session-id': 's'.repeat(201 + n) } })),
+      ),
+    },
+  ],
   // Operator endpoints take no body: sent anything, they refuse it rather than run.
   ['query', '/v1/admin/audit/verify', { valid: {}, strict: true, headers: auth('olga'), fields: [], idempotent: false }],
   ['query', '/v1/admin/projections/sessions/rebuild', { valid: {}, strict: true, headers: auth('olga'), fields: [], idempotent: false }],
