@@ -9,7 +9,7 @@ import { startInProcessPlatform, type InProcessPlatform } from './support/in-pro
  * Every endpoint that touches something a user owns × every kind of caller: its owner, another
  * user of the tenant, an approver, an admin, Nexus's service, a user and an admin of another
  * tenant, and the deployment's operator (who sees no tenant's data); then the operations on the
- * whole deployment (audit verification, read model rebuilds): operator against tenant admins. The expectations are written out here, endpoint by endpoint, not derived from the rule
+ * whole deployment (audit verification, read model rebuilds, the operations view): operator against tenant admins. The expectations are written out here, endpoint by endpoint, not derived from the rule
  * set they check. A command refused inside the tenant is 403 `forbidden`; a read refused inside
  * the tenant, and anything of another tenant, is 404 `not_found`.
  */
@@ -302,4 +302,15 @@ describe('operations on the whole deployment: operator, tenant admins, everyone 
       expect({ caller, ...(await admin(caller, '/v1/admin/projections/sessions/rebuild')) }).toEqual({ caller, status: 403, code: 'forbidden' });
     }
   }, 120_000);
+
+  it('shows the operations page (lags, consumers, dead-letter counts) to the operator and tenant admins only', async () => {
+    for (const caller of ['olga', 'carol', 'gina'] as const) {
+      const reply = await read(caller, '/v1/admin/operations');
+      expect({ caller, status: reply.status, head: typeof reply.body['headPosition'] }).toEqual({ caller, status: 200, head: 'number' });
+    }
+    for (const caller of refused) {
+      const reply = await read(caller, '/v1/admin/operations');
+      expect({ caller, status: reply.status, code: reply.body['code'] }).toEqual({ caller, status: 403, code: 'forbidden' });
+    }
+  }, 60_000);
 });

@@ -203,10 +203,18 @@ describe('operator console', () => {
     await expectAccessible(carol, 'audit');
     await shoot(carol, 'audit');
 
+    // Carol's operations page: the read models' checkpoints against the log's head, live.
+    await carol.getByRole('link', { name: 'Operations' }).click();
+    await carol.getByRole('heading', { name: 'Read models and log consumers' }).waitFor();
+    await carol.getByRole('cell', { name: 'sessions', exact: true }).waitFor();
+    await expectAccessible(carol, 'operations');
+    await shoot(carol, 'operations');
+
     // Alice, not an admin, is not offered the verification; the server would refuse it anyway.
     await alice.goto(`${consoleUrl}#/audit`);
     await alice.getByRole('heading', { name: 'Audit' }).waitFor();
     expect(await alice.getByRole('button', { name: 'Verify the audit chain' }).count()).toBe(0);
+    expect(await alice.getByRole('link', { name: 'Operations' }).count()).toBe(0);
 
     expect(problems.filter((p) => !/status of 40[34]/.test(p))).toEqual([]);
   }, 180_000);

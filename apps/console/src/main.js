@@ -11,6 +11,7 @@ const later = {
   SessionsPage: () => import('./pages/sessions.js'),
   SessionPage: () => import('./pages/sessions.js'),
   AuditPage: () => import('./pages/audit.js'),
+  OperationsPage: () => import('./pages/operations.js'),
 };
 
 /** @param {{ page: keyof typeof later } & Record<string, unknown>} props */
@@ -56,7 +57,10 @@ function App() {
   return html`
     <header class="top">
       <span class="brand">Nexus console</span>
-      <nav aria-label="Pages">${link('approvals', 'Approvals')} ${link('sessions', 'Sessions')} ${link('audit', 'Audit')}</nav>
+      <nav aria-label="Pages">
+        ${link('approvals', 'Approvals')} ${link('sessions', 'Sessions')} ${link('audit', 'Audit')}
+        ${me.roles.includes('admin') || me.roles.includes('operator') ? link('operations', 'Operations') : null}
+      </nav>
       <span class="who">${me.userId}@${me.tenantId} (${me.roles.join(', ')})</span>
       <button type="button" onClick=${leave}>Sign out</button>
     </header>
@@ -69,7 +73,9 @@ function App() {
             ? html`<${Later} page="SessionsPage" key="sessions" me=${me} />`
             : page === 'audit'
               ? html`<${Later} page="AuditPage" key="audit" me=${me} />`
-              : html`<${ApprovalsPage} me=${me} />`}
+              : page === 'operations'
+                ? html`<${Later} page="OperationsPage" key="operations" me=${me} />`
+                : html`<${ApprovalsPage} me=${me} />`}
     </main>
   `;
 }

@@ -4,6 +4,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import type { NexusConfig } from '@nexus/config';
 import { ApiKeyGuard, InputSafetyGuard, HealthHttpController, MetricsHttpController, ProblemDetailsFilter, RateLimitGuard } from '@nexus/http';
 import { authenticationProviders, infrastructureProviders, type SharedInfrastructure } from '@nexus/infrastructure';
+import { ReadOperationsHttpController } from './admin/read-operations/read-operations.http.controller';
 import { RebuildProjectionHttpController } from './admin/rebuild-projection/rebuild-projection.http.controller';
 import { VerifyAuditChainHttpController } from './admin/verify-audit-chain/verify-audit-chain.http.controller';
 import { ListAuditEntriesHttpController } from './audit/list-audit-entries/list-audit-entries.http.controller';
@@ -40,6 +41,7 @@ const queryControllers = [
   VerifyAuditChainHttpController,
   RebuildProjectionHttpController,
   GetMeHttpController,
+  ReadOperationsHttpController,
   ServeConsoleHttpController,
 ];
 const queryHandlers = [ReadStreamEventsHandler];

@@ -75,6 +75,9 @@ const describe: Record<Action, string> = {
 export const platformOperations = {
   'audit.verify': { everyTenant: ['operator'], ownTenant: ['admin'], what: 'verify the audit chains' },
   'projection.rebuild': { everyTenant: ['operator'], ownTenant: [], what: 'rebuild a read model' },
+  // Lags, consumers, dead-letter counts and breakers: the shared machinery's state, no tenant's
+  // data, which a tenant's admin needs to tell a slow platform from a slow run.
+  'operations.read': { everyTenant: ['operator'], ownTenant: ['admin'], what: "see the deployment's operations" },
 } as const satisfies Record<string, { everyTenant: readonly Role[]; ownTenant: readonly Role[]; what: string }>;
 export type PlatformOperation = keyof typeof platformOperations;
 
