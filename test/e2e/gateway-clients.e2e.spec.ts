@@ -499,6 +499,29 @@ describe('llm-gateway: the client libraries', () => {
       expect(await consumedTokens(s.sessionId)).toBe(usage);
     });
 
+    it('works over the Responses API too (useResponsesApi), streamed and not, a named tool called', async () => {
+      const s = await session();
+      const chat = new ChatOpenAI({ model: MODEL, apiKey: s.apiKey, useResponsesApi: true, configuration: { baseURL: s.baseURL, defaultHeaders: s.headers, fetch: s.fetch } });
+      const plain = await chat.invoke('hello');
+      let text = '';
+      let streamUsage = 0;
+      for await (const chunk of await chat.stream('stream please')) {
+        text += chunk.text;
+        streamUsage += chunk.usage_metadata?.total_tokens ?? 0;
+      }
+      stub.script({ type: 'success', toolCalls: [{ id: 'call_r', name: 'lookup', arguments: '{"q":"nexus"}' }] });
+      const lookup = langchainTool(({ q }: { q: string }) => q, { name: 'lookup', description: 'Looks a term up.', schema: z.object({ q: z.string() }) });
+      const called = await chat.bindTools([lookup], { tool_choice: 'lookup' }).invoke('look it up');
+      expect(plain.text).toBe('stub says hello');
+      expect(text).toBe('stub says hello');
+      expect(called.tool_calls?.[0]).toMatchObject({ name: 'lookup', args: { q: 'nexus' }, id: 'call_r' });
+      expect(s.sent.map((r) => new URL(r.url).pathname)).toEqual(['/v1/responses', '/v1/responses', '/v1/responses']);
+      expect(received()[2]?.['tool_choice']).toEqual({ type: 'function', function: { name: 'lookup' } });
+      const usage = (plain.usage_metadata?.total_tokens ?? 0) + streamUsage + (called.usage_metadata?.total_tokens ?? 0);
+      expect(streamUsage).toBeGreaterThan(0);
+      expect(await consumedTokens(s.sessionId)).toBe(usage);
+    });
+
     it('returns structured output withStructuredOutput', async () => {
       const s = await session();
       stub.script({ type: 'success', content: JSON.stringify({ name: 'Ada', born: 1815 }) });
