@@ -5,7 +5,7 @@ import { ChatOpenAI, OpenAIEmbeddings } from '@langchain/openai';
 import { Agent, getDefaultModel, run, setDefaultOpenAIClient, setTracingDisabled, tool as agentTool } from '@openai/agents';
 import { embed, generateObject, generateText, jsonSchema, streamText, tool as aiTool } from 'ai';
 import OpenAI from 'openai';
-import { zodResponseFormat } from 'openai/helpers/zod';
+import { zodResponseFormat, zodTextFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
 import { budgetDecider } from '@nexus/domain';
 import { PostgresEventStore } from '@nexus/event-store';
@@ -112,16 +112,22 @@ describe('llm-gateway: the client libraries', () => {
       expect(await consumedTokens(s.sessionId)).toBe((plain.usage?.total_tokens ?? 0) + streamUsage + (called.usage?.total_tokens ?? 0));
     });
 
-    it('parses structured output from a zod schema', async () => {
+    it('parses structured output from a zod schema, in chat completions and in responses', async () => {
       const s = await session();
-      stub.script({ type: 'success', content: JSON.stringify({ name: 'Ada', born: 1815 }) });
+      const person = z.object({ name: z.string(), born: z.number().int() });
+      const ada = JSON.stringify({ name: 'Ada', born: 1815 });
+      stub.script({ type: 'success', content: ada }, { type: 'success', content: ada });
       const completion = await openai(s).chat.completions.parse({
         model: MODEL,
         messages: [{ role: 'user', content: 'who?' }],
-        response_format: zodResponseFormat(z.object({ name: z.string(), born: z.number().int() }), 'person'),
+        response_format: zodResponseFormat(person, 'person'),
       });
       expect(completion.choices[0]?.message.parsed).toEqual({ name: 'Ada', born: 1815 });
-      expect(received()).toEqual(s.sent.map((r) => r.body));
+      const response = await openai(s).responses.parse({ model: MODEL, input: 'who?', text: { format: zodTextFormat(person, 'person') } });
+      expect(response.output_parsed).toEqual({ name: 'Ada', born: 1815 });
+      const [chat, translated] = received();
+      expect(chat).toEqual(s.sent[0]?.body);
+      expect(translated?.['response_format']).toEqual(chat?.['response_format']);
     });
 
     it('asks by alias: the model it stands for serves and is reported, on completions, responses and embeddings', async () => {
