@@ -200,40 +200,48 @@ export class BudgetLeases implements OnApplicationShutdown {
   /**
    * Room for the waiting calls: open a lease, or top one up. Asked in three sizes: with room for
    * the calls to come, exactly what the waiters need, then the largest run of waiters (in
-   * arrival order) that the budget still holds, found by halving; the others are refused.
+   * arrival order) that the budget still holds, found by halving; the others are refused. A
+   * refused top-up leaves the lease as it was, so it then reports its usage in a heartbeat that
+   * keeps its hold: that keeps it alive while the budget is at its end.
    */
   private async makeRoom(entry: Entry): Promise<void> {
-    const wanted = entry.waiters.reduce((sum, w) => plus(sum, w.worstCase), zero);
-    const leased = entry.lease !== undefined;
-    let refusal = leased ? await this.topUp(entry, wanted, 'room') : await this.open(entry, wanted, 'room');
-    // The lease was retired (expired while this instance stalled): the waiters get a new one.
-    if (leased && entry.lease === undefined && refusal !== undefined) refusal = await this.open(entry, wanted, 'room');
-    if (refusal === undefined) return;
-    if (refusal.code !== 'budget_exceeded') return this.refuseAll(entry, refusal);
-    if ((entry.lease === undefined ? await this.open(entry, wanted, 'exact') : await this.topUp(entry, wanted, 'exact')) === undefined) return;
-    // Halving over how many of the waiters (first come first) can be held.
-    let fits = 0;
-    let tooMany = entry.waiters.length;
-    let lastRefusal: BudgetRefusal = refusal;
-    while (tooMany - fits > 1) {
-      const count = Math.floor((fits + tooMany) / 2);
-      const some = entry.waiters.slice(0, count).reduce((sum, w) => plus(sum, w.worstCase), zero);
-      const refused = entry.lease === undefined ? await this.open(entry, some, 'exact') : await this.topUp(entry, some, 'exact');
-      if (refused === undefined) {
-        // Held: the first `count` waiters draw when this step ends; the rest are asked for again.
-        fits = count;
-        this.grant(entry);
-      } else {
-        if (refused.code !== 'budget_exceeded') return this.refuseAll(entry, refused);
-        lastRefusal = refused;
-        tooMany = count;
+    const sumOf = (waiters: readonly Waiter[]) => waiters.reduce((sum, w) => plus(sum, w.worstCase), zero);
+    try {
+      const wanted = sumOf(entry.waiters);
+      let refusal = await this.ask(entry, wanted, 'room');
+      if (refusal?.code === 'budget_exceeded') refusal = await this.ask(entry, wanted, 'exact');
+      if (refusal === undefined) return;
+      if (refusal.code !== 'budget_exceeded') return this.refuseAll(entry, refusal);
+      // Halving over how many of the waiters (first come first) can be held.
+      let fits = 0;
+      let tooMany = entry.waiters.length;
+      while (tooMany - fits > 1 && fits === 0) {
+        const count = Math.floor((fits + tooMany) / 2);
+        const refused = await this.ask(entry, sumOf(entry.waiters.slice(0, count)), 'exact');
+        if (refused === undefined) fits = count;
+        else if (refused.code !== 'budget_exceeded') return this.refuseAll(entry, refused);
+        else {
+          refusal = refused;
+          tooMany = count;
+        }
       }
-      if (fits > 0) break;
+      // Held: the first `fits` waiters draw when this step ends, and the rest are asked for again.
+      // Not even the first fits: it is refused, and the rest are asked for again.
+      if (fits === 0) entry.waiters.shift()?.reject(refusal);
+    } finally {
+      const { lease } = entry;
+      if (lease !== undefined && (lease.hasUnreported || Date.now() - entry.lastHeartbeatAt >= this.keepAliveMs)) {
+        await this.heartbeat(entry, lease, lease.beginSteadyHeartbeat());
+      }
     }
-    if (fits === 0) {
-      // Not even the first waiter fits: it is refused, and the rest are asked for again.
-      entry.waiters.shift()?.reject(lastRefusal);
-    }
+  }
+
+  /** Asks the budget for room; a lease retired meanwhile (it expired while this instance stalled) is replaced at once. */
+  private async ask(entry: Entry, wanted: BudgetAmount, size: 'room' | 'exact'): Promise<BudgetRefusal | undefined> {
+    const leased = entry.lease !== undefined;
+    const refusal = leased ? await this.topUp(entry, wanted, size) : await this.open(entry, wanted, size);
+    if (refusal !== undefined && leased && entry.lease === undefined) return this.open(entry, wanted, size);
+    return refusal;
   }
 
   private refuseAll(entry: Entry, refusal: BudgetRefusal): void {
