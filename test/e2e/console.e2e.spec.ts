@@ -90,6 +90,35 @@ describe('operator console', () => {
     await page.getByRole('alert').filter({ hasText: 'Unauthorized' }).waitFor();
   }, 60_000);
 
+  it('serves its files with their types and a strict policy, nothing else, and lets only its own origin send commands', async () => {
+    const query = embedded.urls['query-api'];
+    const redirect = await fetch(`${query}/console`, { redirect: 'manual' });
+    expect([redirect.status, redirect.headers.get('location')]).toEqual([308, '/console/']);
+    const page = await fetch(consoleUrl);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const policy = page.headers.get('content-security-policy') ?? '';
+    expect(policy).toContain("default-src 'none'");
+    expect(policy).toContain(`connect-src 'self' ${embedded.urls['command-api']}`);
+    expect(policy).not.toContain('unsafe-inline');
+    expect(await page.text()).toContain(`<meta name="nexus-command-api" content="${embedded.urls['command-api']}">`);
+    for (const [path, type] of [['src/main.js', 'text/javascript; charset=utf-8'], ['vendor/preact.mjs', 'text/javascript; charset=utf-8'], ['console.css', 'text/css; charset=utf-8']]) {
+      const file = await fetch(`${consoleUrl}${path}`);
+      expect({ path, status: file.status, type: file.headers.get('content-type'), sniff: file.headers.get('x-content-type-options') }).toEqual({ path, status: 200, type, sniff: 'nosniff' });
+    }
+    for (const path of ['package.json', '..%2Fpackage.json', 'vendor/../../package.json', 'src/nope.js']) {
+      const missing = await fetch(`${consoleUrl}${path}`);
+      expect({ path, status: missing.status, type: missing.headers.get('content-type') }).toEqual({ path, status: 404, type: 'application/problem+json; charset=utf-8' });
+    }
+    const preflight = (origin: string) =>
+      fetch(`${embedded.urls['command-api']}/v1/sessions`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+      }).then((reply) => reply.headers.get('access-control-allow-origin'));
+    await expect(preflight(query)).resolves.toBe(query);
+    await expect(preflight('http://evil.example')).resolves.toBeNull();
+    await expect(preflight(embedded.urls['llm-gateway'])).resolves.toBeNull();
+  });
+
   it('plays the approval scenario live across four users and two tenants', async () => {
     const [bob, alice, mallory] = await Promise.all([openConsole('bob'), openConsole('alice'), openConsole('mallory')]);
     await expectAccessible(bob, 'approvals (empty)');
@@ -178,6 +207,14 @@ describe('operator console', () => {
     await ownCard.getByRole('button', { name: 'Approve' }).click();
     await ownCard.getByRole('alert').filter({ hasText: /403 approval_self/ }).waitFor();
 
+    // Alice cancels a run of hers from its page, which shows it end.
+    const second = await api.post('alice', `/v1/sessions/${sessionId}/runs`, { input: '/tool files_write {"path":"never.txt","content":"no"}', tools: ['files_write'] });
+    await alice.goto(`${consoleUrl}#/runs/${String(second.body['runId'])}`);
+    await alice.locator('.status[data-status="awaiting_approval"]').waitFor({ timeout: 30_000 });
+    await alice.getByRole('button', { name: 'Cancel run' }).click();
+    await alice.locator('.status[data-status="cancelled"]').waitFor({ timeout: 30_000 });
+    await alice.locator('li[data-type="RunCancelled"]').filter({ hasText: 'by alice' }).waitFor();
+
     // Alice's sessions: budget bars and the chart of what her run consumed.
     await alice.goto(`${consoleUrl}#/sessions`);
     await alice.getByRole('link', { name: sessionId }).click();
@@ -217,5 +254,6 @@ describe('operator console', () => {
     expect(await alice.getByRole('link', { name: 'Operations' }).count()).toBe(0);
 
     expect(problems.filter((p) => !/status of 40[34]/.test(p))).toEqual([]);
-  }, 180_000);
+    // Room for a busy shared machine: on a quiet one the scenario takes well under a minute.
+  }, 300_000);
 });
