@@ -4,6 +4,7 @@ import { registerVerifyAudit } from './audit/verify-audit.command';
 import { registerDemo } from './demo/demo.command';
 import { registerEval } from './eval/eval.command';
 import { clientOptionsFromEnv, NexusHttpError, operatorOptionsFromEnv } from './nexus-client';
+import { registerPolicyCommands } from './policy/policy-what-if.command';
 import { registerReplay } from './replay/replay.command';
 import { registerRunCommands } from './runs/run.commands';
 import { registerSessionCommands } from './sessions/session.commands';
@@ -19,6 +20,7 @@ registerSessionCommands(program, options);
 registerRunCommands(program, options);
 registerApprovalCommands(program, options);
 registerEval(program);
+registerPolicyCommands(program, options);
 registerDemo(program);
 
 try {

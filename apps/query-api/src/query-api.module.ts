@@ -5,6 +5,7 @@ import type { NexusConfig } from '@nexus/config';
 import { ApiKeyGuard, InputSafetyGuard, HealthHttpController, MetricsHttpController, ProblemDetailsFilter, RateLimitGuard } from '@nexus/http';
 import { authenticationProviders, infrastructureProviders, type SharedInfrastructure } from '@nexus/infrastructure';
 import { ReadOperationsHttpController } from './admin/read-operations/read-operations.http.controller';
+import { PolicyWhatIfHttpController } from './admin/policy-what-if/policy-what-if.http.controller';
 import { RebuildProjectionHttpController } from './admin/rebuild-projection/rebuild-projection.http.controller';
 import { VerifyAuditChainHttpController } from './admin/verify-audit-chain/verify-audit-chain.http.controller';
 import { ListAuditEntriesHttpController } from './audit/list-audit-entries/list-audit-entries.http.controller';
@@ -39,6 +40,7 @@ const queryControllers = [
   ListAuditEntriesHttpController,
   ReadStreamEventsHttpController,
   VerifyAuditChainHttpController,
+  PolicyWhatIfHttpController,
   RebuildProjectionHttpController,
   GetMeHttpController,
   ReadOperationsHttpController,

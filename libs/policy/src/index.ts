@@ -15,6 +15,7 @@
  * `Nexus::Session` (`remainingBudgetTokens`), context `{ tool: { name, category, risk }, input }`.
  */
 export * from './policy-engine.port';
-export { PolicyLoadError, type LoadedPolicySet, type PolicyRule } from './policy-files.loader';
+export { parsePolicyFiles, PolicyLoadError, type LoadedPolicySet, type PolicyFile, type PolicyRule } from './policy-files.loader';
+export * from './policy-what-if';
 export { CedarPolicyEngine } from './cedar-policy-engine.adapter';
 export { loadPolicyEngine, DEFAULT_POLICY_DIR } from './load-policy-engine';

@@ -45,22 +45,38 @@ export async function loadPolicyFiles(dir: string): Promise<LoadedPolicySet> {
   } catch (error) {
     throw new PolicyLoadError(dir, [`cannot read the policy directory: ${(error as Error).message}`]);
   }
-  const policyFiles = names.filter((n) => n.endsWith(POLICY_EXT));
-  const schemaFiles = names.filter((n) => n.endsWith(SCHEMA_EXT));
+  const relevant = names.filter((n) => n.endsWith(POLICY_EXT) || n.endsWith(SCHEMA_EXT));
+  const files = await Promise.all(relevant.map(async (name) => ({ name, text: await readFile(join(dir, name), 'utf8') })));
+  return parsePolicyFiles(dir, files);
+}
+
+/** A policy or schema file by name, as a directory would hold it. */
+export interface PolicyFile {
+  readonly name: string;
+  readonly text: string;
+}
+
+/**
+ * The same checks as `loadPolicyFiles` on files given as text (a candidate set sent for a
+ * what-if): `label` names them in errors. Files are taken in name order, as from a directory.
+ */
+export function parsePolicyFiles(label: string, given: readonly PolicyFile[]): LoadedPolicySet {
+  const dir = label;
+  const files = [...given].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const policyFiles = files.filter((f) => f.name.endsWith(POLICY_EXT));
+  const schemaFiles = files.filter((f) => f.name.endsWith(SCHEMA_EXT));
   if (policyFiles.length === 0) throw new PolicyLoadError(dir, [`no *${POLICY_EXT} policy file`]);
   if (schemaFiles.length !== 1) {
     throw new PolicyLoadError(dir, [`expected exactly one *${SCHEMA_EXT} file, found ${schemaFiles.length}`]);
   }
-  const schemaFile = schemaFiles[0] as string;
-  const schema = await readFile(join(dir, schemaFile), 'utf8');
+  const { name: schemaFile, text: schema } = schemaFiles[0] as PolicyFile;
   const problems: string[] = [];
   const schemaCheck = cedar.checkParseSchema(schema);
   if (schemaCheck.type === 'failure') problems.push(...describe(schemaFile, schema, schemaCheck.errors));
 
   const policies: Record<string, string> = {};
   const rules = new Map<string, PolicyRule>();
-  for (const file of policyFiles) {
-    const text = await readFile(join(dir, file), 'utf8');
+  for (const { name: file, text } of policyFiles) {
     const parts = cedar.policySetTextToParts(text);
     if (parts.type === 'failure') {
       problems.push(...describe(file, text, parts.errors));

@@ -78,6 +78,8 @@ export const platformOperations = {
   // Lags, consumers, dead-letter counts and breakers: the shared machinery's state, no tenant's
   // data, which a tenant's admin needs to tell a slow platform from a slow run.
   'operations.read': { everyTenant: ['operator'], ownTenant: ['admin'], what: "see the deployment's operations" },
+  // The report shows tool inputs, a tenant's data: an operator, who sees none, may not run it.
+  'policy.whatIf': { everyTenant: [], ownTenant: ['admin'], what: 'evaluate candidate policies on recorded tool calls' },
 } as const satisfies Record<string, { everyTenant: readonly Role[]; ownTenant: readonly Role[]; what: string }>;
 export type PlatformOperation = keyof typeof platformOperations;
 
