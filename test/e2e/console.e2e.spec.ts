@@ -186,8 +186,11 @@ describe('operator console', () => {
     await bob.getByRole('heading', { name: `Run ${runId}` }).waitFor();
     await bob.locator('.status[data-status="awaiting_approval"]').waitFor();
     await expectAccessible(bob, 'run (awaiting approval)');
+    // By keyboard: from the reason, Tab reaches Approve, with its focus ring showing; Enter presses it.
     await bob.getByLabel('Reason').fill('checked the path');
-    await bob.getByRole('button', { name: 'Approve' }).click();
+    await bob.keyboard.press('Tab');
+    expect(await bob.evaluate('[document.activeElement.textContent, getComputedStyle(document.activeElement).outlineStyle]')).toEqual(['Approve', 'solid']);
+    await bob.keyboard.press('Enter');
     const timeline = bob.getByRole('list', { name: 'Timeline' });
     await timeline.locator('li[data-type="ToolCallSucceeded"]').waitFor({ timeout: 30_000 });
     await timeline.locator('li[data-type="RunCompleted"]').waitFor({ timeout: 30_000 });
@@ -225,8 +228,18 @@ describe('operator console', () => {
     await expectAccessible(alice, 'session');
     await shoot(alice, 'session');
 
-    // Carol, an admin: why was the call allowed, and the audit chain verified with its progress.
+    // Carol, an admin, starts deciding Bob's request while it is decided elsewhere: the card
+    // stays, marked, and her late approval gets the server's invalid_state.
     const carol = await openConsole('carol');
+    const bobsCallId = (await ownCard.getAttribute('data-tool-call')) ?? '';
+    const carolsCard = carol.locator(`[data-tool-call="${bobsCallId}"]`);
+    await carolsCard.getByLabel('Reason').fill('looks fine');
+    expect((await api.post('carol', `/v1/tool-calls/${bobsCallId}/reject`, { reason: 'decided in another tab' })).status).toBe(202);
+    await carol.locator(`.card.gone[data-tool-call="${bobsCallId}"]`).waitFor({ timeout: 10_000 });
+    await carolsCard.getByRole('button', { name: 'Approve' }).click();
+    await carolsCard.getByRole('alert').filter({ hasText: /409 invalid_state/ }).waitFor();
+
+    // Carol: why was Alice's call allowed, and the audit chain verified with its progress.
     await carol.getByRole('link', { name: 'Audit' }).click();
     await carol.getByLabel('Resource id').fill(toolCallId);
     await carol.getByRole('button', { name: 'Search' }).click();
@@ -253,7 +266,7 @@ describe('operator console', () => {
     expect(await alice.getByRole('button', { name: 'Verify the audit chain' }).count()).toBe(0);
     expect(await alice.getByRole('link', { name: 'Operations' }).count()).toBe(0);
 
-    expect(problems.filter((p) => !/status of 40[34]/.test(p))).toEqual([]);
+    expect(problems.filter((p) => !/status of 40[349]/.test(p))).toEqual([]);
     // Room for a busy shared machine: on a quiet one the scenario takes well under a minute.
   }, 300_000);
 });

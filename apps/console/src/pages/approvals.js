@@ -17,6 +17,14 @@ export function ApprovalsPage({ me }) {
   const { value, error } = usePolled(() => get('/v1/tool-calls?status=awaiting_approval&limit=200'), pollMs, []);
   /** @type {ToolCall[]} */
   const items = value?.items ?? [];
+  // Cards the user has started to decide (a reason typed, a button pressed) stay on screen when
+  // they leave the queue — decided in another tab or by another approver, or expired — rather
+  // than vanishing under the cursor; they are marked, and the server answers any late decision.
+  const [held, setHeld] = useState(/** @type {Map<string, ToolCall>} */ (new Map()));
+  const hold = (/** @type {ToolCall} */ call) => setHeld((map) => (map.has(call.id) ? map : new Map(map).set(call.id, call)));
+  const dismiss = (/** @type {string} */ id) => setHeld((map) => new Map([...map].filter(([key]) => key !== id)));
+  const waiting = new Set(items.map((call) => call.id));
+  const shown = [...items, ...[...held.values()].filter((call) => !waiting.has(call.id))];
   const now = useNow();
   const mayDecide = hasRole(me, 'approver') || hasRole(me, 'admin');
   useEffect(() => {
@@ -28,19 +36,30 @@ export function ApprovalsPage({ me }) {
       ${mayDecide ? 'Tool calls waiting for a decision in your tenant, oldest first.' : 'Your tool calls waiting for an approver. Only an approver or an admin, other than you, may decide them.'}
     </p>
     ${error !== null ? html`<p role="alert" class="error">${problemText(error)}</p>` : null}
-    ${value !== undefined && items.length === 0 ? html`<p>Nothing is waiting for approval.</p>` : null}
+    ${value !== undefined && shown.length === 0 ? html`<p>Nothing is waiting for approval.</p>` : null}
     <ul class="cards" aria-label="Approval queue">
-      ${items.map((call) => html`<li key=${call.id}><${ApprovalCard} call=${call} now=${now} mayDecide=${mayDecide} /></li>`)}
+      ${shown.map(
+        (call) => html`<li key=${call.id}>
+          <${ApprovalCard} call=${call} now=${now} mayDecide=${mayDecide} gone=${value !== undefined && !waiting.has(call.id)}
+            onEngage=${() => hold(call)} onDismiss=${() => dismiss(call.id)} />
+        </li>`,
+      )}
     </ul>
   `;
 }
 
-/** @param {{ call: ToolCall, now: number, mayDecide: boolean }} props */
-function ApprovalCard({ call, now, mayDecide }) {
+/**
+ * @param {{ call: ToolCall, now: number, mayDecide: boolean, gone: boolean, onEngage: () => void, onDismiss: () => void }} props
+ */
+function ApprovalCard({ call, now, mayDecide, gone, onEngage, onDismiss }) {
   const headingId = `call-${call.id}`;
   return html`
-    <article class="card" aria-labelledby=${headingId} data-tool-call=${call.id}>
+    <article class=${gone ? 'card gone' : 'card'} aria-labelledby=${headingId} data-tool-call=${call.id}>
       <h2 id=${headingId}>${call.tool} <span class="tag">${call.category}, risk ${call.risk}</span></h2>
+      ${gone
+        ? html`<p class="note">No longer waiting: decided elsewhere or expired.
+            <button type="button" class="plain" onClick=${onDismiss}>Dismiss</button></p>`
+        : null}
       <dl>
         <dt>Requested by</dt><dd>${call.requestedBy}</dd>
         <dt>Run</dt><dd><a href="#/runs/${call.runId}">${call.runId}</a></dd>
@@ -50,7 +69,7 @@ function ApprovalCard({ call, now, mayDecide }) {
         <dt>Args digest</dt><dd><code class="digest">${call.argsDigest}</code></dd>
       </dl>
       <pre class="json" aria-label="Arguments">${JSON.stringify(call.input, null, 2)}</pre>
-      ${mayDecide ? html`<${Decision} toolCallId=${call.id} argsDigest=${call.argsDigest} />` : null}
+      ${mayDecide ? html`<${Decision} toolCallId=${call.id} argsDigest=${call.argsDigest} onEngage=${onEngage} />` : null}
     </article>
   `;
 }
@@ -58,14 +77,15 @@ function ApprovalCard({ call, now, mayDecide }) {
 /**
  * Approve or reject with a reason. The server decides: its refusals (`approval_self`, `forbidden`,
  * `invalid_state`) are shown as they come.
- * @param {{ toolCallId: string, argsDigest: string }} props
+ * @param {{ toolCallId: string, argsDigest: string, onEngage?: () => void }} props
  */
-export function Decision({ toolCallId, argsDigest }) {
+export function Decision({ toolCallId, argsDigest, onEngage }) {
   const [reason, setReason] = useState('');
   const [outcome, setOutcome] = useState(/** @type {{ ok: boolean, text: string } | null} */ (null));
   const [busy, setBusy] = useState(false);
   /** @param {'approve' | 'reject'} decision */
   const decide = async (decision) => {
+    onEngage?.();
     setBusy(true);
     try {
       // An approval holds only for the arguments shown: the digest binds it to them.
@@ -81,7 +101,10 @@ export function Decision({ toolCallId, argsDigest }) {
   return html`
     <div class="decision">
       <label for="reason-${toolCallId}">Reason</label>
-      <input id="reason-${toolCallId}" value=${reason} onInput=${(/** @type {any} */ e) => setReason(e.currentTarget.value)} />
+      <input id="reason-${toolCallId}" value=${reason} onInput=${(/** @type {any} */ e) => {
+        onEngage?.();
+        setReason(e.currentTarget.value);
+      }} />
       <button type="button" disabled=${busy} onClick=${() => decide('approve')}>Approve</button>
       <button type="button" class="danger" disabled=${busy} onClick=${() => decide('reject')}>Reject</button>
     </div>
