@@ -170,6 +170,16 @@ describe('the Responses stream events', () => {
     });
   });
 
+  it('gives text after a tool call a message item of its own, with its own id', () => {
+    const writer = new ResponseEventWriter(identity, request);
+    writer.next({ type: 'delta', text: 'first' });
+    writer.next({ type: 'tool_call_delta', index: 0, id: 'call_1', name: 'lookup', arguments: '{}' });
+    writer.next({ type: 'delta', text: 'second' });
+    const output = (writer.next({ type: 'end', finishReason: 'tool_calls', toolCalls: [], usage }).at(-1)?.['response'] as { output: Array<{ id: string; type: string }> }).output;
+    expect(output.map((item) => item.type)).toEqual(['message', 'function_call', 'message']);
+    expect(new Set(output.map((item) => item.id)).size).toBe(3);
+  });
+
   it('gives tool calls the provider did not stream whole at the end', () => {
     const writer = new ResponseEventWriter(identity, request);
     const events = writer.next({ type: 'end', finishReason: 'tool_calls', toolCalls: [{ toolCallId: 'call_9', name: 'lookup', arguments: { q: 'a' } }], usage });

@@ -36,8 +36,9 @@ const responseUsage = (usage: LlmUsage, chatUsage: Record<string, unknown> = {})
   total_tokens: usage.promptTokens + usage.completionTokens,
 });
 
-const messageItem = (identity: ResponseIdentity, status: string, content: unknown[]): OutputItem => ({
-  id: `msg_${identity.id.slice(5)}`,
+// Item ids carry their output index: a stream may give text after a tool call, a second message.
+const messageItem = (identity: ResponseIdentity, index: number, status: string, content: unknown[]): OutputItem => ({
+  id: `msg_${identity.id.slice(5)}_${index}`,
   type: 'message',
   status,
   role: 'assistant',
@@ -98,8 +99,8 @@ export function responseFromChat(identity: ResponseIdentity, request: ResponsesR
   const logprobs = (choice?.logprobs as { content?: unknown } | null | undefined)?.content ?? [];
   const output: OutputItem[] = [];
   const id = { ...identity, model: chat.model };
-  if (typeof refusal === 'string') output.push(messageItem(id, statusOf(finishReason), [{ type: 'refusal', refusal }]));
-  else if (content) output.push(messageItem(id, statusOf(finishReason), [outputText(content, logprobs)]));
+  if (typeof refusal === 'string') output.push(messageItem(id, 0, statusOf(finishReason), [{ type: 'refusal', refusal }]));
+  else if (content) output.push(messageItem(id, 0, statusOf(finishReason), [outputText(content, logprobs)]));
   (calls ?? []).forEach((call, index) => output.push(functionCallItem(id, index, { id: call.id, ...call.function }, 'completed')));
   const usage = responseUsage({ promptTokens: chat.usage.prompt_tokens, completionTokens: chat.usage.completion_tokens }, chat.usage);
   return responseObject(id, request, statusOf(finishReason), output, usage, finishReason);
@@ -140,7 +141,7 @@ export class ResponseEventWriter {
   private delta(text: string): Array<Record<string, unknown>> {
     const events: Array<Record<string, unknown>> = [];
     if (this.text === undefined) {
-      const item = messageItem(this.identity, 'in_progress', []);
+      const item = messageItem(this.identity, this.output.length, 'in_progress', []);
       this.text = { item, index: this.output.push(item) - 1, text: '' };
       events.push(this.event('response.output_item.added', { output_index: this.text.index, item }));
       events.push(this.event('response.content_part.added', { item_id: item.id, output_index: this.text.index, content_index: 0, part: outputText('') }));
