@@ -6,11 +6,15 @@
  * Starts a throwaway durable PostgreSQL (or uses DATABASE_URL), a NATS JetStream server (or
  * NATS_URL), command-api and llm-gateway (each its own process) and a real OpenAI-compatible stub
  * server (in this process, answering at once). The gateway serves `stub-model` from the stub only.
- * For each concurrency of BENCH_CONCURRENCIES (default `1,50`), BENCH_REQUESTS (default 300)
+ * For each concurrency of BENCH_CONCURRENCIES (default `1,50`), BENCH_REQUESTS (default 1000)
  * non-streamed chat completions go (a) straight to the stub and (b) to the gateway's
- * `POST /v1/chat/completions`, charged to a session: auth, rate limit, validation, budget
- * reservation and settlement (commands over NATS to command-api), fallback/retry/breaker policy,
- * then the same stub. Every request has its own text, so the response cache never answers.
+ * `POST /v1/chat/completions`, each concurrent client charged to its own session: auth, rate
+ * limit, validation, the budget hold drawn from the gateway's lease on the session (its usage
+ * reported in the background), fallback/retry/breaker policy, then the same stub. Every request
+ * has its own text, so the response cache never answers. Before the rows, each session's first
+ * call (which opens its lease: a command to command-api) is measured on its own; and streamed
+ * calls' time to the first content chunk is compared at concurrency 1. BENCH_CPU_PROF=<dir> has
+ * the gateway write a V8 CPU profile into that directory as it stops.
  */
 import { developmentApiKeys } from '../libs/http/src/auth/api-keys';
 import { OpenAiStubServer } from '../libs/llm/src/testing/openai-stub.server';
@@ -18,12 +22,13 @@ import { startAppProcess, type AppProcess } from '../libs/testing/src/apps/app-p
 import { createTestDatabase, startNats, startPostgres } from '../libs/testing/src/infra/index';
 import { fixed, percentile, printTable } from './support/report';
 
-const requests = Number(process.env['BENCH_REQUESTS'] ?? 300);
+const requests = Number(process.env['BENCH_REQUESTS'] ?? 1000);
 const concurrencies = (process.env['BENCH_CONCURRENCIES'] ?? '1,50').split(',').map(Number);
 const authorization = `Bearer ${developmentApiKeys.find((k) => k.userId === 'alice')?.key ?? ''}`;
 
 let sequence = 0;
-const body = () => JSON.stringify({ model: 'stub-model', max_tokens: 32, messages: [{ role: 'user', content: `question ${(sequence += 1)}` }] });
+const body = (stream = false) =>
+  JSON.stringify({ model: 'stub-model', max_tokens: 32, stream, messages: [{ role: 'user', content: `question ${(sequence += 1)}` }] });
 
 interface Measured {
   readonly latencies: number[];
@@ -56,6 +61,27 @@ async function measure(url: string, headers: (worker: number) => Record<string, 
   return { latencies, errors, seconds: (performance.now() - started) / 1000 };
 }
 
+/** Time (ms) to the first content chunk of `count` streamed completions, one at a time. */
+async function firstChunk(url: string, headers: Record<string, string>, count: number): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const before = performance.now();
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: body(true) });
+    if (!response.ok || response.body === null) throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
+    const reader = response.body.getReader();
+    let text = '';
+    let first: number | undefined;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+      if (first === undefined && /"content":"[^"]/.test(text)) first = performance.now() - before;
+    }
+    latencies.push(first ?? Number.NaN);
+  }
+  return latencies;
+}
+
 const postgres = await startPostgres({ durable: true });
 const nats = await startNats();
 const stub = await OpenAiStubServer.start();
@@ -69,10 +95,13 @@ let gateway: AppProcess | undefined;
 const rows: string[][] = [];
 try {
   commandApi = await startAppProcess('command-api', env);
-  gateway = await startAppProcess('llm-gateway', {
-    ...env,
-    NEXUS_LLM_PROVIDERS: JSON.stringify([{ name: 'stub', baseUrl: stub.baseURL, models: ['stub-model'] }]),
-  });
+  // BENCH_CPU_PROF=<dir>: the gateway writes a V8 CPU profile there when it stops.
+  const profile = process.env['BENCH_CPU_PROF'];
+  gateway = await startAppProcess(
+    'llm-gateway',
+    { ...env, NEXUS_LLM_PROVIDERS: JSON.stringify([{ name: 'stub', baseUrl: stub.baseURL, models: ['stub-model'] }]) },
+    profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profile}`] } : {},
+  );
   // One session per concurrent client, as separate callers would have.
   const sessionIds: string[] = [];
   for (let i = 0; i < Math.max(...concurrencies); i += 1) {
@@ -87,9 +116,18 @@ try {
   const viaGateway = `${gateway.url}/v1/chat/completions`;
   const gatewayHeaders = (worker: number) => ({ authorization, 'x-nexus-session-id': sessionIds[worker] ?? '' });
   const noHeaders = () => ({});
-  // Warm-up of both paths (JIT, connection pools, NATS request/reply).
+  const ms = (values: readonly number[]) => [50, 99].map((p) => fixed(percentile(values, p), 1));
+  // Warm-up of the direct path (JIT, connection pool), then each session's first call on its own:
+  // it opens the session's lease, one command to command-api over NATS.
   await measure(direct, noHeaders, 5);
-  await measure(viaGateway, gatewayHeaders, 5);
+  const cold: number[] = [];
+  for (const sessionId of sessionIds) {
+    const before = performance.now();
+    const response = await fetch(viaGateway, { method: 'POST', headers: { 'content-type': 'application/json', authorization, 'x-nexus-session-id': sessionId }, body: body() });
+    await response.text();
+    cold.push(performance.now() - before);
+  }
+  rows.push(['first call of a session (opens its lease)', '1', String(cold.length), '0', '', ...ms(cold)]);
 
   for (const concurrency of concurrencies) {
     const straight = await measure(direct, noHeaders, concurrency);
@@ -100,7 +138,7 @@ try {
       String(latencies.length),
       String(errors),
       fixed(latencies.length / seconds),
-      ...[50, 99].map((p) => fixed(percentile(latencies, p), 1)),
+      ...ms(latencies),
     ];
     rows.push(line('direct to stub', straight), line('via gateway', through));
     rows.push([
@@ -112,11 +150,27 @@ try {
       ...[50, 99].map((p) => fixed(percentile(through.latencies, p) - percentile(straight.latencies, p), 1)),
     ]);
   }
+
+  const streamed = Math.min(requests, 300);
+  const straightFirst = await firstChunk(direct, {}, streamed);
+  const throughFirst = await firstChunk(viaGateway, gatewayHeaders(0), streamed);
+  rows.push(['stream: first chunk, direct', '1', String(streamed), '0', '', ...ms(straightFirst)]);
+  rows.push(['stream: first chunk, via gateway', '1', String(streamed), '0', '', ...ms(throughFirst)]);
+  rows.push([
+    'stream: first chunk added by gateway',
+    '1',
+    '',
+    '',
+    '',
+    ...[50, 99].map((p) => fixed(percentile(throughFirst, p) - percentile(straightFirst, p), 1)),
+  ]);
 } finally {
-  await Promise.all([commandApi?.stop(), gateway?.stop()]);
+  // The gateway first: it settles its leases with command-api as it stops.
+  await gateway?.stop();
+  await commandApi?.stop();
   await stub.close();
   await nats.stop();
   await postgres.stop();
 }
-console.log(`${requests} non-streamed completions per row; stub answers at once`);
+console.log(`${requests} non-streamed completions per concurrency row, one session per concurrent client; stub answers at once`);
 printTable(['path', 'concurrency', 'ok', 'errors', 'req/s', 'p50 ms', 'p99 ms'], rows);

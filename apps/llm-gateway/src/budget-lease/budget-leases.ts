@@ -64,6 +64,8 @@ const keyOf = ({ sessionId, actor }: LeaseHolder): string =>
 
 const now = (): string => new Date().toISOString();
 
+const SHUTDOWN_SETTLE_MS = 3_000;
+
 /**
  * The llm-gateway's budget leases. A call does not wait on command-api: it draws its worst case
  * from a lease this instance holds on the session's budget — a real reservation, recorded on the
@@ -138,9 +140,17 @@ export class BudgetLeases implements OnApplicationShutdown {
     await Promise.all([...this.closing]);
   }
 
+  /**
+   * Settles the leases before the process goes, but not forever: with command-api away, a lease
+   * left open expires on its own (and is charged its hold) — the budget stays right either way.
+   */
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
-    await this.settleAll();
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), SHUTDOWN_SETTLE_MS)));
+    const outcome = await Promise.race([this.settleAll(), gaveUp]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') this.logger.warn(`budget leases not settled within ${SHUTDOWN_SETTLE_MS} ms; they expire on their own`);
   }
 
   // The tick: top up leases running short, report usage of busy ones, keep long-running ones alive, settle idle ones.
