@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startEmbeddedProcess, type EmbeddedProcess } from '@nexus/testing';
+import { OpenAiStubServer } from '../../libs/llm/src/testing/openai-stub.server';
 import { keyOf, platformClient, until, type PlatformClient } from './support/api-client';
 
 /** Debian's chromium, which `.ci/run` installs: the console is tested in a real browser. */
@@ -18,6 +19,7 @@ const artifacts = join(process.cwd(), 'test-artifacts', 'console');
  */
 describe('operator console', () => {
   let embedded: EmbeddedProcess;
+  let stub: OpenAiStubServer;
   let browser: Browser;
   let api: PlatformClient;
   let consoleUrl: string;
@@ -28,13 +30,20 @@ describe('operator console', () => {
       throw new Error(`The console's browser tests need Chromium at ${chromiumPath} (Debian package "chromium"; .ci/run installs it, or set NEXUS_CHROMIUM).`);
     }
     mkdirSync(artifacts, { recursive: true });
-    [embedded, browser] = await Promise.all([startEmbeddedProcess(), chromium.launch({ executablePath: chromiumPath })]);
+    // A model that writes slowly, for the live tokens; every other run uses the local model.
+    stub = await OpenAiStubServer.start();
+    const providers = JSON.stringify([{ name: 'stub', baseUrl: stub.baseURL, models: ['stub-model'] }]);
+    [embedded, browser] = await Promise.all([
+      startEmbeddedProcess({ NEXUS_LLM_PROVIDERS: providers }),
+      chromium.launch({ executablePath: chromiumPath }),
+    ]);
     api = platformClient({ commandUrl: embedded.urls['command-api'], queryUrl: embedded.urls['query-api'] });
     consoleUrl = `${embedded.urls['query-api']}/console/`;
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
     await embedded?.stop();
+    await stub?.close();
   });
 
   /** A signed-in console tab of its own; CSP violations and script errors fail the test. */
@@ -209,6 +218,15 @@ describe('operator console', () => {
     await ownCard.waitFor({ timeout: 30_000 });
     await ownCard.getByRole('button', { name: 'Approve' }).click();
     await ownCard.getByRole('alert').filter({ hasText: /403 approval_self/ }).waitFor();
+
+    // Alice watches a model write: its words show on the run page as they come, then the answer.
+    stub.script({ type: 'success', content: 'tokens arrive on the page one word at a time', delayMs: 3000, wordDelayMs: 500 });
+    const writing = await api.post('alice', `/v1/sessions/${sessionId}/runs`, { input: 'write slowly', model: 'stub-model' });
+    await alice.goto(`${consoleUrl}#/runs/${String(writing.body['runId'])}`);
+    await alice.locator('pre.live-tokens').filter({ hasText: /^tokens arrive/ }).waitFor({ timeout: 30_000 });
+    expect(await alice.locator('li[data-type="RunCompleted"]').count()).toBe(0);
+    await alice.locator('pre.output').filter({ hasText: 'tokens arrive on the page one word at a time' }).waitFor({ timeout: 30_000 });
+    await expect(alice.locator('li[data-type="LlmCallCompleted"]').textContent()).resolves.toContain('stub/stub-model');
 
     // Alice cancels a run of hers from its page, which shows it end.
     const second = await api.post('alice', `/v1/sessions/${sessionId}/runs`, { input: '/tool files_write {"path":"never.txt","content":"no"}', tools: ['files_write'] });

@@ -10,6 +10,8 @@ export type StubStep =
       readonly usage?: { prompt_tokens: number; completion_tokens: number };
       /** Held back this long before answering (for timeouts). */
       readonly delayMs?: number;
+      /** When streaming, the pause between words (a model that writes while a client watches). */
+      readonly wordDelayMs?: number;
       /** Members added to the JSON answer (`system_fingerprint`, …) and to its choice (`logprobs`, …). */
       readonly completionExtras?: Record<string, unknown>;
       readonly choiceExtras?: Record<string, unknown>;
@@ -95,7 +97,7 @@ export class OpenAiStubServer {
     }
     const model = typeof body['model'] === 'string' ? body['model'] : 'stub-model';
     if (request.url?.endsWith('/embeddings')) return this.embeddings(response, model, body);
-    if (body['stream'] === true) this.streamSuccess(response, model, step);
+    if (body['stream'] === true) await this.streamSuccess(response, model, step);
     else this.jsonSuccess(response, model, step);
   }
 
@@ -141,12 +143,15 @@ export class OpenAiStubServer {
     );
   }
 
-  private streamSuccess(response: ServerResponse, model: string, step: Extract<StubStep, { type: 'success' }>): void {
+  private async streamSuccess(response: ServerResponse, model: string, step: Extract<StubStep, { type: 'success' }>): Promise<void> {
     const base = { id: 'chatcmpl-stub', object: 'chat.completion.chunk', created: 1_700_000_000, model };
     const send = (data: unknown) => response.write(`data: ${JSON.stringify(data)}\n\n`);
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const words = (step.content ?? '').match(/\s*\S+\s*/g) ?? [];
-    words.forEach((word, i) => send({ ...base, choices: [{ index: 0, delta: i === 0 ? { role: 'assistant', content: word } : { content: word }, finish_reason: null }] }));
+    for (const [i, word] of words.entries()) {
+      if (i > 0 && step.wordDelayMs) await new Promise((resolve) => setTimeout(resolve, step.wordDelayMs));
+      send({ ...base, choices: [{ index: 0, delta: i === 0 ? { role: 'assistant', content: word } : { content: word }, finish_reason: null }] });
+    }
     step.toolCalls?.forEach((call, index) => {
       const half = Math.ceil(call.arguments.length / 2);
       send({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments.slice(0, half) } }] }, finish_reason: null }] });
