@@ -158,7 +158,10 @@ describe('forking a recorded run', () => {
     // The rejected call had no effect to reuse: simulating, the fork records it as simulated.
     const simulating = await client.post('alice', `/v1/runs/${runId}/forks`, { atStep: 1, replay: 'simulate' });
     const simulated = await client.waitForRun('alice', String(simulating.body['runId']));
-    expect(String(simulated['output'])).toMatch(/^files_write: simulated not executed: this run replays run /);
+    expect(String(simulated['output'])).toMatch(/^files_write: simulated not executed: the policy would require approval \(rule system-tools-need-approval\)/);
+    const [simulatedResult] = (await streamOf(String(simulating.body['runId']))).filter((e) => e.type === 'ToolResultRecorded');
+    expect(simulatedResult?.data).toMatchObject({ status: 'simulated', content: expect.stringContaining(`replays run ${runId}`) });
+    expect(await platform.sql.query(`SELECT 1 FROM events WHERE type = 'ToolCallRequested' AND data->>'runId' = $1`, [simulating.body['runId']])).toHaveLength(0);
     expect(existsSync(join(dataDir, 'workspaces', 'acme', String(simulating.body['sessionId']), 'other.txt'))).toBe(false);
 
     // Replaying "recorded", the new call goes through the policy: files_write waits for an approver.

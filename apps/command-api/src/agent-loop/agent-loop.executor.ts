@@ -7,6 +7,7 @@ import {
   InvalidStateError,
   remainingBudget,
   runDecider,
+  simulatedResult,
   toBudgetStreamId,
   toRunStreamId,
   type RunProcessIntent,
@@ -161,7 +162,8 @@ export class AgentLoopExecutor {
 
   /**
    * Requests the tool call on the run user's behalf, has the policy decide it and, when a human
-   * must approve, arms the approval's expiry. Repeatable: the same request and verdict are no-ops
+   * must approve, arms the approval's expiry. A fork's simulated call the policy does not deny is
+   * recorded as simulated instead: it is never requested, so nothing can run it. Repeatable: the same request and verdict are no-ops
    * for the tool-call decider, and the timer id is derived from the call.
    */
   private async dispatchToolCall(intent: DispatchToolCall, metadata: EventMetadata): Promise<void> {
@@ -176,6 +178,23 @@ export class AgentLoopExecutor {
     const [runEvents, budget] = await Promise.all([this.store.readStream(toRunStreamId(runId)), this.commands.load(budgetDecider, toBudgetStreamId(sessionId))]);
     const requestedBy = this.runUser(runEvents[0]?.metadata.actor, intent);
     const input = toolCall.arguments;
+    const remainingBudgetTokens = budget.status === 'none' ? 0 : Math.max(0, remainingBudget(budget).tokens);
+    const verdict = this.policy.evaluate({
+      principal: requestedBy,
+      action: { tool: tool.name, category: tool.category, risk: tool.risk },
+      resource: { sessionId, remainingBudgetTokens },
+      context: { input, run: { injectionSuspected: injectionSuspected(runEvents) } },
+    });
+    if (intent.simulate !== undefined && verdict.decision !== 'deny') {
+      const content = simulatedResult(intent.simulate.originalRunId, tool.name, { decision: verdict.decision, rule: verdict.rule });
+      try {
+        await this.send({ type: 'RecordToolResult', data: { runId, toolCallId, status: 'simulated', content, actor, at } }, metadata);
+      } catch (error) {
+        // A redelivery after the budget moved may word it differently; the first record stands.
+        if (!(error instanceof InvalidStateError)) throw error;
+      }
+      return;
+    }
     await this.send(
       {
         type: 'RequestToolCall',
@@ -186,13 +205,6 @@ export class AgentLoopExecutor {
       },
       metadata,
     );
-    const remainingBudgetTokens = budget.status === 'none' ? 0 : Math.max(0, remainingBudget(budget).tokens);
-    const verdict = this.policy.evaluate({
-      principal: requestedBy,
-      action: { tool: tool.name, category: tool.category, risk: tool.risk },
-      resource: { sessionId, remainingBudgetTokens },
-      context: { input, run: { injectionSuspected: injectionSuspected(runEvents) } },
-    });
     const needsApproval = verdict.decision === 'require_approval';
     const expiresAt = needsApproval ? new Date(Date.parse(at) + this.config.NEXUS_APPROVAL_TTL_SECONDS * 1000).toISOString() : null;
     const { decision, rule, reason } = verdict;

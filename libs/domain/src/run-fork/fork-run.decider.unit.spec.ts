@@ -165,7 +165,8 @@ const asked = (id: string, call: Call) => ({ ...call, toolCallId: id });
 const resultsOf = (intents: ReturnType<typeof react>): unknown[] =>
   intents.flatMap((i): unknown[] => {
     if (i.type === 'Command' && i.command.type === 'RecordToolResult') return [i.command.data];
-    return i.type === 'DispatchToolCall' ? [{ dispatched: i.toolCall.toolCallId }] : [];
+    if (i.type !== 'DispatchToolCall') return [];
+    return [i.simulate === undefined ? { dispatched: i.toolCall.toolCallId } : { simulated: i.toolCall.toolCallId, original: i.simulate.originalRunId }];
   });
 
 describe('a fork’s process', () => {
@@ -193,11 +194,11 @@ describe('a fork’s process', () => {
     ]);
   });
 
-  it('simulates every call it has no record of when simulating, and never dispatches one', () => {
+  it('has every call it has no record of simulated when simulating (the policy still decides it), never run', () => {
     const calls = [asked('fork-s1-t1', { ...write, arguments: { path: 'a.txt', content: 'other' } }), asked('fork-s1-t2', fetchIt)];
     const results = resultsOf(react([forkStarted({}, { replay: 'simulate' }), ...completedStep(1, calls)]));
     expect(results).toEqual([
-      expect.objectContaining({ toolCallId: 'fork-s1-t1', status: 'simulated', content: expect.stringMatching(/^not executed: .*run orig/) }),
+      { simulated: 'fork-s1-t1', original: 'orig' },
       expect.objectContaining({ toolCallId: 'fork-s1-t2', status: 'succeeded', replayedFrom: fetchIt.toolCallId }),
     ]);
   });
@@ -209,7 +210,7 @@ describe('a fork’s process', () => {
     const stream = delivered([...history, first]);
     const state = stream.reduce(runProcess.evolve, runProcess.initialState());
     const again = runProcess.react(state, stream[2] as RunProcessEvent, { at: T1 });
-    expect(resultsOf(again)).toEqual([expect.objectContaining({ toolCallId: 'fork-s1-t2', status: 'simulated' })]);
+    expect(resultsOf(again)).toEqual([{ simulated: 'fork-s1-t2', original: 'orig' }]);
   });
 
   it('treats every call as new in a live fork', () => {

@@ -41,6 +41,10 @@ export const replayAnswers = (
   return answers;
 };
 
-/** What the model reads for a call a fork simulated: it did not run, and nothing came of it. */
-export const simulatedResult = (fork: ForkFacts, call: LlmToolCall): string =>
-  `not executed: this run replays run ${fork.runId} and simulates tool calls the original did not make (${call.name})`;
+/**
+ * What the model reads for a call a fork simulated: it did not run, nothing came of it, and what
+ * the policy would have decided (a denial is recorded as a denial instead).
+ */
+export const simulatedResult = (originalRunId: string, tool: string, verdict: { decision: 'allow' | 'require_approval'; rule: string }): string =>
+  `not executed: the policy would ${verdict.decision === 'allow' ? 'allow it' : 'require approval'} (rule ${verdict.rule}); ` +
+  `this run replays run ${originalRunId} and simulates ${tool} calls the original did not run`;

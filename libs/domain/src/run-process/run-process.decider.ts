@@ -10,7 +10,7 @@ import {
   type RunProcessIntent,
   type StartLlmStep,
 } from './run-process.intents';
-import { replayAnswers, simulatedResult, type ReplayAnswer } from '../run-fork/replay';
+import { replayAnswers, type ReplayAnswer } from '../run-fork/replay';
 import {
   conversationOf,
   evolveRunProcess,
@@ -111,13 +111,18 @@ const toolIntent = (
 ): RunProcessIntent => {
   const { at, toolsAvailable } = context;
   const actor = nexusServiceActor(run.tenantId);
-  const result = (status: 'failed' | 'succeeded' | 'simulated', content: string, replayedFrom?: string): RunProcessIntent => {
+  const result = (status: 'failed' | 'succeeded', content: string, replayedFrom?: string): RunProcessIntent => {
     const data = { runId: run.runId, toolCallId: toolCall.toolCallId, status, content, actor, at, ...(replayedFrom === undefined ? {} : { replayedFrom }) };
     return { type: 'Command', command: { type: 'RecordToolResult', data } };
   };
   const offered = run.tools.includes(toolCall.name);
   if (offered && answer.kind === 'recorded') return result(answer.from.status, answer.from.content, answer.from.toolCallId);
-  if (offered && answer.kind === 'simulated' && run.fork !== null) return result('simulated', simulatedResult(run.fork, toolCall));
+  // A simulated call still meets the policy (it has no side effect): the executor records a
+  // denial as any run would, and anything else as simulated, never reaching the tool runner.
+  if (offered && answer.kind === 'simulated' && run.fork !== null) {
+    const simulate = { originalRunId: run.fork.runId };
+    return { type: 'DispatchToolCall', runId: run.runId, sessionId: run.sessionId, step, toolCall, userId: run.userId, actor, at, simulate };
+  }
   if (offered && toolsAvailable?.has(toolCall.name)) {
     return { type: 'DispatchToolCall', runId: run.runId, sessionId: run.sessionId, step, toolCall, userId: run.userId, actor, at };
   }

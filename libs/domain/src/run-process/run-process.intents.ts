@@ -74,6 +74,11 @@ export interface DispatchToolCall {
   readonly userId: string;
   readonly actor: Actor;
   readonly at: string;
+  /**
+   * Set for a fork that simulates calls it has no record of: the policy decides, a denial is
+   * recorded as in any run, and otherwise the call is recorded as simulated and never runs.
+   */
+  readonly simulate?: { readonly originalRunId: string };
 }
 
 export type RunProcessIntent =
