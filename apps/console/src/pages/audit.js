@@ -17,6 +17,18 @@ export function AuditPage({ me }) {
   const [entries, setEntries] = useState(/** @type {any[] | null} */ (null));
   const [error, setError] = useState(/** @type {unknown} */ (null));
   const [why, setWhy] = useState(/** @type {string | null} */ (null));
+  const [more, setMore] = useState(/** @type {{ query: URLSearchParams, cursor: string } | null} */ (null));
+  /** @param {URLSearchParams} query @param {boolean} append */
+  const load = async (query, append) => {
+    try {
+      const page = await get(`/v1/audit?${query}`);
+      setEntries((shown) => (append ? [...(shown ?? []), ...page.items] : page.items));
+      setMore(page.nextCursor ? { query, cursor: page.nextCursor } : null);
+      setError(null);
+    } catch (problem) {
+      setError(problem);
+    }
+  };
   useEffect(() => {
     document.title = 'Audit · Nexus console';
   }, []);
@@ -24,17 +36,18 @@ export function AuditPage({ me }) {
   const search = async (event) => {
     event.preventDefault();
     const form = new FormData(/** @type {HTMLFormElement} */ (event.currentTarget));
-    const query = new URLSearchParams({ limit: '200' });
+    const query = new URLSearchParams({ limit: '100' });
     for (const [name, , type] of filters) {
       const value = String(form.get(name) ?? '').trim();
       if (value !== '') query.set(name, type === 'datetime-local' ? new Date(value).toISOString() : value);
     }
-    try {
-      setEntries((await get(`/v1/audit?${query}`)).items);
-      setError(null);
-    } catch (problem) {
-      setError(problem);
-    }
+    await load(query, false);
+  };
+  const loadMore = () => {
+    if (more === null) return;
+    const query = new URLSearchParams(more.query);
+    query.set('cursor', more.cursor);
+    void load(query, true);
   };
   return html`
     <h1>Audit</h1>
@@ -62,7 +75,8 @@ export function AuditPage({ me }) {
             )}
           </tbody>
         </table>
-        ${entries.length === 0 ? html`<p>No entries match.</p>` : null}`
+        ${entries.length === 0 ? html`<p>No entries match.</p>` : null}
+        ${more !== null ? html`<button type="button" onClick=${loadMore}>Load more</button>` : null}`
       : null}
     ${why !== null ? html`<${WhyAllowed} key=${why} toolCallId=${why} />` : null}
     ${hasRole(me, 'admin') || hasRole(me, 'operator') ? html`<${ChainVerification} />` : null}
