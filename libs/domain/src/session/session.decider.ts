@@ -1,4 +1,4 @@
-import type { CloseSession, SessionCommand, SessionEvent, StartSession } from '@nexus/events';
+import type { AddRun, CloseSession, SessionCommand, SessionEvent, StartSession } from '@nexus/events';
 import type { Decider } from '../decider';
 import { authorize } from '../authorization';
 import { InvalidStateError, NotFoundError } from '../errors';
@@ -14,6 +14,14 @@ const startSession = ({ sessionId, actor, budget, policyContext, metadata, at }:
   ];
 };
 
+/** A run joins the session: only while it is open, and only for those who may spend its budget. */
+const addRun = ({ sessionId, runId, actor, at }: AddRun['data'], state: SessionState): SessionEvent[] => {
+  if (state.status === 'none') throw new NotFoundError('Session not found');
+  authorize(actor, 'session.spend', state, 'Session');
+  if (state.status === 'closed') throw new InvalidStateError('The session is closed');
+  return [{ type: 'SessionRunAdded', data: { sessionId, runId, addedAt: at } }];
+};
+
 const closeSession = ({ sessionId, actor, reason, at }: CloseSession['data'], state: SessionState): SessionEvent[] => {
   if (state.status === 'none') throw new NotFoundError('Session not found');
   authorize(actor, 'session.close', state, 'Session');
@@ -25,12 +33,14 @@ export const decideSession = (command: SessionCommand, state: SessionState): Ses
   switch (command.type) {
     case 'StartSession':
       return startSession(command.data, state);
+    case 'AddRun':
+      return addRun(command.data, state);
     case 'CloseSession':
       return closeSession(command.data, state);
   }
 };
 
-/** The session aggregate: start once, close once, by its owner or an admin of its tenant. */
+/** The session aggregate: start once, add runs while open, close once, by its owner or an admin of its tenant. */
 export const sessionDecider: Decider<SessionState, SessionCommand, SessionEvent> = {
   decide: decideSession,
   evolve: evolveSession,

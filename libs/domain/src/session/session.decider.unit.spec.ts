@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Actor, CloseSession, SessionEvent, StartSession } from '@nexus/events';
+import type { Actor, AddRun, CloseSession, SessionEvent, StartSession } from '@nexus/events';
 import { DeciderSpecification } from '@nexus/testing';
 import { ForbiddenError, InvalidStateError, NotFoundError } from '../errors';
 import { sessionDecider } from './session.decider';
@@ -24,6 +24,12 @@ const closeSession = (actor: Actor, reason?: string): CloseSession => ({
   data: { sessionId, actor, ...(reason === undefined ? {} : { reason }), at: '2026-01-01T11:00:00.000Z' },
 });
 
+const addRun = (actor: Actor, runId = 'run-1'): AddRun => ({
+  type: 'AddRun',
+  data: { sessionId, runId, actor, at: '2026-01-01T10:30:00.000Z' },
+});
+const runAdded = (runId = 'run-1'): SessionEvent => ({ type: 'SessionRunAdded', data: { sessionId, runId, addedAt: '2026-01-01T10:30:00.000Z' } });
+
 const started: SessionEvent = {
   type: 'SessionStarted',
   data: {
@@ -44,6 +50,29 @@ const closedBy = (userId: string, reason: string | null = null): SessionEvent =>
 describe('session decider', () => {
   it('names the stream after the session', () => {
     expect(toSessionStreamId('ses-1')).toBe('session-ses-1');
+  });
+
+  describe('adding a run', () => {
+    it('records a run its owner starts while it is open', () => {
+      given([started]).when(addRun(owner)).then([runAdded()]);
+      given([started, runAdded('run-0')]).when(addRun(service)).then([runAdded()]);
+    });
+
+    it('refuses a run once it is closed', () => {
+      given([started, closedBy('alice')]).when(addRun(owner)).thenThrows(InvalidStateError);
+    });
+
+    it('refuses a run for a missing session, another user, an admin and another tenant', () => {
+      given([]).when(addRun(owner)).thenThrows(NotFoundError);
+      given([started]).when(addRun(colleague)).thenThrows(ForbiddenError);
+      given([started]).when(addRun(admin)).thenThrows(ForbiddenError);
+      given([started]).when(addRun(outsider)).thenThrows(NotFoundError);
+    });
+
+    it('does not change who owns it or its status', () => {
+      const state = [started, runAdded()].reduce(sessionDecider.evolve, sessionDecider.initialState());
+      expect(state).toMatchObject({ status: 'open', ownerId: 'alice' });
+    });
   });
 
   describe('when no session exists', () => {

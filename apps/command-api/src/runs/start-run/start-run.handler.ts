@@ -13,7 +13,11 @@ import {
 import { CommandHandlingService } from '../../command-handling/command-handling.service';
 import { StartRunCommand } from './start-run.command';
 
-/** Gathers the session's facts (status, tenant, remaining tokens); the run decider rules on them. */
+/**
+ * Gathers the session's facts (status, tenant, remaining tokens) for the run decider to rule on,
+ * and records the run on the session's stream in the same append, so the facts cannot go stale
+ * between the read and the write (a `CloseSession` racing this start).
+ */
 @CommandHandler(StartRunCommand)
 export class StartRunHandler implements ICommandHandler<StartRunCommand> {
   constructor(
@@ -53,6 +57,9 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand> {
             },
           },
         },
+        // The run joins the session in the same append, checked against the session's version:
+        // a close that commits first makes this retry, and the retry finds the session closed.
+        { streamId: toSessionStreamId(sessionId), decider: sessionDecider, command: { type: 'AddRun', data: { sessionId, runId, actor, at } } },
       ],
       metadata,
     );
