@@ -5,7 +5,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startEmbeddedProcess, type EmbeddedProcess } from '@nexus/testing';
 import { OpenAiStubServer } from '../../libs/llm/src/testing/openai-stub.server';
-import { keyOf, platformClient, until, type PlatformClient } from './support/api-client';
+import { keyOf, parseSse, platformClient, until, type PlatformClient } from './support/api-client';
 
 /** Debian's chromium, which `.ci/run` installs: the console is tested in a real browser. */
 const chromiumPath = process.env['NEXUS_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -127,6 +127,34 @@ describe('operator console', () => {
     await expect(preflight('http://evil.example')).resolves.toBeNull();
     await expect(preflight(embedded.urls['llm-gateway'])).resolves.toBeNull();
   });
+
+  it("announces tool-call changes to the caller's tenant only, without their content", async () => {
+    /** Opens the queue's change stream and collects its frames until closed. */
+    const listen = async (user: string) => {
+      const abort = new AbortController();
+      const response = await fetch(`${embedded.urls['query-api']}/v1/tool-calls/stream`, { headers: { authorization: `Bearer ${keyOf(user)}` }, signal: abort.signal });
+      expect([response.status, response.headers.get('content-type')]).toEqual([200, 'text/event-stream']);
+      let text = '';
+      const reading = (async () => {
+        const decoder = new TextDecoder();
+        try {
+          for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) text += decoder.decode(chunk, { stream: true });
+        } catch {
+          // aborted
+        }
+      })();
+      return { frames: () => parseSse(text), close: async () => (abort.abort(), await reading) };
+    };
+    const [bob, mallory] = await Promise.all([listen('bob'), listen('mallory')]);
+    const session = await api.post('alice', '/v1/sessions', { budget: { tokens: 20_000 } });
+    const run = await api.post('alice', `/v1/sessions/${String(session.body['sessionId'])}/runs`, { input: '/tool files_read {"path":"nothing.txt"}', tools: ['files_read'] });
+    await api.waitForRun('alice', String(run.body['runId']), (doc) => doc['status'] === 'completed' || doc['status'] === 'failed');
+    await until(async () => bob.frames(), (frames) => frames.some((frame) => frame.event === 'changed'), { what: "Bob's change notices" });
+    await bob.close();
+    await mallory.close();
+    for (const frame of bob.frames()) expect(Object.keys(JSON.parse(frame.data ?? '{}'))).toEqual(['position']);
+    expect(mallory.frames()).toEqual([]);
+  }, 60_000);
 
   it('plays the approval scenario live across four users and two tenants', async () => {
     const [bob, alice, mallory] = await Promise.all([openConsole('bob'), openConsole('alice'), openConsole('mallory')]);

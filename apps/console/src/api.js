@@ -54,12 +54,14 @@ function token() {
 
 /**
  * @param {string} method @param {string} path @param {unknown} [body] @param {string} [bearer]
+ * @param {number} [minPosition] read-your-writes: the read waits until the read models have it
  * @returns {Promise<any>}
  */
-async function request(method, path, body, bearer = token()) {
+async function request(method, path, body, bearer = token(), minPosition = undefined) {
   const base = method === 'GET' || path.startsWith('/v1/admin/') ? '' : commandApi;
   /** @type {Record<string, string>} */
   const headers = { authorization: `Bearer ${bearer}` };
+  if (minPosition !== undefined) headers['x-nexus-min-position'] = String(minPosition);
   if (body !== undefined) headers['content-type'] = 'application/json';
   let response;
   try {
@@ -73,20 +75,22 @@ async function request(method, path, body, bearer = token()) {
   return parsed;
 }
 
-/** @param {string} path */
-export const get = (path) => request('GET', path);
+/** @param {string} path @param {number} [minPosition] */
+export const get = (path, minPosition) => request('GET', path, undefined, token(), minPosition);
 /** @param {string} path @param {unknown} body */
 export const post = (path, body) => request('POST', path, body);
 
 /**
- * A run's SSE stream. EventSource cannot send an Authorization header, and a token must never go
- * into a URL (logs, history), so the stream is read with fetch and parsed by eventsource-parser.
- * Resumes with Last-Event-ID after a dropped connection; ends at the stream's `end` event.
- * @param {string} runId
+ * Server-Sent Events read with fetch: EventSource cannot send an Authorization header, and a
+ * token must never go into a URL (logs, history), so the body is parsed by eventsource-parser.
+ * Reconnects after a dropped connection (resuming with Last-Event-ID when the stream gives ids)
+ * until the stream's `end` event or the signal; `onOpen` runs at each (re)connection.
+ * @param {string} path
  * @param {(event: { event?: string, id?: string, data: string }) => void} onEvent
  * @param {AbortSignal} signal
+ * @param {() => void} [onOpen]
  */
-export async function followRun(runId, onEvent, signal) {
+async function followSse(path, onEvent, signal, onOpen) {
   const { createParser } = await import('eventsource-parser');
   let lastEventId = '';
   let ended = false;
@@ -95,8 +99,9 @@ export async function followRun(runId, onEvent, signal) {
       /** @type {Record<string, string>} */
       const headers = { authorization: `Bearer ${token()}`, accept: 'text/event-stream' };
       if (lastEventId !== '') headers['last-event-id'] = lastEventId;
-      const response = await fetch(`/v1/runs/${encodeURIComponent(runId)}/stream`, { headers, signal });
+      const response = await fetch(path, { headers, signal });
       if (!response.ok || response.body === null) throw new ApiProblem(response.status, await response.json().catch(() => ({})));
+      onOpen?.();
       const parser = createParser({
         onEvent: (event) => {
           if (event.id !== undefined) lastEventId = event.id;
@@ -117,6 +122,23 @@ export async function followRun(runId, onEvent, signal) {
     if (!ended && !signal.aborted) await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
+
+/**
+ * A run's events as they happen, and its model's tokens (`event: token`), until it ends.
+ * @param {string} runId
+ * @param {(event: { event?: string, id?: string, data: string }) => void} onEvent
+ * @param {AbortSignal} signal
+ */
+export const followRun = (runId, onEvent, signal) => followSse(`/v1/runs/${encodeURIComponent(runId)}/stream`, onEvent, signal);
+
+/**
+ * Nudges that the tenant's tool calls changed, each with the position to read at; `null` when the
+ * stream (re)opens, since nudges sent meanwhile are not replayed.
+ * @param {(position: number | null) => void} onChange
+ * @param {AbortSignal} signal
+ */
+export const followToolCallChanges = (onChange, signal) =>
+  followSse('/v1/tool-calls/stream', ({ event, data }) => event === 'changed' && onChange(JSON.parse(data).position), signal, () => onChange(null));
 
 /**
  * An NDJSON job of the admin endpoints (audit verification), line by line as the server writes it.

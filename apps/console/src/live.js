@@ -15,10 +15,12 @@ export function usePolled(read, intervalMs, deps) {
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let stopped = false;
+    let reading = false;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     let timer;
     const once = async () => {
       if (document.visibilityState === 'visible') {
+        reading = true;
         try {
           const next = await read();
           if (!stopped) {
@@ -28,13 +30,22 @@ export function usePolled(read, intervalMs, deps) {
         } catch (failure) {
           if (!stopped) setError(failure);
         }
+        reading = false;
       }
       if (!stopped) timer = setTimeout(once, intervalMs);
     };
     void once();
+    // Back on a hidden tab: read at once rather than at the next tick.
+    const shown = () => {
+      if (document.visibilityState !== 'visible' || stopped || reading) return;
+      clearTimeout(timer);
+      void once();
+    };
+    document.addEventListener('visibilitychange', shown);
     return () => {
       stopped = true;
       clearTimeout(timer);
+      document.removeEventListener('visibilitychange', shown);
     };
   }, [...deps, tick]);
   return { value, error, refresh: () => setTick((n) => n + 1) };

@@ -24,6 +24,7 @@ import { GetSessionHttpController } from './sessions/get-session/get-session.htt
 import { ListSessionsHttpController } from './sessions/list-sessions/list-sessions.http.controller';
 import { GetToolCallHttpController } from './tool-calls/get-tool-call/get-tool-call.http.controller';
 import { ListToolCallsHttpController } from './tool-calls/list-tool-calls/list-tool-calls.http.controller';
+import { StreamToolCallChangesHttpController } from './tool-calls/stream-tool-call-changes/stream-tool-call-changes.http.controller';
 import { ReadStreamEventsHandler } from './streams/read-stream-events/read-stream-events.handler';
 import { ReadStreamEventsHttpController } from './streams/read-stream-events/read-stream-events.http.controller';
 
@@ -36,6 +37,7 @@ const queryControllers = [
   StreamRunEventsHttpController,
   ListRunToolCallsHttpController,
   GetToolCallHttpController,
+  StreamToolCallChangesHttpController,
   ListToolCallsHttpController,
   ListAuditEntriesHttpController,
   ReadStreamEventsHttpController,

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { get, hasRole, post } from '../api.js';
+import { followToolCallChanges, get, hasRole, post } from '../api.js';
 import { html } from '../html.js';
 import { duration, problemText, useNow, usePolled } from '../live.js';
 
@@ -9,12 +9,23 @@ import { duration, problemText, useNow, usePolled } from '../live.js';
  *   expiresAt: string | null, policy: { decision: string, rule: string, reason: string } | null }} ToolCall
  */
 
-/** How often the queue is re-read: new requests show within a second without a reload. */
-const pollMs = 400;
+/**
+ * The queue is re-read when the server says a tool call changed (`GET /v1/tool-calls/stream`), at
+ * that position; this slow poll only catches what no event announces (an expiry's countdown is
+ * local) and covers a lost stream.
+ */
+const pollMs = 10_000;
 
 /** @param {{ me: import('../api.js').Me }} props */
 export function ApprovalsPage({ me }) {
-  const { value, error } = usePolled(() => get('/v1/tool-calls?status=awaiting_approval&limit=200'), pollMs, []);
+  // Each nudge (a reconnection counts as one) is a new object, which re-reads the list at once.
+  const [nudge, setNudge] = useState(/** @type {{ at: number | undefined }} */ ({ at: undefined }));
+  const { value, error } = usePolled(() => get('/v1/tool-calls?status=awaiting_approval&limit=200', nudge.at), pollMs, [nudge]);
+  useEffect(() => {
+    const abort = new AbortController();
+    followToolCallChanges((at) => setNudge({ at: at ?? undefined }), abort.signal).catch(() => undefined);
+    return () => abort.abort();
+  }, []);
   /** @type {ToolCall[]} */
   const items = value?.items ?? [];
   // Cards the user has started to decide (a reason typed, a button pressed) stay on screen when

@@ -3,7 +3,10 @@ import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { EVENT_STORE, EVENTS_APPENDED_CHANNEL, SQL_EXECUTOR, START_CHECKPOINT, type EventStorePort, type GlobalCheckpoint, type SqlExecutor } from '@nexus/event-store';
 import type { RecordedEvent } from '@nexus/events';
 
-/** One follower: the streams it wants (it may add more as it learns of them) and where to hand events. */
+/**
+ * One follower: the streams it wants (it may add more as it learns of them) and where to hand events.
+ * A stream id `<category>-*` stands for every stream of the category (the approval queue's changes).
+ */
 export interface TailFollower {
   readonly streams: Set<string>;
   deliver(event: RecordedEvent): void;
@@ -106,6 +109,8 @@ export class LogTail implements OnModuleInit, OnApplicationShutdown {
       if (this.checkpoint === after) this.checkpoint = page.checkpoint;
       for (const event of page.events) {
         for (const follower of this.followers.get(event.streamId) ?? []) follower.deliver(event);
+        const category = `${event.streamId.slice(0, event.streamId.indexOf('-'))}-*`;
+        for (const follower of this.followers.get(category) ?? []) follower.deliver(event);
       }
       if (page.events.length < 1000) return;
     }
