@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { parseDataset } from './eval-case';
+import { registerEvalCompare } from './eval-compare.command';
 import { renderReport } from './eval-report';
 import { playCase } from './eval-runner';
 import { scoreCase, summarize, type EvalCaseResult } from './eval-scoring';
@@ -16,8 +17,12 @@ interface EvalOptions {
 
 /** `nexus eval`: play the dataset against a running platform, write the report, gate on the pass rate. */
 export function registerEval(program: Command): void {
-  program
-    .command('eval')
+  // Positional options: those after `compare` are its own, though `eval` has some of the same
+  // names (`--report`, `--threshold`); commander reads this setting on the root program.
+  program.enablePositionalOptions();
+  const evalCommand = program.command('eval');
+  registerEvalCompare(evalCommand);
+  evalCommand
     .description('run the eval dataset against a running Nexus; exit 1 below the pass-rate threshold')
     .option('--dataset <path>', 'JSONL eval cases', 'evals/dataset.jsonl')
     .option('--threshold <rate>', 'minimum pass rate, 0..1', '0.8')

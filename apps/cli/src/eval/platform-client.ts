@@ -83,6 +83,16 @@ export class PlatformClient {
     }
   }
 
+  /** Forks a recorded run (`POST /v1/runs/{id}/forks`) as the requester. */
+  async forkRun(runId: string, body: { atStep: number; model?: string; replay?: string }): Promise<{ runId: string; sessionId: string }> {
+    return (await this.command<{ runId: string; sessionId: string }>('requester', `/v1/runs/${runId}/forks`, body)).body;
+  }
+
+  /** The raw events of a run's stream, in order. */
+  async runEvents(runId: string): Promise<{ type: string; data: Record<string, unknown> }[]> {
+    return (await this.query<{ events: { type: string; data: Record<string, unknown> }[] }>('requester', `/v1/streams/run-${runId}/events`)).events;
+  }
+
   toolCalls(runId: string): Promise<ToolCallDocument[]> {
     return this.query<ToolCallDocument[]>('requester', `/v1/runs/${runId}/tool-calls`);
   }
