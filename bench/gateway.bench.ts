@@ -20,6 +20,7 @@ import { developmentApiKeys } from '../libs/http/src/auth/api-keys';
 import { OpenAiStubServer } from '../libs/llm/src/testing/openai-stub.server';
 import { startAppProcess, type AppProcess } from '../libs/testing/src/apps/app-process';
 import { createTestDatabase, startNats, startPostgres } from '../libs/testing/src/infra/index';
+import { loadAverage, treeCpuSeconds } from './support/proc-stats';
 import { fixed, percentile, printTable } from './support/report';
 
 const requests = Number(process.env['BENCH_REQUESTS'] ?? 1000);
@@ -93,6 +94,7 @@ const env = {
 let commandApi: AppProcess | undefined;
 let gateway: AppProcess | undefined;
 const rows: string[][] = [];
+const cpuRows: string[][] = [];
 try {
   commandApi = await startAppProcess('command-api', env);
   // BENCH_CPU_PROF=<dir>: the gateway writes a V8 CPU profile there when it stops.
@@ -129,9 +131,18 @@ try {
   }
   rows.push(['first call of a session (opens its lease)', '1', String(cold.length), '0', '', ...ms(cold)]);
 
+  const cpu = () => ({ gateway: treeCpuSeconds(gateway?.pid() ?? 0), commandApi: treeCpuSeconds(commandApi?.pid() ?? 0) });
   for (const concurrency of concurrencies) {
     const straight = await measure(direct, noHeaders, concurrency);
+    const before = cpu();
     const through = await measure(viaGateway, gatewayHeaders, concurrency);
+    const after = cpu();
+    // CPU per call is what the gateway costs whatever the box's load: latency on a quiet box is about it plus two local hops.
+    cpuRows.push([
+      String(concurrency),
+      fixed(((after.gateway - before.gateway) * 1000) / through.latencies.length, 2),
+      fixed(((after.commandApi - before.commandApi) * 1000) / through.latencies.length, 2),
+    ]);
     const line = (name: string, { latencies, errors, seconds }: Measured) => [
       name,
       String(concurrency),
@@ -174,3 +185,6 @@ try {
 }
 console.log(`${requests} non-streamed completions per concurrency row, one session per concurrent client; stub answers at once`);
 printTable(['path', 'concurrency', 'ok', 'errors', 'req/s', 'p50 ms', 'p99 ms'], rows);
+console.log('CPU per call through the gateway (ms): the gateway process, and command-api (lease heartbeats)');
+printTable(['concurrency', 'llm-gateway', 'command-api'], cpuRows);
+console.log(`load average after: ${loadAverage()}`);
