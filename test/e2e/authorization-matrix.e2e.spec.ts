@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DEFAULT_POLICY_DIR } from '@nexus/policy';
 import { until } from './support/api-client';
 import { startInProcessPlatform, type InProcessPlatform } from './support/in-process-platform';
 
@@ -310,6 +311,19 @@ describe('operations on the whole deployment: operator, tenant admins, everyone 
     }
     for (const caller of refused) {
       const reply = await read(caller, '/v1/admin/operations');
+      expect({ caller, status: reply.status, code: reply.body['code'] }).toEqual({ caller, status: 403, code: 'forbidden' });
+    }
+  }, 60_000);
+
+  it('evaluates a candidate policy on the recorded tool calls of a tenant admin’s own tenant only', async () => {
+    const policies = ['default.cedar', 'nexus.cedarschema'].map((name) => ({ name, text: readFileSync(join(DEFAULT_POLICY_DIR, name), 'utf8') }));
+    const whatIf = (caller: Caller) => call(caller, 'POST', `${platform.queryUrl}/v1/admin/policy/what-if`, { policies, since: '1d' });
+    const carol = await whatIf('carol');
+    // acme's calls are on record (the matrix's waiting runs); globex has none for its admin to see.
+    expect({ status: carol.status, some: Number(carol.body['calls']) > 0, changed: carol.body['changed'] }).toEqual({ status: 200, some: true, changed: 0 });
+    expect(await whatIf('gina')).toMatchObject({ status: 200, body: { calls: 0 } });
+    for (const caller of ['olga', ...refused] as const) {
+      const reply = await whatIf(caller);
       expect({ caller, status: reply.status, code: reply.body['code'] }).toEqual({ caller, status: 403, code: 'forbidden' });
     }
   }, 60_000);
