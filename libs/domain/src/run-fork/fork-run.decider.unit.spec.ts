@@ -104,6 +104,16 @@ describe('forking a run', () => {
     });
   });
 
+  it('forks a fork: its copies count as the steps they copied, and are cited in turn', () => {
+    const firstFork = runDecider.decide(fork({ atStep: 2 }), runDecider.initialState());
+    const asRecorded = firstFork.map((event, i) => ({ id: `f${i + 1}`, type: event.type, data: event.data as Record<string, unknown> }));
+    const again = runDecider.decide(fork({ runId: 'fork-2', atStep: 2, original: { events: asRecorded } }), runDecider.initialState());
+    expect(again.map((e) => e.type)).toEqual(['RunStarted', 'RunEventCopied', 'RunEventCopied', 'RunEventCopied', 'RunEventCopied', 'RunEventCopied']);
+    expect(again.slice(1).map((e) => (e.data as { sourceEventId: string }).sourceEventId)).toEqual(['f2', 'f3', 'f4', 'f5', 'f6']);
+    expect(again[1]?.data).toMatchObject({ type: 'LlmCallRequested', data: original[1]?.data });
+    expect(forkSourceIds(asRecorded, 2)).toEqual(['f1', 'f2', 'f3', 'f4', 'f5', 'f6']);
+  });
+
   it('keeps no record for a live fork', () => {
     given([]).when(fork({ replay: 'live' })).then([forkStarted({}, { replay: 'live', recorded: [] })]);
   });

@@ -68,8 +68,14 @@ const recordedCalls = (events: readonly SourceEvent[], atStep: number): Recorded
     });
 };
 
+// A fork's own copies stand for the events they copied: forking a fork copies them again, each
+// citing the copy it was taken from.
+const unwrapped = (event: SourceEvent): SourceEvent =>
+  event.type === 'RunEventCopied' ? { id: event.id, type: String(event.data['type']), data: event.data['data'] as Record<string, unknown> } : event;
+
 /** Which of the original's events a fork at `atStep` copies, and which recorded calls it may replay. */
-export const planFork = (events: readonly SourceEvent[], atStep: number): ForkPlan => {
+export const planFork = (recorded: readonly SourceEvent[], atStep: number): ForkPlan => {
+  const events = recorded.map(unwrapped);
   const first = events[0];
   if (first === undefined || first.type !== 'RunStarted') throw new NotFoundError('Run not found');
   assertForkableAt(events, atStep);
