@@ -37,6 +37,14 @@ describe.each(backends)('append announcements on %s', (_, open) => {
     let heard = false;
     const off = await (sql.listen as NonNullable<SqlExecutor['listen']>).call(sql, EVENTS_APPENDED_CHANNEL, () => (heard = true));
     try {
+      // The earlier test's append may still be on its way back as a server notice (late on a
+      // loaded machine): wait for the channel to fall quiet before listening for this test's.
+      for (let quiet = 0, tries = 0; quiet < 5 && tries < 100; tries += 1) {
+        heard = false;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        quiet = heard ? 0 : quiet + 1;
+      }
+      heard = false;
       await expect(
         sql.transaction(async (tx) => {
           await new PostgresEventStore(tx).appendToStream(newStreamId(), [anEvent()], { expectedVersion: 0 });
