@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { LlmCallCompleted, RecordedEvent, RunEventCopied, RunStarted, ToolResultRecorded } from '@nexus/events';
-import { platformClient, until, type PlatformClient } from './support/api-client';
+import { keyOf, platformClient, until, type PlatformClient } from './support/api-client';
 import { startInProcessPlatform, type InProcessPlatform } from './support/in-process-platform';
 
 /**
@@ -174,6 +174,23 @@ describe('forking a recorded run', () => {
     expect(await client.waitForRun('alice', governedId)).toMatchObject({ status: 'completed', output: 'files_write: rejected still no' });
     expect(existsSync(join(dataDir, 'workspaces', 'acme', String(governed.body['sessionId']), 'other.txt'))).toBe(false);
   }, 90_000);
+
+  it('starts one fork for a repeated Idempotency-Key', async () => {
+    const post = () =>
+      fetch(`${platform.commandUrl}/v1/runs/${original.runId}/forks`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${keyOf('alice')}`, 'content-type': 'application/json', 'idempotency-key': `fork-${original.runId}` },
+        body: JSON.stringify({ atStep: 1, model: 'local-again' }),
+      });
+    const first = await post();
+    const second = await post();
+    expect([first.status, second.status, second.headers.get('idempotent-replayed')]).toEqual([202, 202, 'true']);
+    const [a, b] = [(await first.json()) as { runId: string }, (await second.json()) as { runId: string }];
+    expect(b.runId).toBe(a.runId);
+    const notes = (await streamOf(original.runId)).filter((e) => e.type === 'RunForked' && (e.data as { model: string }).model === 'local-again');
+    expect(notes).toHaveLength(1);
+    await client.waitForRun('alice', a.runId);
+  }, 60_000);
 
   it('answers bad forks with problem documents', async () => {
     const late = await client.post('alice', `/v1/runs/${original.runId}/forks`, { atStep: 3 });
