@@ -192,6 +192,18 @@ describe('forking a recorded run', () => {
     await client.waitForRun('alice', a.runId);
   }, 60_000);
 
+  it('charges a session the caller names, which the fork joins as any run does', async () => {
+    const session = await client.post('alice', '/v1/sessions', { budget: { tokens: 50_000 } });
+    const sessionId = String(session.body['sessionId']);
+    const forked = await client.post('alice', `/v1/runs/${original.runId}/forks`, { atStep: 1, sessionId });
+    expect(forked).toMatchObject({ status: 202, body: { sessionId } });
+    const done = await client.waitForRun('alice', String(forked.body['runId']));
+    expect(done).toMatchObject({ status: 'completed', sessionId });
+    const joined = (await platform.store.readStream(`session-${sessionId}`)).filter((e) => e.type === 'SessionRunAdded');
+    expect(joined.map((e) => (e.data as { runId: string }).runId)).toEqual([forked.body['runId']]);
+    expect((await client.post('bob', `/v1/runs/${original.runId}/forks`, { atStep: 1, sessionId })).status).toBe(403);
+  }, 60_000);
+
   it('answers bad forks with problem documents', async () => {
     const late = await client.post('alice', `/v1/runs/${original.runId}/forks`, { atStep: 3 });
     expect(late.status).toBe(400);

@@ -32,7 +32,7 @@ export class ForkRunHandler {
     const recorded = await this.store.readStream(toRunStreamId(originalId));
     const events: SourceEvent[] = recorded.map((e) => ({ id: e.id, type: e.type, data: e.data as Record<string, unknown> }));
     const original = events[0]?.type === 'RunStarted' ? (events[0].data as RunStarted['data']) : undefined;
-    const { session, wallClockSeconds, targets } = await this.sessionOf(fork.sessionId, request.sessionId === undefined, original, originalId, { actor, at });
+    const { session, wallClockSeconds, targets } = await this.sessionOf(fork, request.sessionId === undefined, original, originalId, { actor, at });
     const replay = request.replay ?? 'simulate';
     // Not forkable (or not a run): the decider says why; no causes to name then.
     const causations = original === undefined ? [] : safely(() => forkSourceIds(events, request.atStep));
@@ -69,7 +69,7 @@ export class ForkRunHandler {
    * start is part of the same append, so a refused fork leaves no session behind).
    */
   private async sessionOf(
-    sessionId: string,
+    { runId, sessionId }: { runId: string; sessionId: string },
     isNew: boolean,
     original: RunStarted['data'] | undefined,
     originalId: string,
@@ -102,7 +102,12 @@ export class ForkRunHandler {
       state.status === 'none' || budget.status === 'none'
         ? { status: 'closed' as const, tenantId: '', ownerId: '', remainingTokens: 0 }
         : { status: state.status, tenantId: state.tenantId, ownerId: state.ownerId, remainingTokens: remainingBudget(budget).tokens };
-    return { session, wallClockSeconds: state.status === 'none' ? null : (state.budget.wallClockSeconds ?? null), targets: [] };
+    // As for any run start, the fork joins the session in the same append, checked against the
+    // session's version: a close that commits first makes this retry and be refused.
+    const joins: CommandTarget[] = [
+      { streamId: toSessionStreamId(sessionId), decider: sessionDecider, command: { type: 'AddRun', data: { sessionId, runId, actor, at } } },
+    ];
+    return { session, wallClockSeconds: state.status === 'none' ? null : (state.budget.wallClockSeconds ?? null), targets: joins };
   }
 }
 
