@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@nexus/config';
 import { budgetDecider, sessionDecider, toBudgetStreamId, toSessionStreamId } from '@nexus/domain';
-import { PostgresEventStore, type SqlExecutor } from '@nexus/event-store';
+import { PostgresEventStore, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
 import type { Actor, EventMetadata } from '@nexus/events';
 import { openPostgres } from '../../../../../libs/event-store/src/testing/event-store-backends';
 import { CommandHandlingService } from '../../command-handling/command-handling.service';
@@ -15,10 +15,39 @@ const alice: Actor = { userId: 'alice', roles: ['user'], tenantId: 'acme' };
 const metadata: EventMetadata = { actor: alice, correlationId: randomUUID(), causationId: null, traceparent: null, ip: null, userAgent: null, idempotencyKey: null };
 const context = () => ({ actor: alice, at: new Date().toISOString(), metadata });
 
+/** The real store, with its appends held at a gate while the gate is shut: a command paused between its read and its write. */
+class GatedStore implements Pick<EventStorePort, 'readStream' | 'appendToStreams'> {
+  private gate: Promise<void> | undefined;
+  private open: (() => void) | undefined;
+  waiting = 0;
+  constructor(private readonly target: EventStorePort) {}
+  shut(): void {
+    this.gate = new Promise((resolve) => (this.open = resolve));
+  }
+  release(): void {
+    this.open?.();
+    this.gate = undefined;
+  }
+  readStream(...args: Parameters<EventStorePort['readStream']>) {
+    return this.target.readStream(...args);
+  }
+  async appendToStreams(...args: Parameters<EventStorePort['appendToStreams']>) {
+    const gate = this.gate;
+    if (gate !== undefined) {
+      this.waiting += 1;
+      await gate;
+      this.waiting -= 1;
+    }
+    return this.target.appendToStreams(...args);
+  }
+}
+
 /**
  * `StartRun` racing `CloseSession` on two command-api instances (two command handlers over one
- * database, no lock shared between them): a run either starts before the close — and the session's
- * stream records it before `SessionClosed` — or is refused. Never a run started on a closed session.
+ * database, no lock shared between them). The race is made to happen, not hoped for: each start
+ * has read the open session and is held just before its append while the close commits. The start
+ * must then be refused, never leave a run started on a closed session; a start that commits
+ * before the close stands, recorded on the session's stream before `SessionClosed`.
  */
 describe('starting a run while the session is being closed', () => {
   let sql: SqlExecutor;
@@ -30,73 +59,63 @@ describe('starting a run while the session is being closed', () => {
   });
   afterAll(() => sql.close());
 
-  it('never starts a run on a session closed before it', async () => {
-    const config = loadConfig({ DATABASE_URL: 'postgres://unused' });
-    const instances = [0, 1].map(() => new CommandHandlingService(store, { NEXUS_AGGREGATE_CACHE_STREAMS: 100 }));
-    const [first, second] = instances as [CommandHandlingService, CommandHandlingService];
-    const sessions = Array.from({ length: 40 }, () => randomUUID());
-    for (const sessionId of sessions) {
-      await first.handle(
-        [
-          {
-            streamId: toSessionStreamId(sessionId),
-            decider: sessionDecider,
-            command: { type: 'StartSession', data: { sessionId, actor: alice, budget: { tokens: 10_000 }, policyContext: {}, metadata: {}, at: new Date().toISOString() } },
-          },
-          {
-            streamId: toBudgetStreamId(sessionId),
-            decider: budgetDecider,
-            command: { type: 'AllocateBudget', data: { sessionId, tenantId: 'acme', limit: { tokens: 10_000 }, actor: alice, at: new Date().toISOString() } },
-          },
-        ],
-        metadata,
-      );
-    }
-    // Each instance has folded every session while it was open: the staleness the race needs.
-    for (const instance of instances) for (const sessionId of sessions) await instance.load(sessionDecider, toSessionStreamId(sessionId));
-
-    const starts = new StartRunHandler(first, config);
-    const closes = new CloseSessionHandler(second);
-    const outcomes = await Promise.all(
-      sessions.map(async (sessionId) => {
-        const runIds = [randomUUID(), randomUUID(), randomUUID()];
-        // The close goes a little after the starts, at a different moment for each session.
-        const pause = (sessions.indexOf(sessionId) % 8) * 15;
-        const results = await Promise.allSettled([
-          ...runIds.map((runId) => starts.execute(new StartRunCommand(sessionId, runId, { input: 'go' }, context()))),
-          new Promise((resolve) => setTimeout(resolve, pause)).then(() => closes.execute(new CloseSessionCommand(sessionId, {}, context()))),
-        ]);
-        return { sessionId, runIds, results };
-      }),
+  const openSession = async (service: CommandHandlingService): Promise<string> => {
+    const sessionId = randomUUID();
+    const at = new Date().toISOString();
+    await service.handle(
+      [
+        {
+          streamId: toSessionStreamId(sessionId),
+          decider: sessionDecider,
+          command: { type: 'StartSession', data: { sessionId, actor: alice, budget: { tokens: 10_000 }, policyContext: {}, metadata: {}, at } },
+        },
+        {
+          streamId: toBudgetStreamId(sessionId),
+          decider: budgetDecider,
+          command: { type: 'AllocateBudget', data: { sessionId, tenantId: 'acme', limit: { tokens: 10_000 }, actor: alice, at } },
+        },
+      ],
+      metadata,
     );
+    return sessionId;
+  };
 
-    let refused = 0;
-    let started = 0;
-    for (const { sessionId, runIds, results } of outcomes) {
-      expect(results[3]?.status).toBe('fulfilled');
-      const sessionEvents = await store.readStream(toSessionStreamId(sessionId));
-      const closedAt = sessionEvents.find((e) => e.type === 'SessionClosed')?.globalPosition ?? 0;
-      const types = sessionEvents.map((e) => (e.type === 'SessionRunAdded' ? `run:${String((e.data as { runId: string }).runId)}` : e.type));
-      // Every run the session records comes before its close.
-      expect(types.indexOf('SessionClosed')).toBe(types.length - 1);
-      for (const [i, runId] of runIds.entries()) {
-        const run = await store.readStream(`run-${runId}`);
-        if (results[i]?.status === 'fulfilled') {
-          started += 1;
-          expect(run.map((e) => e.type)).toEqual(['RunStarted']);
-          expect(run[0]?.globalPosition).toBeLessThan(closedAt);
-          expect(types).toContain(`run:${runId}`);
-        } else {
-          refused += 1;
-          expect(((results[i] as PromiseRejectedResult).reason as { code?: string }).code).toBe('invalid_state');
-          expect(run).toEqual([]);
-          expect(types).not.toContain(`run:${runId}`);
-        }
-      }
+  it('refuses a start that read the session open but commits after its close, and keeps one that committed before', async () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://unused' });
+    const gated = new GatedStore(store);
+    const starting = new CommandHandlingService(gated as unknown as EventStorePort, { NEXUS_AGGREGATE_CACHE_STREAMS: 100 });
+    const closing = new CommandHandlingService(store, { NEXUS_AGGREGATE_CACHE_STREAMS: 100 });
+    const starts = new StartRunHandler(starting, config);
+    const closes = new CloseSessionHandler(closing);
+    const start = (sessionId: string, runId: string) => starts.execute(new StartRunCommand(sessionId, runId, { input: 'go' }, context()));
+    const close = (sessionId: string) => closes.execute(new CloseSessionCommand(sessionId, {}, context()));
+
+    // Raced: every start has read its open session and waits at the gate while the close commits.
+    const raced = await Promise.all(Array.from({ length: 10 }, () => openSession(closing)));
+    gated.shut();
+    const racedRuns = raced.map((sessionId) => ({ sessionId, runId: randomUUID() }));
+    const racing = racedRuns.map(({ sessionId, runId }) => start(sessionId, runId).then(() => 'started', (error: unknown) => error));
+    for (let waited = 0; gated.waiting < raced.length && waited < 30_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(gated.waiting).toBe(raced.length);
+    await Promise.all(raced.map(close));
+    gated.release();
+    const outcomes = await Promise.all(racing);
+
+    // Not raced: the start commits, then the session closes.
+    const calm = await openSession(closing);
+    const calmRun = randomUUID();
+    await start(calm, calmRun);
+    await close(calm);
+
+    for (const [i, { sessionId, runId }] of racedRuns.entries()) {
+      expect((outcomes[i] as { code?: string }).code).toBe('invalid_state');
+      expect(await store.readStream(`run-${runId}`)).toEqual([]);
+      expect((await store.readStream(toSessionStreamId(sessionId))).map((e) => e.type)).toEqual(['SessionStarted', 'SessionClosed']);
     }
-    // The race is real only if both sides won some of the time.
-    console.log(`start vs close: ${started} runs started before the close, ${refused} refused after it`);
-    expect(started).toBeGreaterThan(0);
-    expect(refused).toBeGreaterThan(0);
+    const calmSession = await store.readStream(toSessionStreamId(calm));
+    expect(calmSession.map((e) => e.type)).toEqual(['SessionStarted', 'SessionRunAdded', 'SessionClosed']);
+    const [runStarted] = await store.readStream(`run-${calmRun}`);
+    expect(runStarted?.type).toBe('RunStarted');
+    expect(runStarted?.globalPosition).toBeLessThan(calmSession[2]?.globalPosition ?? 0);
   }, 120_000);
 });
