@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   budgetDecider,
   forkSourceIds,
-  remainingBudget,
   runDecider,
   sessionDecider,
   toBudgetStreamId,
@@ -14,6 +13,7 @@ import { EVENT_STORE, type EventStorePort } from '@nexus/event-store';
 import type { RunStarted } from '@nexus/events';
 import { CommandHandlingService, type CommandTarget } from '../../command-handling/command-handling.service';
 import type { CommandContext } from '../../http/command-request';
+import { joinSession } from '../join-session';
 import type { ForkRunRequest } from './fork-run.request.dto';
 
 /**
@@ -93,21 +93,8 @@ export class ForkRunHandler {
       const session = { status: 'open' as const, tenantId: actor.tenantId, ownerId: actor.userId, remainingTokens: limit.tokens };
       return { session, wallClockSeconds: limit.wallClockSeconds ?? null, targets };
     }
-    const [state, budget] = await Promise.all([
-      this.commands.load(sessionDecider, toSessionStreamId(sessionId)),
-      this.commands.load(budgetDecider, toBudgetStreamId(sessionId)),
-    ]);
-    // A missing session has no tenant, so the decider's tenant rule answers not-found for it.
-    const session =
-      state.status === 'none' || budget.status === 'none'
-        ? { status: 'closed' as const, tenantId: '', ownerId: '', remainingTokens: 0 }
-        : { status: state.status, tenantId: state.tenantId, ownerId: state.ownerId, remainingTokens: remainingBudget(budget).tokens };
-    // As for any run start, the fork joins the session in the same append, checked against the
-    // session's version: a close that commits first makes this retry and be refused.
-    const joins: CommandTarget[] = [
-      { streamId: toSessionStreamId(sessionId), decider: sessionDecider, command: { type: 'AddRun', data: { sessionId, runId, actor, at } } },
-    ];
-    return { session, wallClockSeconds: state.status === 'none' ? null : (state.budget.wallClockSeconds ?? null), targets: joins };
+    const { session, wallClockSeconds, join } = await joinSession(this.commands, { sessionId, runId, actor, at });
+    return { session, wallClockSeconds, targets: [join] };
   }
 }
 
