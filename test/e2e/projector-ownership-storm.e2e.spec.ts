@@ -7,7 +7,7 @@ import { expectReadModelsExact, outOfOrderApplies, streamsBehindHead } from './s
 
 // The full storm (10,000 commands, 20 kills, a 30 s stall) runs with NEXUS_E2E_COMMANDS=10000
 // NEXUS_E2E_KILLS=20 NEXUS_E2E_STALL_SECONDS=30; `npm test` runs a shorter one on the same paths.
-const COMMANDS = envCount('COMMANDS', 1500);
+const COMMANDS = envCount('COMMANDS', 1000);
 const CONCURRENCY = envCount('CONCURRENCY', 20);
 const KILLS = envCount('KILLS', 5);
 const STALL_MS = envCount('STALL_SECONDS', 10) * 1000;
