@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createPgExecutor, PostgresEventStore, type SqlExecutor } from '@nexus/event-store';
 import type { BudgetConsumed, BudgetReservationAdjusted, BudgetReservationExpired, BudgetReserved, RecordedEvent } from '@nexus/events';
-import { countPromptTokens } from '@nexus/llm';
+import { DEFAULT_PRICE_TABLE, worstCaseOf } from '@nexus/llm';
 import { OpenAiStubServer } from '../../libs/llm/src/testing/openai-stub.server';
 import { freshTestDatabase, startAppProcess, startNats, type AppProcess, type InfraServer } from '@nexus/testing';
 import { keyOf, sleep } from './support/api-client';
@@ -9,7 +9,7 @@ import { keyOf, sleep } from './support/api-client';
 const MAX_TOKENS = 16;
 const MESSAGES = [{ role: 'user' as const, content: 'race for the budget' }];
 /** The most a call can cost, as the gateway reckons it: its prompt and its max_tokens. */
-const WORST_CASE = countPromptTokens(MESSAGES) + MAX_TOKENS;
+const WORST_CASE = worstCaseOf({ model: 'stub-model', messages: MESSAGES, completionTokens: MAX_TOKENS }, DEFAULT_PRICE_TABLE).amount.tokens;
 const FITS = 100;
 const CALLS = 500;
 const LEASE_TTL_SECONDS = 3;

@@ -20,3 +20,4 @@ export * from './filters/prompt-injection.filter';
 export * from './filters/secret-redaction.filter';
 export * from './providers-from-env';
 export * from './model-aliases';
+export * from './worst-case';

@@ -24,7 +24,7 @@ import {
   type RunEvent,
   type RunStarted,
 } from '@nexus/events';
-import { countPromptTokens, countTokens, estimateCost, loadPriceTable } from '@nexus/llm';
+import { loadPriceTable, worstCaseOf } from '@nexus/llm';
 import { POLICY_ENGINE, type PolicyEnginePort } from '@nexus/policy';
 import { scheduleTimer } from '@nexus/timers';
 import type { ToolRegistry } from '@nexus/tools';
@@ -82,8 +82,7 @@ export class AgentLoopExecutor {
     const { runId, sessionId, callId, reservationId, model, messages, actor, at, step } = intent;
     const maxTokens = this.config.NEXUS_LLM_MAX_TOKENS;
     const tools = await this.toolsOffered(runId, sessionId);
-    const promptTokens = countPromptTokens(messages) + (tools.length === 0 ? 0 : countTokens(JSON.stringify(tools)));
-    const amount = { tokens: promptTokens + maxTokens, costMicroUsd: estimateCost(model, promptTokens, maxTokens, this.prices), wallClockSeconds: 0 };
+    const { promptTokens, amount } = worstCaseOf({ model, messages, tools, completionTokens: maxTokens }, this.prices);
     try {
       await this.send(
         { type: 'ReserveBudget', data: { sessionId, reservationId, amount, purpose: `llm call, step ${step}`, runId, ttlSeconds: this.config.NEXUS_RESERVATION_TTL_SECONDS, actor, at } },

@@ -3,14 +3,13 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Actor, EventMetadata } from '@nexus/events';
 import { ProblemException } from '@nexus/http';
 import {
-  countPromptTokens,
-  countTokens,
   estimateCost,
   LlmProviderRejectedError,
   LlmUnavailableError,
   loadPriceTable,
   maxOutputTokensOf,
   redactSecrets,
+  worstCaseOf,
   type LlmRequest,
   type ResilientLlmClient,
 } from '@nexus/llm';
@@ -39,12 +38,6 @@ export interface ReservedCall {
   readonly allowance: number;
   readonly reservation: SessionReservation;
 }
-
-/**
- * What an image or audio part is reckoned at in the reservation (a 1024×1024 image is 765 tokens
- * on gpt-4o at high detail): an estimate only, since the provider's usage is what is consumed.
- */
-const NON_TEXT_PART_TOKENS = 1_000;
 
 /**
  * A provider's refusal of the request itself (400 `context_length_exceeded`, …) reaches the client
@@ -86,16 +79,10 @@ export class ChatCompletionsHandler {
     // worst case: the model's output limit.
     const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
     const allowance = maxTokens ?? maxOutputTokensOf(model, this.prices);
-    // Tool definitions are part of the prompt a provider bills for.
-    const promptTokens =
-      countPromptTokens(messages) +
-      (tools === undefined ? 0 : countTokens(JSON.stringify(tools))) +
-      nonTextParts(body.messages) * NON_TEXT_PART_TOKENS;
-    const amount = {
-      tokens: promptTokens + allowance,
-      costMicroUsd: estimateCost(model, promptTokens, allowance, this.prices),
-      wallClockSeconds: 0,
-    };
+    const { promptTokens, amount } = worstCaseOf(
+      { model, messages, tools, nonTextParts: nonTextParts(body.messages), completionTokens: allowance },
+      this.prices,
+    );
     const reservation = await this.budget.reserve({ sessionId, amount, actor, metadata, purpose: `${client.purpose ?? 'chat.completions'} ${model}` });
     return {
       identity: { id: `chatcmpl-${uuidv7()}`, created: Math.floor(Date.now() / 1000), model },
