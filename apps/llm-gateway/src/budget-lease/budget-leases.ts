@@ -158,7 +158,11 @@ export class BudgetLeases implements OnApplicationShutdown {
     const at = Date.now();
     for (const entry of this.entries.values()) {
       const { lease } = entry;
-      if (lease === undefined || entry.working !== undefined || entry.waiters.length > 0) continue;
+      const quiet = entry.working === undefined && entry.waiters.length === 0;
+      // No lease (its opening was refused, or it was retired): forgotten once idle, so sessions
+      // that were only ever refused do not pile up in memory.
+      if (lease === undefined && quiet && at - entry.lastDrawAt >= this.idleMs) this.entries.delete(entry.key);
+      if (lease === undefined || !quiet) continue;
       const sinceHeartbeat = at - entry.lastHeartbeatAt;
       if (!lease.inFlight && at - entry.lastDrawAt >= this.idleMs) {
         this.entries.delete(entry.key);
