@@ -2,6 +2,7 @@ import type { EvalCase } from './eval-case';
 import { scoreCase, type EvalObservation } from './eval-scoring';
 import { NexusHttpError } from '../nexus-client';
 import { ENDED_STATUSES, type PlatformClient, type RunDocument } from './platform-client';
+import { observe } from './eval-runner';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -87,18 +88,6 @@ export async function playFork(
     const observation = observe(run, [], Math.round(performance.now() - started));
     return { ...observation, status: run?.status ?? 'error', error: error instanceof Error ? error.message : String(error), runId, answers: [] };
   }
-}
-
-function observe(run: RunDocument | undefined, toolCalls: string[], latencyMs: number): EvalObservation {
-  return {
-    status: run?.status ?? 'error',
-    output: run?.output ?? null,
-    errorReason: run?.error?.reason ?? null,
-    toolCalls,
-    latencyMs,
-    costUsd: run?.usage?.costUsd ?? 0,
-    tokens: (run?.usage?.promptTokens ?? 0) + (run?.usage?.completionTokens ?? 0),
-  };
 }
 
 /** A dataset case's fork is scored against the case, as `nexus eval` scores a run. */

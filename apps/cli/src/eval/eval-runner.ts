@@ -37,7 +37,8 @@ export async function playCase(client: PlatformClient, evalCase: EvalCase, timeo
   }
 }
 
-function observe(run: RunDocument | undefined, toolCalls: string[], latencyMs: number): EvalObservation {
+/** What a played run shows: status, output, tool calls, latency, cost and tokens (eval and eval compare alike). */
+export function observe(run: RunDocument | undefined, toolCalls: string[], latencyMs: number): EvalObservation {
   return {
     status: run?.status ?? 'error',
     output: run?.output ?? null,
