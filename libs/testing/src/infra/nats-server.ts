@@ -1,8 +1,7 @@
-import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { externalServer, freePort, ManagedProcess, type InfraServer } from './managed-process';
+import { startLocalServer } from './local-server';
+import { externalServer, type InfraServer } from './managed-process';
 
 /**
  * A real NATS server with JetStream for tests: `NATS_URL` when set, otherwise `nats-server -js`
@@ -12,29 +11,13 @@ export async function startNats(): Promise<InfraServer> {
   const external = process.env['NATS_URL'];
   if (external) return externalServer(external, 'NATS_URL');
 
-  const dir = mkdtempSync(join(tmpdir(), 'nexus-nats-'));
-  const port = await freePort();
-  const server = new ManagedProcess({
+  return startLocalServer({
     name: 'nats',
     command: 'nats-server',
-    args: ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(dir, 'jetstream')],
-    dir,
-    stopSignal: 'SIGTERM',
-    ready: () => greets(port, '', 'INFO '),
+    args: (port, dir) => ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(dir, 'jetstream')],
+    ready: (port) => greets(port, '', 'INFO '),
+    url: (port) => `nats://127.0.0.1:${port}`,
   });
-  await server.start();
-  return {
-    url: `nats://127.0.0.1:${port}`,
-    stop: async () => {
-      await server.stop();
-      server.removeDir();
-    },
-    kill: () => server.kill(),
-    restart: async () => {
-      await server.stop();
-      await server.start();
-    },
-  };
 }
 
 /** Connects, optionally sends a line, and resolves true once the reply starts with `expected`. */

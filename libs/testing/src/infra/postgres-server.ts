@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { externalServer, freePort, ManagedProcess, type InfraServer } from './managed-process';
+import { externalServer, freePort, ManagedProcess, startControlled, type InfraServer } from './managed-process';
 
 export interface PostgresServer extends InfraServer {
   /** The directory holding `initdb`, `postgres`, `pgbench` (undefined for an external server). */
@@ -79,20 +79,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     stopPid: () => postmasterPid(dataDir),
     ready: () => canQuery(url),
   });
-  await server.start();
-  return {
-    url,
-    binDir,
-    stop: async () => {
-      await server.stop();
-      server.removeDir();
-    },
-    kill: () => server.kill(),
-    restart: async () => {
-      await server.stop();
-      await server.start();
-    },
-  };
+  return { url, binDir, ...(await startControlled(server, 30_000)) };
 }
 
 /** runuser forks, so the spawned pid is not the postmaster's; the postmaster writes its own. */

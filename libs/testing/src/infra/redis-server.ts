@@ -1,7 +1,5 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { externalServer, freePort, ManagedProcess, type InfraServer } from './managed-process';
+import { startLocalServer } from './local-server';
+import { externalServer, type InfraServer } from './managed-process';
 import { greets } from './nats-server';
 
 /**
@@ -12,27 +10,11 @@ export async function startRedis(): Promise<InfraServer> {
   const external = process.env['REDIS_URL'];
   if (external) return externalServer(external, 'REDIS_URL');
 
-  const dir = mkdtempSync(join(tmpdir(), 'nexus-redis-'));
-  const port = await freePort();
-  const server = new ManagedProcess({
+  return startLocalServer({
     name: 'redis',
     command: 'redis-server',
-    args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-    dir,
-    stopSignal: 'SIGTERM',
-    ready: () => greets(port, 'PING\r\n', '+PONG'),
+    args: (port, dir) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    ready: (port) => greets(port, 'PING\r\n', '+PONG'),
+    url: (port) => `redis://127.0.0.1:${port}`,
   });
-  await server.start();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    stop: async () => {
-      await server.stop();
-      server.removeDir();
-    },
-    kill: () => server.kill(),
-    restart: async () => {
-      await server.stop();
-      await server.start();
-    },
-  };
 }
