@@ -5,14 +5,13 @@
  * Every event of one session lands on one partition, so a consumer that serialises each partition
  * keeps per-stream order and the log order between a session's streams.
  */
+import { streamCategory } from '@nexus/events';
+
 export const SUBJECT_PREFIX = 'nexus.events';
 export const DEFAULT_PARTITIONS = 32;
 
 /** `session-123` → `session`. A stream id without a dash is its own category. */
-export function categoryOf(streamId: string): string {
-  const dash = streamId.indexOf('-');
-  return dash < 0 ? streamId : streamId.slice(0, dash);
-}
+export const categoryOf = streamCategory;
 
 /** FNV-1a (32 bit) over the UTF-16 code units: stable across processes and releases. */
 export function partitionOf(streamId: string, partitions = DEFAULT_PARTITIONS): number {

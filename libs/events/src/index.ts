@@ -6,3 +6,4 @@ export * from './budget.events';
 export * from './run.events';
 export * from './tool-call.events';
 export * from './schema-registry';
+export * from './stream-ids';

@@ -34,17 +34,8 @@ export interface Projection<D extends ReadModelDocument = ReadModelDocument> {
 /** Money travels as integer micro-dollars and is shown in USD. */
 export const usd = (microUsd: number): number => microUsd / 1_000_000;
 
-/** `budget-0190…` → `budget`: stream ids are `<category>-<entity id>`. */
-export function streamCategory(streamId: string): string {
-  const dash = streamId.indexOf('-');
-  return dash < 0 ? streamId : streamId.slice(0, dash);
-}
-
-/** `budget-0190…` → `0190…`. */
-export function streamEntityId(streamId: string): string {
-  const dash = streamId.indexOf('-');
-  return dash < 0 ? streamId : streamId.slice(dash + 1);
-}
+/** Stream ids are `<category>-<entity id>`; the contract takes them apart. */
+export { streamCategory, streamEntityId } from '@nexus/events';
 
 /** Narrows a recorded event to a `{ type, data }` union that TypeScript can switch on. */
 export const asDomainEvent = <E>(event: RecordedEvent): E => ({ type: event.type, data: event.data }) as E;

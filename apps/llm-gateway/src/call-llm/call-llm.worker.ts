@@ -11,7 +11,7 @@ import {
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
 import type { LlmCallRequested, RecordedEvent, RunCommand } from '@nexus/events';
-import { RESERVATION_EXHAUSTED } from '@nexus/domain';
+import { parseRunStreamId, RESERVATION_EXHAUSTED } from '@nexus/domain';
 import {
   countPromptTokens,
   countTokens,
@@ -70,7 +70,8 @@ export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationS
 
   private async call(event: RecordedEvent): Promise<void> {
     const { callId, messages } = event.data as LlmCallRequested['data'];
-    const runId = event.streamId.slice('run-'.length);
+    const runId = parseRunStreamId(event.streamId);
+    if (runId === undefined) return;
     const actor = { userId: 'nexus', roles: ['service' as const], tenantId: event.metadata.actor.tenantId };
     const metadata = metadataCausedBy(event, 'nexus-llm-gateway');
     // Each call resends the whole conversation: only tool results after the last answer are new.

@@ -8,7 +8,7 @@ import {
   type CommandSenderPort,
 } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
-import { DomainError, nexusServiceActor, toToolCallStreamId } from '@nexus/domain';
+import { DomainError, nexusServiceActor, parseToolCallStreamId, toToolCallStreamId } from '@nexus/domain';
 import { EVENT_STORE, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
 import type { EventMetadata, RecordedEvent, ToolCallCommand, ToolCallRequested } from '@nexus/events';
 import { metadataCausedBy, withSpan } from '@nexus/observability';
@@ -16,7 +16,6 @@ import { runTool, ToolError, type ToolRegistry } from '@nexus/tools';
 import { TOOL_REGISTRY } from '../tool-registry.provider';
 
 export const TOOL_RUNNER_CONSUMER = 'tool-runner';
-const TOOL_CALL_STREAM_PREFIX = 'toolcall-';
 const runnable = new Set(['ToolCallAllowed', 'ToolCallApproved']);
 /** Backoff while an outcome cannot be recorded (command-api or its database away). */
 const OUTCOME_RETRY_MIN_MS = 250;
@@ -65,8 +64,8 @@ export class RunToolCallsWorker implements OnApplicationBootstrap, BeforeApplica
 
   /** One delivery of a tool-call event; anything but an allow or an approval is ignored. */
   async handle(event: RecordedEvent): Promise<void> {
-    if (!runnable.has(event.type) || !event.streamId.startsWith(TOOL_CALL_STREAM_PREFIX)) return;
-    const toolCallId = event.streamId.slice(TOOL_CALL_STREAM_PREFIX.length);
+    const toolCallId = parseToolCallStreamId(event.streamId);
+    if (!runnable.has(event.type) || toolCallId === undefined) return;
     const history = await this.store.readStream(toToolCallStreamId(toolCallId));
     const request = history.find((e) => e.type === 'ToolCallRequested')?.data as ToolCallRequested['data'] | undefined;
     if (request === undefined) throw new Error(`tool call ${toolCallId}: its stream has no ToolCallRequested`);

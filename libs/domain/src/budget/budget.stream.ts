@@ -1,2 +1,2 @@
-/** The stream that holds one session's budget; it shares the session's id. */
-export const toBudgetStreamId = (sessionId: string): string => `budget-${sessionId}`;
+/** The stream that holds one session's budget (`budget-<sessionId>`); the format lives in the contract. */
+export { budgetStream, parseBudgetStreamId, toBudgetStreamId } from '@nexus/events';

@@ -1,2 +1,2 @@
-/** The stream that holds one run: the agent loop's record. */
-export const toRunStreamId = (runId: string): string => `run-${runId}`;
+/** The stream that holds one run (`run-<runId>`): the agent loop's record. The format lives in the contract. */
+export { parseRunStreamId, runStream, toRunStreamId } from '@nexus/events';

@@ -1,2 +1,2 @@
-/** The stream that holds one session's lifecycle. */
-export const toSessionStreamId = (sessionId: string): string => `session-${sessionId}`;
+/** The stream that holds one session's lifecycle (`session-<sessionId>`); the format lives in the contract. */
+export { parseSessionStreamId, sessionStream, toSessionStreamId } from '@nexus/events';

@@ -1,2 +1,2 @@
-/** The stream that holds one tool call, from request through policy and approval to its outcome. */
-export const toToolCallStreamId = (toolCallId: string): string => `toolcall-${toolCallId}`;
+/** The stream that holds one tool call (`toolcall-<toolCallId>`); the format lives in the contract. */
+export { parseToolCallStreamId, toolCallStream, toToolCallStreamId } from '@nexus/events';

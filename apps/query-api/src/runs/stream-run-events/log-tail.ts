@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { EVENT_STORE, EVENTS_APPENDED_CHANNEL, SQL_EXECUTOR, START_CHECKPOINT, type EventStorePort, type GlobalCheckpoint, type SqlExecutor } from '@nexus/event-store';
-import type { RecordedEvent } from '@nexus/events';
+import { streamCategory, type RecordedEvent } from '@nexus/events';
 
 /**
  * One follower: the streams it wants (it may add more as it learns of them) and where to hand events.
@@ -109,7 +109,7 @@ export class LogTail implements OnModuleInit, OnApplicationShutdown {
       if (this.checkpoint === after) this.checkpoint = page.checkpoint;
       for (const event of page.events) {
         for (const follower of this.followers.get(event.streamId) ?? []) follower.deliver(event);
-        const category = `${event.streamId.slice(0, event.streamId.indexOf('-'))}-*`;
+        const category = `${streamCategory(event.streamId)}-*`;
         for (const follower of this.followers.get(category) ?? []) follower.deliver(event);
       }
       if (page.events.length < 1000) return;
