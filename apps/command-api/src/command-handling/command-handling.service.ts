@@ -3,7 +3,7 @@ import { ExponentialBackoff, handleType, retry } from 'cockatiel';
 import { v7 as uuidv7 } from 'uuid';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import type { Decider } from '@nexus/domain';
-import { schemaVersionOf, type DomainCommand, type DomainEvent, type EventMetadata, type NewEvent } from '@nexus/events';
+import { schemaVersionOf, type DomainCommand, type DomainEvent, type EventMetadata, type NewEvent, type RecordedEvent } from '@nexus/events';
 import { EVENT_STORE, WrongExpectedVersionError, type EventStorePort } from '@nexus/event-store';
 import { commandsTotal, eventsAppendedTotal, ProblemException, toProblem } from '@nexus/http';
 import { replyToCommit } from '../idempotency/reply-to-commit';
@@ -21,6 +21,19 @@ export interface CommandTarget<State = unknown, Command extends DomainCommand = 
    */
   readonly causations?: readonly (string | null)[];
 }
+
+/** What a plan may read before it names its targets: folded stream states, or a stream's recorded events. */
+export interface StreamReads {
+  state<State>(decider: Pick<Decider<State, never, DomainEvent>, 'evolve' | 'initialState'>, streamId: string): Promise<State>;
+  events(streamId: string): Promise<readonly RecordedEvent[]>;
+}
+
+/**
+ * What a command decides on: its targets, or a function that reads other streams (a run's session,
+ * a fork's original) and names them. The function runs again before every retry, so the facts it
+ * read are never older than the versions the append checks.
+ */
+export type CommandPlan = readonly CommandTarget[] | ((read: StreamReads) => Promise<readonly CommandTarget[]>);
 
 export interface CommandOutcome {
   /** Global position of the last event written, or of the stream's head when nothing was new. */
@@ -43,8 +56,9 @@ const conflictRetry = retry(handleType(WrongExpectedVersionError), {
 });
 
 /**
- * The one generic command handler: load each target stream → fold → decide → append all new
- * events atomically with the expected versions, retrying the whole cycle on a version conflict.
+ * The one generic command handler: read what the plan needs → load each target stream → fold →
+ * decide → append all new events atomically with the expected versions, retrying the whole cycle
+ * on a version conflict.
  */
 @Injectable()
 export class CommandHandlingService {
@@ -52,6 +66,10 @@ export class CommandHandlingService {
   private readonly commandsTotal = commandsTotal();
   private readonly eventsAppended = eventsAppendedTotal();
   private readonly streams: AggregateCache;
+  private readonly reads: StreamReads = {
+    state: (decider, streamId) => this.load(decider, streamId),
+    events: (streamId) => this.store.readStream(streamId),
+  };
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStorePort,
@@ -60,12 +78,19 @@ export class CommandHandlingService {
     this.streams = new AggregateCache(store, config.NEXUS_AGGREGATE_CACHE_STREAMS);
   }
 
-  async handle(targets: readonly CommandTarget[], metadata: EventMetadata): Promise<CommandOutcome> {
-    const command = targets.map((t) => t.command.type).join('+');
+  async handle(plan: CommandPlan, metadata: EventMetadata): Promise<CommandOutcome> {
+    let command = 'unplanned';
     try {
+      let targets = await this.targetsOf(plan);
+      command = targets.map((t) => t.command.type).join('+');
+      // A plan names the same streams at every reading: the first reading's are the ones to lock.
       const outcome = await this.lock.run(
         targets.map((t) => t.streamId),
-        () => conflictRetry.execute(() => this.attempt(targets, metadata)),
+        () =>
+          conflictRetry.execute(async ({ attempt }) => {
+            if (attempt > 0) targets = await this.targetsOf(plan);
+            return this.attempt(targets, metadata);
+          }),
       );
       this.commandsTotal.inc({ command, outcome: 'accepted' });
       for (const event of outcome.events) this.eventsAppended.inc({ type: event.type });
@@ -80,9 +105,13 @@ export class CommandHandlingService {
     }
   }
 
-  /** Loads a stream's state without deciding anything (for handlers that gather facts first). */
+  /** Loads a stream's state without deciding anything (what a plan's `read.state` does). */
   async load<State>(decider: Pick<Decider<State, never, DomainEvent>, 'evolve' | 'initialState'>, streamId: string): Promise<State> {
     return (await this.streams.load(decider, streamId)).state;
+  }
+
+  private targetsOf(plan: CommandPlan): Promise<readonly CommandTarget[]> {
+    return typeof plan === 'function' ? plan(this.reads) : Promise.resolve(plan);
   }
 
   private async attempt(targets: readonly CommandTarget[], metadata: EventMetadata): Promise<CommandOutcome> {
