@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { nexusCli } from '@nexus/testing';
 import { keyOf, platformClient, until } from './support/api-client';
 import { startInProcessPlatform, type InProcessPlatform } from './support/in-process-platform';
 
@@ -29,7 +30,7 @@ describe('nexus CLI: sessions, runs, approvals', () => {
 
   const nexus = async (user: string, ...args: string[]): Promise<string> => {
     const env = { ...process.env, NEXUS_URL: platform.commandUrl, NEXUS_QUERY_URL: platform.queryUrl, NEXUS_TOKEN: keyOf(user) };
-    return (await exec('node', ['apps/cli/bin/nexus.mjs', ...args], { env, timeout: CLI_SPAWN_TIMEOUT_MS })).stdout.trim();
+    return (await exec('node', [nexusCli(), ...args], { env, timeout: CLI_SPAWN_TIMEOUT_MS })).stdout.trim();
   };
 
   it('creates a session, starts a run whose tool needs approval, approves it as a second user and watches it end', async () => {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startEmbeddedProcess, type EmbeddedProcess } from '@nexus/testing';
+import { type EmbeddedProcess, nexusCli, startEmbeddedProcess } from '@nexus/testing';
 import { keyOf } from './support/api-client';
 
 const exec = promisify(execFile);
@@ -76,10 +76,10 @@ describe('embedded mode (nexus start)', () => {
     expect(finished).toMatchObject({ status: 'completed', output: expect.stringContaining('files_write: succeeded') });
 
     const env = { ...process.env, NEXUS_QUERY_URL: `${embedded.urls['query-api']}`, NEXUS_TOKEN: keyOf('carol') };
-    const verify = await exec('node', ['apps/cli/bin/nexus.mjs', 'audit', 'verify'], { env });
+    const verify = await exec('node', [nexusCli(), 'audit', 'verify'], { env });
     expect(verify.stdout).toContain('audit chain intact');
     // A rebuild serves every tenant: the operator's, not a tenant admin's.
-    const replay = await exec('node', ['apps/cli/bin/nexus.mjs', 'replay', 'runs'], { env: { ...env, NEXUS_TOKEN: keyOf('olga') } });
+    const replay = await exec('node', [nexusCli(), 'replay', 'runs'], { env: { ...env, NEXUS_TOKEN: keyOf('olga') } });
     expect(replay.stdout).toMatch(/runs rebuilt from \d+ events/);
     expect(await get(`/v1/runs/${runId}`)).toMatchObject({ status: 'completed' });
   }, 150_000);

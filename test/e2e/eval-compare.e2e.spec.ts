@@ -3,12 +3,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { nexusCli } from '@nexus/testing';
 import { OpenAiStubServer } from '../../libs/llm/src/testing/openai-stub.server';
 import { startInProcessPlatform, type InProcessPlatform } from './support/in-process-platform';
 
 const nexus = (args: string[], env: NodeJS.ProcessEnv) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn('node', ['apps/cli/bin/nexus.mjs', ...args], { env });
+    const child = spawn('node', [nexusCli(), ...args], { env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

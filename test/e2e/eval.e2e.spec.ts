@@ -3,12 +3,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startEmbeddedProcess, type EmbeddedProcess } from '@nexus/testing';
+import { type EmbeddedProcess, nexusCli, startEmbeddedProcess } from '@nexus/testing';
 
-/** Runs `node apps/cli/bin/nexus.mjs <args>` to its end; resolves its exit code and output. */
+/** Runs `nexus <args>` to its end; resolves its exit code and output. */
 const nexus = (args: string[], env: NodeJS.ProcessEnv) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn('node', ['apps/cli/bin/nexus.mjs', ...args], { env });
+    const child = spawn('node', [nexusCli(), ...args], { env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

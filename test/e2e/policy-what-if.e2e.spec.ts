@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { nexusCli } from '@nexus/testing';
 import { argsDigest, type Actor, type EventMetadata, type ToolRisk } from '@nexus/events';
 import { DEFAULT_POLICY_DIR, loadPolicyEngine, type PolicyEnginePort, type PolicyInput } from '@nexus/policy';
 import { commandSenderOf } from '../../apps/command-api/src/command-api.bootstrap';
@@ -129,7 +130,7 @@ describe('policy what-if', () => {
   afterAll(async () => platform?.close());
 
   const whatIf = async (token: string, args: string[] = []) =>
-    run('node', ['apps/cli/bin/nexus.mjs', 'policy', 'what-if', '--policies', candidateDir, '--since', '1h', ...args], {
+    run('node', [nexusCli(), 'policy', 'what-if', '--policies', candidateDir, '--since', '1h', ...args], {
       env: { ...process.env, NEXUS_QUERY_URL: platform.queryUrl, NEXUS_TOKEN: token },
     });
 

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { nexusCli } from '@nexus/testing';
 import { keyOf, parseSse } from './support/api-client';
 import { startInProcessPlatform, type InProcessPlatform } from './support/in-process-platform';
 
@@ -54,7 +55,7 @@ describe('query API: raw streams and audit verification', () => {
     const sessionId = await startSession();
     // No projector runs in this suite: the read model only has what a rebuild puts there.
     expect((await get(`/v1/sessions/${sessionId}`, 'alice')).status).toBe(404);
-    const { stdout } = await run('node', ['apps/cli/bin/nexus.mjs', 'replay', 'sessions'], {
+    const { stdout } = await run('node', [nexusCli(), 'replay', 'sessions'], {
       env: { ...process.env, NEXUS_QUERY_URL: url, NEXUS_TOKEN: keyOf('olga') },
     });
     expect(stdout).toMatch(/sessions rebuilt from \d+ events in [\d.]+ s \(\d+ events\/s\) and swapped in/);
@@ -99,7 +100,7 @@ describe('query API: raw streams and audit verification', () => {
   it('`nexus audit verify` passes on an untouched store and names the first bad event after an edit', async () => {
     const sessionId = await startSession();
     const cli = (): Promise<{ code: number; stdout: string }> =>
-      run('node', ['apps/cli/bin/nexus.mjs', 'audit', 'verify'], { env: { ...process.env, NEXUS_QUERY_URL: url, NEXUS_TOKEN: keyOf('carol') } })
+      run('node', [nexusCli(), 'audit', 'verify'], { env: { ...process.env, NEXUS_QUERY_URL: url, NEXUS_TOKEN: keyOf('carol') } })
         .then(({ stdout }) => ({ code: 0, stdout }))
         .catch((error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }));
 

@@ -1,7 +1,7 @@
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { createRequire } from 'node:module';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, NoopSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 
 export interface TelemetryOptions {
   /** Replaces the exporter chosen from the environment (tests register an in-memory exporter here). */
@@ -15,10 +15,13 @@ export interface Telemetry {
 let started: Telemetry | undefined;
 
 /**
- * Starts the OpenTelemetry SDK of this process, once: later calls (several apps in one process)
- * return the first one. Spans are exported over OTLP/HTTP only when OTEL_EXPORTER_OTLP_ENDPOINT is
- * set; otherwise they still get real ids (logs and event metadata carry them) but go nowhere.
- * Metrics and logs stay off here: Prometheus scrapes metrics, pino writes logs to stdout.
+ * Starts this process's tracing, once: later calls (several apps in one process) return the first
+ * one. Spans are exported over OTLP/HTTP only when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise
+ * they still get real ids (logs and event metadata carry them) but go nowhere. Metrics and logs
+ * stay off here: Prometheus scrapes metrics, pino writes logs to stdout. A tracer provider with
+ * Node's async context and W3C propagation is all Nexus uses of the OpenTelemetry SDK: the
+ * all-in-one `NodeSDK` loads every exporter it could be configured with (about 2,000 modules),
+ * which cost each process and CLI call about a second of CPU at start.
  */
 export function startTelemetry(serviceName: string, options: TelemetryOptions = {}): Telemetry {
   if (started !== undefined) return started;
@@ -27,16 +30,19 @@ export function startTelemetry(serviceName: string, options: TelemetryOptions = 
     options.spanProcessors ??
     (endpoint === undefined || endpoint === ''
       ? [new NoopSpanProcessor()]
-      : [new BatchSpanProcessor(new OTLPTraceExporter())]);
-  const sdk = new NodeSDK({
+      : [new BatchSpanProcessor(otlpTraceExporter())]);
+  const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': serviceName }),
-    autoDetectResources: false,
     spanProcessors: [...spanProcessors],
-    // Explicitly empty: left unset, the SDK would default both to OTLP exporters polling the network.
-    metricReaders: [],
-    logRecordProcessors: [],
   });
-  sdk.start();
-  started = { shutdown: () => sdk.shutdown() };
+  // Registers the provider, AsyncLocalStorage context and the W3C trace-context and baggage propagators.
+  provider.register();
+  started = { shutdown: () => provider.shutdown() };
   return started;
+}
+
+/** Loaded only when spans are exported: the OTLP exporter and its protocol encoders are ~150 modules. */
+function otlpTraceExporter(): SpanExporter {
+  const { OTLPTraceExporter } = createRequire(import.meta.url)('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
+  return new OTLPTraceExporter();
 }

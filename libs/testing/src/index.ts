@@ -2,3 +2,4 @@ export * from './decider-specification';
 export * from './infra';
 export * from './apps/app-process';
 export * from './apps/embedded-process';
+export * from './apps/entry-points';

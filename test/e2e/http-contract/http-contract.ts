@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { nexusCli } from '@nexus/testing';
 import { keyOf, parseSse, until as poll } from '../support/api-client';
 import { CONTRACT_ENV, type HttpTarget } from './http-targets';
 
@@ -382,7 +383,7 @@ export function describeHttpContract(targetName: string, start: () => Promise<Ht
 
       expect((await call(target.urls['query-api'], 'POST', '/v1/admin/audit/verify', 'alice')).status).toBe(403);
       const env = { ...process.env, NEXUS_QUERY_URL: target.urls['query-api'], NEXUS_TOKEN: keyOf('carol') };
-      const verify = await exec('node', ['apps/cli/bin/nexus.mjs', 'audit', 'verify'], { env });
+      const verify = await exec('node', [nexusCli(), 'audit', 'verify'], { env });
       expect(verify.stdout).toContain('audit chain intact');
     }, 60_000);
 
@@ -391,7 +392,7 @@ export function describeHttpContract(targetName: string, start: () => Promise<Ht
       const runId = await newRun('alice', sessionId, { input: 'before the replay' });
       await waitForRun('alice', runId);
       const env = { ...process.env, NEXUS_QUERY_URL: target.urls['query-api'], NEXUS_TOKEN: keyOf('olga') };
-      const replay = await exec('node', ['apps/cli/bin/nexus.mjs', 'replay', 'runs'], { env });
+      const replay = await exec('node', [nexusCli(), 'replay', 'runs'], { env });
       expect(replay.stdout).toMatch(/runs rebuilt from \d+ events/);
       expect((await query('alice', `/v1/runs/${runId}`)).body).toMatchObject({ id: runId, status: 'completed', output: 'local model: before the replay' });
       const unknown = await call(target.urls['query-api'], 'POST', '/v1/admin/projections/nope/rebuild', 'carol');

@@ -21,7 +21,7 @@ export function registerDemo(program: Command): void {
         env = { ...env, NEXUS_URL: platform.url, NEXUS_QUERY_URL: platform.queryUrl };
       }
       try {
-        await playDemo(new PlatformClient(platformTargetsFromEnv(env)), { offlineProviderUrl: platform?.offlineProviderUrl, offlineProviderRequests: platform?.offlineProviderRequests }, (line) => console.log(line));
+        await playDemo(new PlatformClient(await platformTargetsFromEnv(env)), { offlineProviderUrl: platform?.offlineProviderUrl, offlineProviderRequests: platform?.offlineProviderRequests }, (line) => console.log(line));
       } finally {
         await platform?.stop();
       }

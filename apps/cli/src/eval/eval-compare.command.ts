@@ -34,7 +34,7 @@ export function registerEvalCompare(evalCommand: Command): void {
       if (options.model.length === 0) throw new Error('name at least one --model to compare');
       if (!replayModes.includes(options.replay)) throw new Error(`--replay must be one of ${replayModes.join(', ')}`);
       const replay = options.replay as ReplayMode;
-      const client = new PlatformClient(platformTargetsFromEnv());
+      const client = new PlatformClient(await platformTargetsFromEnv());
       const rows: CompareRow[] = [];
       // One fork at a time: latencies stay comparable and approvals never interleave.
       if (existsSync(source)) {

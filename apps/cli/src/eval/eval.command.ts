@@ -31,7 +31,7 @@ export function registerEval(program: Command): void {
       const threshold = Number(options.threshold);
       if (!(threshold >= 0 && threshold <= 1)) throw new Error(`--threshold must be between 0 and 1, got ${options.threshold}`);
       const cases = parseDataset(readFileSync(options.dataset, 'utf8'));
-      const client = new PlatformClient(platformTargetsFromEnv());
+      const client = new PlatformClient(await platformTargetsFromEnv());
       const bar = new SingleBar({ format: 'eval {bar} {value}/{total} cases {id}', hideCursor: true }, Presets.shades_classic);
       const interactive = process.stdout.isTTY === true;
       if (interactive) bar.start(cases.length, 0, { id: '' });

@@ -1,7 +1,13 @@
-import { developmentApiKeys } from '@nexus/http';
 import { NexusHttpError } from '../nexus-client';
 
-const devKey = (userId: string) => developmentApiKeys.find((k) => k.userId === userId)?.key ?? '';
+/**
+ * A development key, loaded only when a token is not given: `@nexus/http` brings the whole HTTP
+ * layer, which every other `nexus` command (this module is reached from most) need not load.
+ */
+async function devKey(userId: string): Promise<string> {
+  const { developmentApiKeys } = await import('@nexus/http');
+  return developmentApiKeys.find((k) => k.userId === userId)?.key ?? '';
+}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Who plays which part: a user asks, a second user (an approver) decides, an admin audits. */
@@ -17,12 +23,12 @@ export interface PlatformTargets {
  * Unlike the other commands (which default to the admin key), eval and demo ask as an ordinary user:
  * an admin may use every tool without approval, which would hide the governance they show.
  */
-export const platformTargetsFromEnv = (env: NodeJS.ProcessEnv = process.env): PlatformTargets => ({
+export const platformTargetsFromEnv = async (env: NodeJS.ProcessEnv = process.env): Promise<PlatformTargets> => ({
   url: env['NEXUS_URL'] ?? 'http://127.0.0.1:3000',
   queryUrl: env['NEXUS_QUERY_URL'] ?? 'http://127.0.0.1:3001',
-  requesterToken: env['NEXUS_TOKEN'] ?? devKey('alice'),
-  approverToken: env['NEXUS_APPROVER_TOKEN'] ?? devKey('bob'),
-  adminToken: env['NEXUS_ADMIN_TOKEN'] ?? devKey('carol'),
+  requesterToken: env['NEXUS_TOKEN'] ?? (await devKey('alice')),
+  approverToken: env['NEXUS_APPROVER_TOKEN'] ?? (await devKey('bob')),
+  adminToken: env['NEXUS_ADMIN_TOKEN'] ?? (await devKey('carol')),
 });
 
 export type Role = 'requester' | 'approver' | 'admin';

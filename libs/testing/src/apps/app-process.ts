@@ -1,10 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { freePort, ManagedProcess, startControlled } from '../infra/managed-process';
-
-const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
+import { appEntryArgs } from './entry-points';
 
 export type NexusApp = 'command-api' | 'query-api' | 'projector' | 'llm-gateway' | 'tool-runner';
 
@@ -30,7 +28,7 @@ export interface AppProcess {
 }
 
 /**
- * One Nexus app as its own OS process (`node` running the app's `main.ts`), on a free port,
+ * One Nexus app as its own OS process (`node` running the app's `main`), on a free port,
  * ready when its `/healthz` answers. For tests that need real separate instances. One app alone
  * is refused the development keys unless told (NEXUS_ALLOW_DEV_KEYS); tests use them, so it is
  * told here unless `env` says otherwise.
@@ -50,9 +48,7 @@ export async function startAppProcess(
       ...Object.entries(variables).map(([k, v]) => `${k}=${v}`),
       'node',
       ...(options.nodeArgs ?? []),
-      '--import',
-      '@swc-node/register/esm-register',
-      join(repoRoot, 'apps', app, 'src', 'main.ts'),
+      ...appEntryArgs(app),
     ],
     dir: mkdtempSync(join(tmpdir(), `nexus-${app}-`)),
     ready: async () => (await fetch(`${url}/healthz`)).ok,

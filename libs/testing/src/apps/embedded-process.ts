@@ -1,11 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { freePort, ManagedProcess, startControlled } from '../infra/managed-process';
 import type { NexusApp } from './app-process';
-
-const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
+import { nexusCli } from './entry-points';
 
 export interface EmbeddedProcess {
   /** Each app's base URL; all five run in the one process. */
@@ -59,7 +57,7 @@ export async function startEmbeddedProcess(env: Record<string, string> = {}): Pr
       ...UNSET_ON_A_FRESH_MACHINE.filter((name) => !(name in variables)).flatMap((name) => ['-u', name]),
       ...Object.entries(variables).map(([k, v]) => `${k}=${v}`),
       'node',
-      join(repoRoot, 'apps', 'cli', 'bin', 'nexus.mjs'),
+      nexusCli(),
       'start',
     ],
     dir,
