@@ -22,4 +22,5 @@ export default {
   // Integration and e2e suites start servers and processes: give them room on a 2-core machine.
   testTimeout: 60_000,
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/slowest-suites.reporter.mjs'],
 };
