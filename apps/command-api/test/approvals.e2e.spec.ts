@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CommandBus } from '@nestjs/cqrs';
 import { v7 as uuidv7 } from 'uuid';
 import { argsDigest, type Actor, type EventMetadata } from '@nexus/events';
-import { ExecuteInternalCommand } from '../src/internal/execute-internal-command/execute-internal-command.command';
+import { InProcessCommandSender } from '../src/agent-loop/internal-command.sender';
 import { startCommandApi, tokens, type CommandApiUnderTest } from './command-api.harness';
 
 const service: Actor = { userId: 'nexus', roles: ['service'], tenantId: 'acme' };
@@ -32,46 +31,42 @@ describe('command API: approvals', () => {
     const toolCallId = uuidv7();
     const input = { code: '1 + 1' };
     const now = new Date();
-    const bus = api.app.get(CommandBus);
-    await bus.execute(
-      new ExecuteInternalCommand(
-        {
-          type: 'RequestToolCall',
-          data: {
-            toolCallId,
-            runId: uuidv7(),
-            sessionId: uuidv7(),
-            requestedBy: bob,
-            tool: 'code_execution',
-            toolVersion: '1.0.0',
-            category: 'system',
-            risk: 'high',
-            input,
-            argsDigest: argsDigest(input),
-            actor: service,
-            at: now.toISOString(),
-          },
+    const sender = api.app.get(InProcessCommandSender);
+    await sender.send(
+      {
+        type: 'RequestToolCall',
+        data: {
+          toolCallId,
+          runId: uuidv7(),
+          sessionId: uuidv7(),
+          requestedBy: bob,
+          tool: 'code_execution',
+          toolVersion: '1.0.0',
+          category: 'system',
+          risk: 'high',
+          input,
+          argsDigest: argsDigest(input),
+          actor: service,
+          at: now.toISOString(),
         },
-        metadata,
-      ),
+      },
+      metadata,
     );
-    await bus.execute(
-      new ExecuteInternalCommand(
-        {
-          type: 'RecordPolicyDecision',
-          data: {
-            toolCallId,
-            decision: 'require_approval',
-            rule: 'system-tools-need-approval',
-            reason: 'system tools need a second person',
-            approverRoles: ['approver', 'admin'],
-            approvalExpiresAt: new Date(now.getTime() + expiresInSeconds * 1000).toISOString(),
-            actor: service,
-            at: now.toISOString(),
-          },
+    await sender.send(
+      {
+        type: 'RecordPolicyDecision',
+        data: {
+          toolCallId,
+          decision: 'require_approval',
+          rule: 'system-tools-need-approval',
+          reason: 'system tools need a second person',
+          approverRoles: ['approver', 'admin'],
+          approvalExpiresAt: new Date(now.getTime() + expiresInSeconds * 1000).toISOString(),
+          actor: service,
+          at: now.toISOString(),
         },
-        metadata,
-      ),
+      },
+      metadata,
     );
     return toolCallId;
   };

@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { connectToBus, INTERNAL_COMMANDS_QUEUE, INTERNAL_COMMANDS_SUBJECT, type InternalCommandReply } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { eventMetadataSchema } from '@nexus/events';
 import { toProblem } from '@nexus/http';
-import { ExecuteInternalCommand } from './execute-internal-command/execute-internal-command.command';
+import { CommandHandlingService } from '../command-handling/command-handling.service';
+import { executeInternalCommand } from './execute-internal-command/execute-internal-command';
 
 const envelopeSchema = z.strictObject({ command: z.unknown(), metadata: eventMetadataSchema });
 
@@ -23,7 +23,7 @@ export class ServeInternalCommandsNatsListener implements OnApplicationBootstrap
 
   constructor(
     @Inject(NEXUS_CONFIG) private readonly config: NexusConfig,
-    private readonly commandBus: CommandBus,
+    private readonly commands: CommandHandlingService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -46,7 +46,7 @@ export class ServeInternalCommandsNatsListener implements OnApplicationBootstrap
   private async handle(payload: unknown): Promise<InternalCommandReply> {
     try {
       const { command, metadata } = envelopeSchema.parse(payload);
-      const receipt = await this.commandBus.execute(new ExecuteInternalCommand(command, metadata));
+      const receipt = await executeInternalCommand(this.commands, command, metadata);
       return { ok: true, receipt };
     } catch (error) {
       const { document, internal } = toProblem(error);

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { COMMAND_SENDER, CommandRejectedError, type CommandSenderPort } from '@nexus/bus';
+import { COMMAND_SENDER, type CommandSenderPort } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { DomainError } from '@nexus/domain';
 import type { Actor, BudgetAmount, DomainCommand, EventMetadata } from '@nexus/events';
@@ -49,14 +49,13 @@ interface Entry {
   lastHeartbeatAt: number;
 }
 
-const refusalCode = (error: unknown): string | undefined =>
-  error instanceof DomainError || error instanceof CommandRejectedError ? error.code : undefined;
+/** Every command sender refuses with a `DomainError`, in process or over NATS. */
+const refusalCode = (error: unknown): string | undefined => (error instanceof DomainError ? error.code : undefined);
 
 const asRefusal = (error: unknown): BudgetRefusal | undefined => {
   const code = refusalCode(error);
   if (code === undefined) return undefined;
-  const message = error instanceof CommandRejectedError ? error.message.slice(code.length + 2) : (error as Error).message;
-  return new BudgetRefusal(code, message, error);
+  return new BudgetRefusal(code, (error as Error).message, error);
 };
 
 const keyOf = ({ sessionId, actor }: LeaseHolder): string =>

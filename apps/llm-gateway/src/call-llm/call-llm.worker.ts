@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import {
   COMMAND_SENDER,
-  CommandRejectedError,
   startEventConsumer,
   type BusConsumer,
   type CommandSenderPort,
@@ -11,7 +10,7 @@ import {
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
 import type { LlmCallRequested, RecordedEvent, RunCommand } from '@nexus/events';
-import { parseRunStreamId, RESERVATION_EXHAUSTED } from '@nexus/domain';
+import { DomainError, parseRunStreamId, RESERVATION_EXHAUSTED } from '@nexus/domain';
 import {
   countPromptTokens,
   countTokens,
@@ -132,7 +131,7 @@ export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationS
       await this.commands.send(command, metadata);
     } catch (error) {
       // A refusal (the run ended meanwhile) will not change on a retry; anything else is retried.
-      if (!(error instanceof CommandRejectedError)) throw error;
+      if (!(error instanceof DomainError)) throw error;
       this.logger.warn(`run ${runId} call ${callId}: outcome refused: ${error.message}`);
     }
   }

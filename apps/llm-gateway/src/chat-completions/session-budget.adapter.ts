@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { CommandRejectedError } from '@nexus/bus';
 import type { Actor, BudgetAmount, EventMetadata } from '@nexus/events';
 import { ProblemException } from '@nexus/http';
 import { BudgetLeases, BudgetRefusal, type LeaseDraw } from '../budget-lease/budget-leases';
@@ -14,12 +13,6 @@ export interface SessionReservation {
   readonly metadata: EventMetadata;
   readonly draw: LeaseDraw;
 }
-
-const titles: Record<string, string> = {
-  not_found: 'Not found',
-  invalid_state: 'Invalid state',
-  forbidden: 'Forbidden',
-};
 
 /**
  * The session's budget as the gateway uses it: hold the most a call can cost before the provider
@@ -40,7 +33,9 @@ export class SessionBudget {
       return { sessionId, reservationId: draw.reservationId, amount, actor, metadata, draw };
     } catch (error) {
       if (!(error instanceof BudgetRefusal)) throw error;
-      throw error.code === 'budget_exceeded' ? budgetExceeded(error.message) : asProblem(error);
+      // Any other refusal as the command sender threw it (a `DomainError`: 404, 409 `invalid_state` …;
+      // or the command side away): the exception filter maps it, as it maps the command API's own.
+      throw error.code === 'budget_exceeded' ? budgetExceeded(error.message) : error.original;
     }
   }
 
@@ -68,15 +63,4 @@ export class SessionBudget {
  */
 function budgetExceeded(detail: string): ProblemException {
   return new ProblemException(402, 'budget_exceeded', 'Budget exceeded', detail);
-}
-
-/**
- * Any other refusal as the problem the client gets (404 `not_found`, 409 `invalid_state` …): over
- * NATS it arrives as a status and code; in process, the command side's own errors (domain errors,
- * the command side being away) arrive as they are and the exception filter maps them.
- */
-function asProblem(refusal: BudgetRefusal): unknown {
-  const error = refusal.original;
-  if (!(error instanceof CommandRejectedError)) return error;
-  return new ProblemException(error.status, error.code, titles[error.code] ?? 'Refused', refusal.message);
 }

@@ -2,7 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import {
   COMMAND_SENDER,
-  CommandRejectedError,
   startEventConsumer,
   type BusConsumer,
   type CommandSenderPort,
@@ -122,7 +121,7 @@ export class RunToolCallsWorker implements OnApplicationBootstrap, BeforeApplica
     try {
       return await this.commands.send(command, metadata);
     } catch (error) {
-      if (!(error instanceof CommandRejectedError) && !(error instanceof DomainError)) throw error;
+      if (!(error instanceof DomainError)) throw error;
       this.logger.warn(`tool call ${command.data.toolCallId}: ${command.type} refused: ${error.message}`);
       return undefined;
     }

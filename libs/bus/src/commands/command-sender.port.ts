@@ -1,3 +1,4 @@
+import { DomainError, type DomainErrorCode } from '@nexus/domain';
 import type { DomainCommand, EventMetadata } from '@nexus/events';
 
 /** The outcome of an internal command: where its events landed, which were written. */
@@ -6,16 +7,37 @@ export interface CommandReceipt {
   readonly eventTypes: string[];
 }
 
-/** A command the command side refused (a domain rule, or invalid data): never worth retrying as is. */
-export class CommandRejectedError extends Error {
+/**
+ * A refusal that did not come from a decider in this process: one that crossed the wire (its
+ * domain error's code and message, and the status command-api answered with), or an internal
+ * command the command side refused without a decider (invalid data, a conflict that outlasted the
+ * retries). It is a `DomainError`, because every command sender refuses with one — in process, the
+ * decider's own error as it was thrown. So a caller tests `instanceof DomainError` and its `code`
+ * (not a subclass such as `BudgetExceededError`, which only a sender in the same process keeps):
+ * never worth retrying as is.
+ */
+export class CommandRejectedError extends DomainError {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: DomainErrorCode,
     detail: string,
   ) {
-    super(`${code}: ${detail}`);
+    super(detail);
   }
 }
+
+const domainErrorCodes: Record<DomainErrorCode, true> = {
+  not_found: true,
+  invalid_state: true,
+  budget_exceeded: true,
+  forbidden: true,
+  approval_self: true,
+  validation_failed: true,
+  conflict: true,
+};
+
+/** Whether a problem code names a refusal (a domain error's code), not a failure of the command side. */
+export const isDomainErrorCode = (code: string): code is DomainErrorCode => Object.hasOwn(domainErrorCodes, code);
 
 /**
  * The command side could not take the command now (NATS away, no command-api answering, or its

@@ -4,6 +4,7 @@ import {
   CommandRejectedError,
   CommandSideUnavailableError,
   INTERNAL_COMMANDS_SUBJECT,
+  isDomainErrorCode,
   type CommandReceipt,
   type CommandSenderPort,
   type InternalCommandReply,
@@ -13,7 +14,8 @@ import {
  * Sends internal commands to command-api over NATS request/reply. A timeout, a missing responder,
  * NATS away or command-api's database away reject with `CommandSideUnavailableError` (the caller
  * may retry: commands from services are idempotent); a refusal by the command side rejects with
- * `CommandRejectedError`.
+ * `CommandRejectedError`, a `DomainError` with the refusal's code, as the in-process sender's
+ * refusals are; a failure of the command side itself (500) with a plain error, as in process.
  */
 export class NatsCommandSender implements CommandSenderPort {
   constructor(
@@ -28,8 +30,9 @@ export class NatsCommandSender implements CommandSenderPort {
         throw new CommandSideUnavailableError(`internal command not answered: ${(error as Error).message}`, { cause: error });
       });
     const reply = message.json<InternalCommandReply>();
-    if (!reply.ok && reply.code === 'unavailable') throw new CommandSideUnavailableError(reply.detail);
-    if (!reply.ok) throw new CommandRejectedError(reply.status, reply.code, reply.detail);
-    return reply.receipt;
+    if (reply.ok) return reply.receipt;
+    if (reply.code === 'unavailable') throw new CommandSideUnavailableError(reply.detail);
+    if (isDomainErrorCode(reply.code)) throw new CommandRejectedError(reply.status, reply.code, reply.detail);
+    throw new Error(`internal command failed on the command side: ${reply.code}: ${reply.detail}`);
   }
 }

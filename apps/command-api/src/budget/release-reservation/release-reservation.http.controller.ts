@@ -1,26 +1,16 @@
-import { Body, Controller, Param, Req } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
-import { ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
-import { commandContextOf, idParamSchema } from '../../http/command-request';
-import { CommandEndpoint, replyWith, type CommandReply } from '../../idempotency/command-endpoint.decorator';
-import { ReleaseReservationCommand } from './release-reservation.command';
+import { Controller } from '@nestjs/common';
+import { Context, IdParams, ValidBody, type CommandContext } from '../../http/command-request';
+import { CommandHttpController } from '../../http/command-http.controller';
+import { CommandEndpoint } from '../../idempotency/command-endpoint.decorator';
+import { releaseReservation } from './release-reservation.mapping';
 import { releaseReservationRequestSchema } from './release-reservation.request.dto';
 
-@Controller('v1/sessions/:sessionId/budget/reservations/:reservationId/release')
-export class ReleaseReservationHttpController {
-  constructor(private readonly commandBus: CommandBus) {}
+type Reservation = { sessionId: string; reservationId: string };
 
+@Controller('v1/sessions/:sessionId/budget/reservations/:reservationId/release')
+export class ReleaseReservationHttpController extends CommandHttpController {
   @CommandEndpoint(202)
-  async release(
-    @Req() request: AuthenticatedRequest,
-    @Param('sessionId', new ZodValidationPipe(idParamSchema)) sessionId: string,
-    @Param('reservationId', new ZodValidationPipe(idParamSchema)) reservationId: string,
-    @Body(new ZodValidationPipe(releaseReservationRequestSchema)) _body: unknown,
-  ): Promise<CommandReply<{ reservationId: string; status: 'released' }>> {
-    const reply = replyWith({ reservationId, status: 'released' });
-    const { position } = await this.commandBus.execute(
-      new ReleaseReservationCommand(sessionId, reservationId, commandContextOf(request)),
-    );
-    return { body: reply, position };
+  release(@Context() context: CommandContext, @IdParams('sessionId', 'reservationId') ids: Reservation, @ValidBody(releaseReservationRequestSchema) _body: unknown) {
+    return this.execute(context, { reservationId: ids.reservationId, status: 'released' }, releaseReservation(ids, context));
   }
 }

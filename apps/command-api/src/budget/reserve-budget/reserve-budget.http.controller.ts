@@ -1,26 +1,16 @@
-import { Body, Controller, Param, Req } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { Controller } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
-import { ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
-import { commandContextOf, idParamSchema } from '../../http/command-request';
-import { CommandEndpoint, replyWith, type CommandReply } from '../../idempotency/command-endpoint.decorator';
-import { ReserveBudgetCommand } from './reserve-budget.command';
+import { Context, IdParam, ValidBody, type CommandContext } from '../../http/command-request';
+import { CommandHttpController } from '../../http/command-http.controller';
+import { CommandEndpoint } from '../../idempotency/command-endpoint.decorator';
+import { reserveBudget } from './reserve-budget.mapping';
 import { reserveBudgetRequestSchema, type ReserveBudgetRequest } from './reserve-budget.request.dto';
 
 @Controller('v1/sessions/:sessionId/budget/reservations')
-export class ReserveBudgetHttpController {
-  constructor(private readonly commandBus: CommandBus) {}
-
+export class ReserveBudgetHttpController extends CommandHttpController {
   @CommandEndpoint(201)
-  async reserve(
-    @Req() request: AuthenticatedRequest,
-    @Param('sessionId', new ZodValidationPipe(idParamSchema)) sessionId: string,
-    @Body(new ZodValidationPipe(reserveBudgetRequestSchema)) body: ReserveBudgetRequest,
-  ): Promise<CommandReply<{ reservationId: string }>> {
-    const reply = replyWith({ reservationId: uuidv7() });
-    const { position } = await this.commandBus.execute(
-      new ReserveBudgetCommand(sessionId, reply.reservationId, body, commandContextOf(request)),
-    );
-    return { body: reply, position };
+  reserve(@Context() context: CommandContext, @IdParam('sessionId') sessionId: string, @ValidBody(reserveBudgetRequestSchema) body: ReserveBudgetRequest) {
+    const reservation = { sessionId, reservationId: uuidv7(), defaultTtlSeconds: this.config.NEXUS_RESERVATION_TTL_SECONDS };
+    return this.execute(context, { reservationId: reservation.reservationId }, reserveBudget(reservation, body, context));
   }
 }

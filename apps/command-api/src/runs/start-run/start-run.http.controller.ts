@@ -1,26 +1,17 @@
-import { Body, Controller, Param, Req } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { Controller } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
-import { ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
-import { commandContextOf, idParamSchema } from '../../http/command-request';
-import { CommandEndpoint, replyWith, type CommandReply } from '../../idempotency/command-endpoint.decorator';
-import { StartRunCommand } from './start-run.command';
+import { Context, IdParam, ValidBody, type CommandContext } from '../../http/command-request';
+import { CommandHttpController } from '../../http/command-http.controller';
+import { CommandEndpoint } from '../../idempotency/command-endpoint.decorator';
+import { startRun } from './start-run.mapping';
 import { startRunRequestSchema, type StartRunRequest } from './start-run.request.dto';
 
 @Controller('v1/sessions/:sessionId/runs')
-export class StartRunHttpController {
-  constructor(private readonly commandBus: CommandBus) {}
-
+export class StartRunHttpController extends CommandHttpController {
   @CommandEndpoint(202)
-  async start(
-    @Req() request: AuthenticatedRequest,
-    @Param('sessionId', new ZodValidationPipe(idParamSchema)) sessionId: string,
-    @Body(new ZodValidationPipe(startRunRequestSchema)) body: StartRunRequest,
-  ): Promise<CommandReply<{ runId: string }>> {
-    const reply = replyWith({ runId: uuidv7() });
-    const { position } = await this.commandBus.execute(
-      new StartRunCommand(sessionId, reply.runId, body, commandContextOf(request)),
-    );
-    return { body: reply, position };
+  start(@Context() context: CommandContext, @IdParam('sessionId') sessionId: string, @ValidBody(startRunRequestSchema) body: StartRunRequest) {
+    const run = { sessionId, runId: uuidv7() };
+    const defaults = { model: this.config.NEXUS_DEFAULT_MODEL, maxSteps: this.config.NEXUS_DEFAULT_MAX_STEPS };
+    return this.execute(context, { runId: run.runId }, startRun(run, body, defaults, context));
   }
 }

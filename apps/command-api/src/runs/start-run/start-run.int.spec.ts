@@ -6,10 +6,8 @@ import { PostgresEventStore, type EventStorePort, type SqlExecutor } from '@nexu
 import type { Actor, EventMetadata } from '@nexus/events';
 import { openPostgres } from '../../../../../libs/event-store/src/testing/event-store-backends';
 import { CommandHandlingService } from '../../command-handling/command-handling.service';
-import { CloseSessionHandler } from '../../sessions/close-session/close-session.handler';
-import { CloseSessionCommand } from '../../sessions/close-session/close-session.command';
-import { StartRunCommand } from './start-run.command';
-import { StartRunHandler } from './start-run.handler';
+import { closeSession } from '../../sessions/close-session/close-session.mapping';
+import { startRun } from './start-run.mapping';
 
 const alice: Actor = { userId: 'alice', roles: ['user'], tenantId: 'acme' };
 const metadata: EventMetadata = { actor: alice, correlationId: randomUUID(), causationId: null, traceparent: null, ip: null, userAgent: null, idempotencyKey: null };
@@ -85,10 +83,9 @@ describe('starting a run while the session is being closed', () => {
     const gated = new GatedStore(store);
     const starting = new CommandHandlingService(gated as unknown as EventStorePort, { NEXUS_AGGREGATE_CACHE_STREAMS: 100 });
     const closing = new CommandHandlingService(store, { NEXUS_AGGREGATE_CACHE_STREAMS: 100 });
-    const starts = new StartRunHandler(starting, config);
-    const closes = new CloseSessionHandler(closing);
-    const start = (sessionId: string, runId: string) => starts.execute(new StartRunCommand(sessionId, runId, { input: 'go' }, context()));
-    const close = (sessionId: string) => closes.execute(new CloseSessionCommand(sessionId, {}, context()));
+    const defaults = { model: config.NEXUS_DEFAULT_MODEL, maxSteps: config.NEXUS_DEFAULT_MAX_STEPS };
+    const start = (sessionId: string, runId: string) => starting.handle(startRun({ sessionId, runId }, { input: 'go' }, defaults, context()), metadata);
+    const close = (sessionId: string) => closing.handle(closeSession(sessionId, {}, context()), metadata);
 
     // Raced: every start has read its open session and waits at the gate while the close commits.
     const raced = await Promise.all(Array.from({ length: 10 }, () => openSession(closing)));

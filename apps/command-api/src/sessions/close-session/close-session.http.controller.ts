@@ -1,23 +1,14 @@
-import { Body, Controller, Param, Req } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
-import { ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
-import { commandContextOf, idParamSchema } from '../../http/command-request';
-import { CommandEndpoint, replyWith, type CommandReply } from '../../idempotency/command-endpoint.decorator';
-import { CloseSessionCommand } from './close-session.command';
+import { Controller } from '@nestjs/common';
+import { Context, IdParam, ValidBody, type CommandContext } from '../../http/command-request';
+import { CommandHttpController } from '../../http/command-http.controller';
+import { CommandEndpoint } from '../../idempotency/command-endpoint.decorator';
+import { closeSession } from './close-session.mapping';
 import { closeSessionRequestSchema, type CloseSessionRequest } from './close-session.request.dto';
 
 @Controller('v1/sessions/:sessionId/close')
-export class CloseSessionHttpController {
-  constructor(private readonly commandBus: CommandBus) {}
-
+export class CloseSessionHttpController extends CommandHttpController {
   @CommandEndpoint(202)
-  async close(
-    @Req() request: AuthenticatedRequest,
-    @Param('sessionId', new ZodValidationPipe(idParamSchema)) sessionId: string,
-    @Body(new ZodValidationPipe(closeSessionRequestSchema)) body: CloseSessionRequest,
-  ): Promise<CommandReply<{ sessionId: string; status: 'closed' }>> {
-    const reply = replyWith({ sessionId, status: 'closed' });
-    const { position } = await this.commandBus.execute(new CloseSessionCommand(sessionId, body, commandContextOf(request)));
-    return { body: reply, position };
+  close(@Context() context: CommandContext, @IdParam('sessionId') sessionId: string, @ValidBody(closeSessionRequestSchema) body: CloseSessionRequest) {
+    return this.execute(context, { sessionId, status: 'closed' }, closeSession(sessionId, body, context));
   }
 }

@@ -1,23 +1,14 @@
-import { Body, Controller, Param, Req } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
-import { ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
-import { commandContextOf, idParamSchema } from '../../http/command-request';
-import { CommandEndpoint, replyWith, type CommandReply } from '../../idempotency/command-endpoint.decorator';
-import { ApproveToolCallCommand } from './approve-tool-call.command';
+import { Controller } from '@nestjs/common';
+import { Context, IdParam, ValidBody, type CommandContext } from '../../http/command-request';
+import { CommandHttpController } from '../../http/command-http.controller';
+import { CommandEndpoint } from '../../idempotency/command-endpoint.decorator';
+import { approveToolCall } from './approve-tool-call.mapping';
 import { approveToolCallRequestSchema, type ApproveToolCallRequest } from './approve-tool-call.request.dto';
 
 @Controller('v1/tool-calls/:toolCallId/approve')
-export class ApproveToolCallHttpController {
-  constructor(private readonly commandBus: CommandBus) {}
-
+export class ApproveToolCallHttpController extends CommandHttpController {
   @CommandEndpoint(202)
-  async approve(
-    @Req() request: AuthenticatedRequest,
-    @Param('toolCallId', new ZodValidationPipe(idParamSchema)) toolCallId: string,
-    @Body(new ZodValidationPipe(approveToolCallRequestSchema)) body: ApproveToolCallRequest,
-  ): Promise<CommandReply<{ toolCallId: string; status: 'approved' }>> {
-    const reply = replyWith({ toolCallId, status: 'approved' });
-    const { position } = await this.commandBus.execute(new ApproveToolCallCommand(toolCallId, body, commandContextOf(request)));
-    return { body: reply, position };
+  approve(@Context() context: CommandContext, @IdParam('toolCallId') toolCallId: string, @ValidBody(approveToolCallRequestSchema) body: ApproveToolCallRequest) {
+    return this.execute(context, { toolCallId, status: 'approved' }, approveToolCall(toolCallId, body, context));
   }
 }

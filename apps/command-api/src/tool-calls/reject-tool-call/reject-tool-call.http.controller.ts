@@ -1,23 +1,14 @@
-import { Body, Controller, Param, Req } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
-import { ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
-import { commandContextOf, idParamSchema } from '../../http/command-request';
-import { CommandEndpoint, replyWith, type CommandReply } from '../../idempotency/command-endpoint.decorator';
-import { RejectToolCallCommand } from './reject-tool-call.command';
+import { Controller } from '@nestjs/common';
+import { Context, IdParam, ValidBody, type CommandContext } from '../../http/command-request';
+import { CommandHttpController } from '../../http/command-http.controller';
+import { CommandEndpoint } from '../../idempotency/command-endpoint.decorator';
+import { rejectToolCall } from './reject-tool-call.mapping';
 import { rejectToolCallRequestSchema, type RejectToolCallRequest } from './reject-tool-call.request.dto';
 
 @Controller('v1/tool-calls/:toolCallId/reject')
-export class RejectToolCallHttpController {
-  constructor(private readonly commandBus: CommandBus) {}
-
+export class RejectToolCallHttpController extends CommandHttpController {
   @CommandEndpoint(202)
-  async reject(
-    @Req() request: AuthenticatedRequest,
-    @Param('toolCallId', new ZodValidationPipe(idParamSchema)) toolCallId: string,
-    @Body(new ZodValidationPipe(rejectToolCallRequestSchema)) body: RejectToolCallRequest,
-  ): Promise<CommandReply<{ toolCallId: string; status: 'rejected' }>> {
-    const reply = replyWith({ toolCallId, status: 'rejected' });
-    const { position } = await this.commandBus.execute(new RejectToolCallCommand(toolCallId, body, commandContextOf(request)));
-    return { body: reply, position };
+  reject(@Context() context: CommandContext, @IdParam('toolCallId') toolCallId: string, @ValidBody(rejectToolCallRequestSchema) body: RejectToolCallRequest) {
+    return this.execute(context, { toolCallId, status: 'rejected' }, rejectToolCall(toolCallId, body, context));
   }
 }

@@ -1,16 +1,7 @@
-import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { z } from 'zod';
-import {
-  budgetDecider,
-  runDecider,
-  toBudgetStreamId,
-  toolCallDecider,
-  toRunStreamId,
-  toToolCallStreamId,
-} from '@nexus/domain';
+import { budgetDecider, runDecider, toBudgetStreamId, toolCallDecider, toRunStreamId, toToolCallStreamId } from '@nexus/domain';
 import { budgetCommandSchema, runCommandSchema, toolCallCommandSchema } from '@nexus/events';
-import { CommandHandlingService, type CommandTarget } from '../../command-handling/command-handling.service';
-import { ExecuteInternalCommand } from './execute-internal-command.command';
+import type { CommandPlan, CommandTarget } from '../../command-handling/command-handling.service';
 
 type Decider = CommandTarget['decider'];
 
@@ -31,24 +22,18 @@ const routes = [
 
 const allInternalCommands = z.union(routes.map((route) => route.schema));
 
-const targetOf = (command: unknown): CommandTarget => {
+/**
+ * A domain command from another Nexus service (agent loop, llm-gateway, tool-runner, timers): already
+ * in domain form, it still passes its stream's schema (a `ZodError` listing what is wrong) and a decider.
+ */
+export function internalCommandPlan(command: unknown): CommandPlan {
   for (const route of routes) {
     const parsed = route.schema.safeParse(command);
     if (parsed.success) {
       const streamId = (route.streamId as (data: unknown) => string)(parsed.data.data);
-      return { streamId, decider: route.decider, command: parsed.data };
+      return [{ streamId, decider: route.decider, command: parsed.data }];
     }
   }
   allInternalCommands.parse(command); // throws the ZodError that lists what is wrong
   throw new Error('unreachable: a command no route accepts passed the union');
-};
-
-@CommandHandler(ExecuteInternalCommand)
-export class ExecuteInternalCommandHandler implements ICommandHandler<ExecuteInternalCommand> {
-  constructor(private readonly commands: CommandHandlingService) {}
-
-  async execute({ command, metadata }: ExecuteInternalCommand) {
-    const { position, events } = await this.commands.handle([targetOf(command)], metadata);
-    return { position, eventTypes: events.map((e) => e.type) };
-  }
 }

@@ -1,0 +1,12 @@
+import { toolCallDecider, toToolCallStreamId } from '@nexus/domain';
+import type { CommandPlan } from '../../command-handling/command-handling.service';
+import type { CommandContext } from '../../http/command-request';
+import type { ApproveToolCallRequest } from './approve-tool-call.request.dto';
+
+export const approveToolCall = (toolCallId: string, request: ApproveToolCallRequest, { actor, at }: CommandContext): CommandPlan => [
+  {
+    streamId: toToolCallStreamId(toolCallId),
+    decider: toolCallDecider,
+    command: { type: 'ApproveToolCall', data: { toolCallId, reason: request.reason ?? null, argsDigest: request.argsDigest ?? null, actor, at } },
+  },
+];
