@@ -8,3 +8,5 @@ export * from './tool-call';
 export * from './run-process';
 export * from './tool-call-outcome';
 export * from './run-fork';
+export * from './llm-call';
+export * from './agent-loop';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
+import { NON_TEXT_PART_TOKENS } from '@nexus/domain';
 import { DEFAULT_PRICE_TABLE, estimateCost } from './price-table';
 import { countPromptTokens, countTokens } from './tokenizer';
-import { NON_TEXT_PART_TOKENS, worstCaseOf } from './worst-case';
+import { worstCaseOf } from './worst-case';
 
 const messages = [
   { role: 'system' as const, content: 'You are terse.' },
@@ -9,7 +10,9 @@ const messages = [
 ];
 const tools = [{ name: 'files_write', description: 'Write a file', parameters: { type: 'object', properties: { path: { type: 'string' } } } }];
 
-describe('the worst case of an LLM call', () => {
+// The estimate's rule is specified in libs/domain (llm-call.worst-case.unit.spec.ts); these check
+// that the deployment's tokenizer and price table are what it counts and prices with.
+describe('the worst case of an LLM call, counted by the o200k tokenizer at the price table', () => {
   it('holds its prompt and all it may write, priced at the model', () => {
     const { promptTokens, amount } = worstCaseOf({ model: 'gpt-4o', messages, completionTokens: 500 }, DEFAULT_PRICE_TABLE);
     expect(promptTokens).toBe(countPromptTokens(messages));
@@ -23,7 +26,6 @@ describe('the worst case of an LLM call', () => {
     const withImage = worstCaseOf({ model: 'gpt-4o', messages, nonTextParts: 2, completionTokens: 10 }, DEFAULT_PRICE_TABLE);
     expect(withTools.promptTokens - plain.promptTokens).toBe(countTokens(JSON.stringify(tools)));
     expect(withImage.promptTokens - plain.promptTokens).toBe(2 * NON_TEXT_PART_TOKENS);
-    // No tools offered costs nothing, whether left out or an empty list.
     expect(worstCaseOf({ model: 'gpt-4o', messages, tools: [], completionTokens: 10 }, DEFAULT_PRICE_TABLE)).toEqual(plain);
   });
 });

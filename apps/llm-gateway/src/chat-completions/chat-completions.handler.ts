@@ -1,15 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
+import { llmCallWorstCase } from '@nexus/domain';
 import type { Actor, EventMetadata } from '@nexus/events';
 import { ProblemException } from '@nexus/http';
 import {
   estimateCost,
   LlmProviderRejectedError,
   LlmUnavailableError,
+  llmCallMeter,
   loadPriceTable,
   maxOutputTokensOf,
   redactSecrets,
-  worstCaseOf,
   type LlmRequest,
   type ResilientLlmClient,
 } from '@nexus/llm';
@@ -62,6 +63,7 @@ export const providerProblem = (error: unknown): unknown => {
 @Injectable()
 export class ChatCompletionsHandler {
   private readonly prices = loadPriceTable();
+  private readonly meter = llmCallMeter(this.prices);
 
   constructor(
     @Inject(LLM_CLIENT) private readonly llm: ResilientLlmClient,
@@ -79,9 +81,9 @@ export class ChatCompletionsHandler {
     // worst case: the model's output limit.
     const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
     const allowance = maxTokens ?? maxOutputTokensOf(model, this.prices);
-    const { promptTokens, amount } = worstCaseOf(
+    const { promptTokens, amount } = llmCallWorstCase(
       { model, messages, tools, nonTextParts: nonTextParts(body.messages), completionTokens: allowance },
-      this.prices,
+      this.meter,
     );
     const reservation = await this.budget.reserve({ sessionId, amount, actor, metadata, purpose: `${client.purpose ?? 'chat.completions'} ${model}` });
     return {

@@ -5,6 +5,8 @@ import { BudgetExceededError, DomainValidationError, ForbiddenError, InvalidStat
 import { runDecider } from '../run/run.decider';
 import { fold } from '../decider';
 import { runProcess } from '../run-process/run-process.decider';
+import { catalogOf, context, tool } from '../run-process/run-process.fixtures';
+import type { RunProcessContext, RunProcessOutput } from '../run-process/run-process.outputs';
 import type { RunProcessEvent } from '../run-process/run-process.state';
 import { forkSourceIds } from './fork-run';
 
@@ -159,12 +161,16 @@ describe('forking a run', () => {
 // ---- the fork's process: replay ----
 
 const delivered = (events: readonly RunEvent[]): RunProcessEvent[] =>
-  events.map((event, i) => ({ ...event, streamId: 'run-fork', streamVersion: i + 1 }) as RunProcessEvent);
-const react = (history: readonly RunEvent[], context = { at: T1, toolsAvailable: new Set(['files_write', 'http_request', 'code_execution']) }) => {
+  events.map((event, i) => ({ ...event, streamId: 'run-fork', streamVersion: i + 1, metadata: { actor: alice } }) as RunProcessEvent);
+const forkContext: RunProcessContext = { ...context, at: T1, tools: catalogOf(tool('files_write'), tool('http_request'), tool('code_execution')) };
+const react = (history: readonly RunEvent[], ctx = forkContext) => {
   const stream = delivered(history);
   const state = stream.reduce(runProcess.evolve, runProcess.initialState());
-  return runProcess.react(state, stream.at(-1) as RunProcessEvent, context);
+  return runProcess.react(state, stream.at(-1) as RunProcessEvent, ctx);
 };
+/** The LLM call a step's outputs request (after reserving it). */
+const requested = (outputs: RunProcessOutput[]) =>
+  outputs.flatMap((o) => (o.type === 'Send' && o.command.type === 'RequestLlmCall' ? [o.command.data] : []));
 const completedStep = (step: number, toolCalls: { toolCallId: string; name: string; arguments: Record<string, unknown> }[]): RunEvent[] => [
   { type: 'LlmCallRequested', data: { callId: `fork-s${step}`, step, reservationId: `fork-s${step}`, model: 'local-2', messages: [], maxTokens: 9, estimatedPromptTokens: 1, requestedAt: T1 } },
   { type: 'LlmCallCompleted', data: {
@@ -174,24 +180,27 @@ const completedStep = (step: number, toolCalls: { toolCallId: string; name: stri
 const asked = (id: string, call: Call) => ({ ...call, toolCallId: id });
 const resultsOf = (intents: ReturnType<typeof react>): unknown[] =>
   intents.flatMap((i): unknown[] => {
-    if (i.type === 'Command' && i.command.type === 'RecordToolResult') return [i.command.data];
-    if (i.type !== 'DispatchToolCall') return [];
-    return [i.simulate === undefined ? { dispatched: i.toolCall.toolCallId } : { simulated: i.toolCall.toolCallId, original: i.simulate.originalRunId }];
+    if (i.type === 'Send' && i.command.type === 'RecordToolResult') return [i.command.data];
+    if (i.type !== 'DecideToolCall') return [];
+    const { toolCall, simulate } = i.dispatch;
+    return [simulate === undefined ? { dispatched: toolCall.toolCallId } : { simulated: toolCall.toolCallId, original: simulate.originalRunId }];
   });
 
 describe('a fork’s process', () => {
   it('reacts to nothing it copied, and starts its own step once the copy is whole', () => {
     const history = runDecider.decide(fork({ atStep: 2, instructions: 'Be brief.' }), runDecider.initialState());
     for (let n = 1; n < history.length; n++) expect(react(history.slice(0, n))).toEqual([]);
-    const [step] = react(history);
-    expect(step).toMatchObject({ type: 'StartLlmStep', runId: 'fork', sessionId: 'ses-f', step: 2, model: 'local-2' });
-    const messages = (step as unknown as { messages: { role: string; content: string }[] }).messages;
+    const outputs = react(history);
+    expect(outputs[0]).toMatchObject({ type: 'Send', command: { type: 'ReserveBudget', data: { sessionId: 'ses-f', reservationId: 'fork-s2', runId: 'fork' } } });
+    const [step] = requested(outputs);
+    expect(step).toMatchObject({ runId: 'fork', callId: 'fork-s2', model: 'local-2' });
+    const messages = step?.messages ?? [];
     expect(messages[0]).toEqual({ role: 'system', content: 'Be brief.' });
     expect(messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'tool', 'tool', 'tool']);
   });
 
   it('starts step 1 from the original input when forked at step 1', () => {
-    expect(react([forkStarted()])).toEqual([expect.objectContaining({ type: 'StartLlmStep', step: 1, messages: [{ role: 'user', content: 'do it' }] })]);
+    expect(requested(react([forkStarted()]))).toEqual([expect.objectContaining({ callId: 'fork-s1', messages: [{ role: 'user', content: 'do it' }] })]);
   });
 
   it('answers calls that match a recorded one from the record, once each; sends other calls through the normal flow when replaying recorded', () => {
@@ -219,7 +228,7 @@ describe('a fork’s process', () => {
     const history = [forkStarted({}, { replay: 'simulate' }), ...completedStep(1, calls)];
     const stream = delivered([...history, first]);
     const state = stream.reduce(runProcess.evolve, runProcess.initialState());
-    const again = runProcess.react(state, stream[2] as RunProcessEvent, { at: T1 });
+    const again = runProcess.react(state, stream[2] as RunProcessEvent, forkContext);
     expect(resultsOf(again)).toEqual([{ simulated: 'fork-s1-t2', original: 'orig' }]);
   });
 

@@ -1,5 +1,5 @@
 import { argsDigest } from '@nexus/events';
-import type { LlmToolCall } from '../run-process/run-process.intents';
+import type { LlmToolCall } from '../run-process/run-process.outputs';
 import type { ForkFacts, ToolOutcome } from '../run-process/run-process.state';
 import type { RecordedToolCall } from './fork-run';
 

@@ -1,29 +1,33 @@
 import { describe, expect, it } from '@jest/globals';
-import { runCommandSchema, type RunEvent } from '@nexus/events';
-import type { LlmMessage, RunProcessContext, RunProcessIntent } from './run-process.intents';
+import { budgetCommandSchema, runCommandSchema, type RunEvent } from '@nexus/events';
+import type { LlmMessage, RunProcessContext, RunProcessOutput } from './run-process.outputs';
 import { RESERVATION_EXHAUSTED } from './run-process.decider';
 import { conversationOf, type StartedRunProcessState } from './run-process.state';
 import {
-  context, DEADLINE, foldProcess, llmCallCompleted, llmCallFailed, llmCallRequested, nexus, notAvailable,
-  onStream, reactTo, releaseAll, runCancelled, runCompleted, runFailed, runId, runStarted, settle, startStep, T2, toolCall,
+  alice, catalogOf, context, DEADLINE, foldProcess, llmCallCompleted, llmCallFailed, llmCallRequested, nexus, notAvailable,
+  onStream, reactTo, release, runCancelled, runCompleted, runFailed, runId, runStarted, settle, startStep, T2, tool, toolCall,
   toolResultRecorded, userMessage,
 } from './run-process.fixtures';
 
-/** `given(history).when(event, context?).then(intents)`, the process manager's given/when/then. */
+/** `given(history).when(event, context?).then(outputs)`, the process manager's given/when/then. */
 const given = (history: readonly RunEvent[]) => ({
   when: (event: RunEvent, ctx: RunProcessContext = context) => ({
-    intents: () => reactTo(history, event, ctx),
-    then: (expected: readonly RunProcessIntent[]) => expect(reactTo(history, event, ctx)).toEqual(expected),
+    outputs: () => reactTo(history, event, ctx),
+    then: (expected: readonly RunProcessOutput[]) => expect(reactTo(history, event, ctx)).toEqual(expected),
   }),
 });
 
 const started = runStarted();
 const step1 = [started, llmCallRequested(1)];
-const commandsOf = (intents: RunProcessIntent[]) =>
-  intents.flatMap((i) => (i.type === 'Command' || i.type === 'ScheduleTimer' ? [i.command] : []));
+const commandsOf = (outputs: RunProcessOutput[]) =>
+  outputs.flatMap((o) => (o.type === 'Send' || o.type === 'Schedule' ? [o.command] : []));
+const isValid = (command: { type: string }) =>
+  command.type === 'ReserveBudget' || command.type === 'ConsumeReservation' || command.type === 'ReleaseReservation'
+    ? budgetCommandSchema.parse(command)
+    : runCommandSchema.parse(command);
 
-const deadlineTimer: RunProcessIntent = {
-  type: 'ScheduleTimer',
+const deadlineTimer: RunProcessOutput = {
+  type: 'Schedule',
   timerId: `run-${runId}-deadline`,
   dueAt: DEADLINE,
   command: {
@@ -35,33 +39,33 @@ const deadlineTimer: RunProcessIntent = {
 describe('run process manager', () => {
   describe('when the run starts', () => {
     it('schedules the wall-clock timer and starts step 1 with the input', () => {
-      given([]).when(started).then([deadlineTimer, startStep(1, [userMessage])]);
+      given([]).when(started).then([deadlineTimer, ...startStep(1, [userMessage])]);
     });
 
     it('puts the system prompt first', () => {
       const system: LlmMessage = { role: 'system', content: 'Be brief.' };
-      given([]).when(started, { ...context, systemPrompt: 'Be brief.' }).then([deadlineTimer, startStep(1, [system, userMessage])]);
+      given([]).when(started, { ...context, systemPrompt: 'Be brief.' }).then([deadlineTimer, ...startStep(1, [system, userMessage])]);
     });
 
     it('schedules no timer for a run without a deadline', () => {
-      given([]).when(runStarted({ wallClockSeconds: null, deadline: null })).then([startStep(1, [userMessage])]);
+      given([]).when(runStarted({ wallClockSeconds: null, deadline: null })).then(startStep(1, [userMessage]));
     });
 
     it('re-issues the same ids when the event is redelivered', () => {
-      const first = given([]).when(started).intents();
-      expect(given([started]).when(started).intents()).toEqual(first);
+      const first = given([]).when(started).outputs();
+      expect(given([started]).when(started).outputs()).toEqual(first);
       const [once1] = onStream([started]);
       expect(foldProcess([once1!, once1!])).toEqual(foldProcess([once1!]));
     });
 
     it('builds schema-valid commands', () => {
-      for (const command of commandsOf(given([]).when(started).intents())) expect(runCommandSchema.parse(command)).toEqual(command);
+      for (const command of commandsOf(given([]).when(started).outputs())) expect(isValid(command)).toEqual(command);
     });
   });
 
   describe('when an LLM call completes', () => {
     it('settles the reservation and completes the run with the answer when there are no tool calls', () => {
-      const complete: RunProcessIntent = { type: 'Command', command: { type: 'CompleteRun', data: { runId, output: 'Done.', actor: nexus, at: T2 } } };
+      const complete: RunProcessOutput = { type: 'Send', command: { type: 'CompleteRun', data: { runId, output: 'Done.', actor: nexus, at: T2 } } };
       given(step1).when(llmCallCompleted(1)).then([settle(1), complete]);
     });
 
@@ -71,7 +75,7 @@ describe('run process manager', () => {
       const detail = 'the LLM call used up its reservation and was cut';
       given(step1).when(event).then([
         settle(1),
-        { type: 'Command', command: { type: 'FailRun', data: { runId, reason: 'budget_exhausted', detail, actor: nexus, at: T2 } } },
+        { type: 'Send', command: { type: 'FailRun', data: { runId, reason: 'budget_exhausted', detail, actor: nexus, at: T2 } } },
       ]);
     });
 
@@ -81,19 +85,25 @@ describe('run process manager', () => {
       ]);
     });
 
-    it('dispatches the tool calls that the run allows and an executor can run', () => {
+    it('has the policy decide the tool calls that the run allows and the deployment has', () => {
       const calls = [toolCall('t1'), toolCall('t2', 'http_request')];
-      const toolsAvailable = new Set(['files_read', 'http_request']);
-      given(step1).when(llmCallCompleted(1, calls), { ...context, toolsAvailable }).then([
+      const tools = catalogOf(tool('files_read'), tool('http_request'));
+      given(step1).when(llmCallCompleted(1, calls), { ...context, tools }).then([
         settle(1),
-        { type: 'DispatchToolCall', runId, sessionId: 'ses-1', step: 1, toolCall: toolCall('t1'), userId: 'alice', actor: nexus, at: T2 },
+        {
+          type: 'DecideToolCall',
+          dispatch: {
+            runId, sessionId: 'ses-1', toolCall: toolCall('t1'), tool: tool('files_read'), requestedBy: alice, injectionSuspected: false,
+            approvalTtlSeconds: 900, actor: nexus, at: T2,
+          },
+        },
         notAvailable('t2', 'http_request'),
       ]);
     });
 
     it('builds schema-valid commands', () => {
-      const intents = given(step1).when(llmCallCompleted(1, [toolCall('t1')])).intents();
-      for (const command of commandsOf(intents)) expect(runCommandSchema.parse(command)).toEqual(command);
+      const outputs = given(step1).when(llmCallCompleted(1, [toolCall('t1')])).outputs();
+      for (const command of commandsOf(outputs)) expect(isValid(command)).toEqual(command);
     });
 
     it('only settles the call once the run has ended', () => {
@@ -111,9 +121,9 @@ describe('run process manager', () => {
     });
 
     it('starts the next step with the reply and one tool message per result, in the order asked', () => {
-      given([...withTools, toolResultRecorded('t2', 1)]).when(toolResultRecorded('t1', 1)).then([
+      given([...withTools, toolResultRecorded('t2', 1)]).when(toolResultRecorded('t1', 1)).then(
         startStep(2, [userMessage, assistant, toolMessage('t1'), toolMessage('t2')]),
-      ]);
+      );
     });
 
     it('reads a result to the model as "<status>: <content>"', () => {
@@ -133,31 +143,36 @@ describe('run process manager', () => {
   });
 
   describe('when an LLM call fails', () => {
-    const failRun = (reason: string, detail: string): RunProcessIntent =>
-      ({ type: 'Command', command: { type: 'FailRun', data: { runId, reason, detail, actor: nexus, at: T2 } } }) as RunProcessIntent;
+    const failRun = (reason: string, detail: string): RunProcessOutput =>
+      ({ type: 'Send', command: { type: 'FailRun', data: { runId, reason, detail, actor: nexus, at: T2 } } }) as RunProcessOutput;
 
-    it('releases the run’s reservations and fails it as provider unavailable', () => {
-      given(step1).when(llmCallFailed(1)).then([releaseAll, failRun('provider_unavailable', `The LLM call ${runId}-s1 failed (timeout): no answer`)]);
+    it('releases the call’s reservation and fails the run as provider unavailable', () => {
+      given(step1).when(llmCallFailed(1)).then([release(1), failRun('provider_unavailable', `The LLM call ${runId}-s1 failed (timeout): no answer`)]);
     });
 
     it('fails it as budget exhausted when that is why the call failed', () => {
       given(step1).when(llmCallFailed(1, 'budget_exhausted')).then([
-        releaseAll, failRun('budget_exhausted', `The LLM call ${runId}-s1 failed (budget_exhausted): no answer`),
+        release(1), failRun('budget_exhausted', `The LLM call ${runId}-s1 failed (budget_exhausted): no answer`),
       ]);
     });
 
     it('only releases once the run has ended', () => {
-      given([...step1, runCancelled]).when(llmCallFailed(1)).then([releaseAll]);
+      given([...step1, runCancelled]).when(llmCallFailed(1)).then([release(1)]);
     });
   });
 
+  const withResults = [...step1, llmCallCompleted(1, [toolCall('t1')], 'Let me look.'), toolResultRecorded('t1', 1)];
   describe.each([
-    ['completes', [...step1, llmCallCompleted(1)], runCompleted],
-    ['fails', step1, runFailed],
-    ['is cancelled', step1, runCancelled],
-  ])('when the run %s', (_, history, event) => {
-    it('releases the run’s reservations and nothing else', () => {
-      given(history).when(event).then([releaseAll]);
+    ['completes', [...step1, llmCallCompleted(1)], runCompleted, []],
+    ['fails with its call in flight', step1, runFailed, []],
+    ['is cancelled with its call in flight', step1, runCancelled, []],
+    ['is cancelled after its failed call', [...step1, llmCallFailed(1)], runCancelled, []],
+    ['is cancelled while a tool call is pending', [...step1, llmCallCompleted(1, [toolCall('t1')], 'Let me look.')], runCancelled, []],
+    ['is cancelled before its first call is on record', [started], runCancelled, [release(1)]],
+    ['fails at its step limit, the next step reserved but refused', withResults, runFailed, [release(2)]],
+  ])('when the run %s', (_, history, event, expected) => {
+    it('releases what only the process knows the run holds, and nothing else', () => {
+      given(history).when(event).then(expected);
     });
   });
 

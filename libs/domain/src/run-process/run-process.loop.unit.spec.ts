@@ -1,6 +1,6 @@
 /**
- * The whole loop in memory: the process manager's intents carried out against the real run and
- * budget deciders by a toy executor, with a scripted model. Every event is delivered twice, as an
+ * The whole loop in memory: the process manager's outputs carried out against the real run and
+ * budget deciders by a toy executor (refusals handled as `onRefusal` says), with a scripted model. Every event is delivered twice, as an
  * at-least-once bus may, and reacted to with the stream as it stands then (the adapter's way):
  * the deterministic ids and the state guards make the repeats decide nothing.
  */
@@ -8,11 +8,12 @@ import { describe, expect, it } from '@jest/globals';
 import type { BudgetCommand, BudgetEvent, LlmCallCompleted, RunCommand, RunEvent } from '@nexus/events';
 import { budgetDecider } from '../budget/budget.decider';
 import type { BudgetState } from '../budget/budget.state';
+import { DomainError } from '../errors';
 import { runDecider } from '../run/run.decider';
 import type { RunState } from '../run/run.state';
 import { runProcess } from './run-process.decider';
-import type { LlmMessage, RunProcessIntent } from './run-process.intents';
-import { foldProcess, nexus, toolCall, T0 } from './run-process.fixtures';
+import type { LlmMessage, RunProcessOutput, Send } from './run-process.outputs';
+import { context, foldProcess, nexus, toolCall, T0 } from './run-process.fixtures';
 import type { RunProcessEvent } from './run-process.state';
 
 type Reply = Pick<LlmCallCompleted['data'], 'content' | 'toolCalls'>;
@@ -23,13 +24,13 @@ function runLoop(replies: readonly Reply[], maxSteps = 5) {
   let run: RunState = runDecider.initialState();
   let budget: BudgetState = budgetDecider.initialState();
   const sent = new Map<number, LlmMessage[]>();
-  const intents: RunProcessIntent[] = [];
+  const outputs: RunProcessOutput[] = [];
   const queue: RunProcessEvent[] = [];
 
   const sendRun = (command: RunCommand): void => {
     for (const event of runDecider.decide(command, run) as RunEvent[]) {
       run = runDecider.evolve(run, event);
-      const recorded = { ...event, streamId: 'run-r1', streamVersion: stream.length + 1 };
+      const recorded = { ...event, streamId: 'run-r1', streamVersion: stream.length + 1, metadata: { actor: alice } };
       stream.push(recorded);
       queue.push(recorded, recorded);
     }
@@ -37,34 +38,21 @@ function runLoop(replies: readonly Reply[], maxSteps = 5) {
   const sendBudget = (command: BudgetCommand): void => {
     budget = (budgetDecider.decide(command, budget) as BudgetEvent[]).reduce(budgetDecider.evolve, budget);
   };
-  const openReservations = (): string[] =>
-    budget.status === 'none' ? [] : Object.entries(budget.reservations).filter(([, r]) => r.status === 'open').map(([id]) => id);
+  const budgetCommands = new Set(['ReserveBudget', 'ConsumeReservation', 'ReleaseReservation']);
+  const sendAny = (command: Send['command']): void =>
+    budgetCommands.has(command.type) ? sendBudget(command as BudgetCommand) : sendRun(command as RunCommand);
 
-  const execute = (intent: RunProcessIntent): void => {
-    const base = { sessionId: 'ses-1', actor: nexus, at: T0 };
-    switch (intent.type) {
-      case 'StartLlmStep': {
-        const { runId, callId, reservationId, model, messages } = intent;
-        const amount = { tokens: 600, costMicroUsd: 0, wallClockSeconds: 0 };
-        sendBudget({ type: 'ReserveBudget', data: { ...base, reservationId, amount, purpose: 'llm', runId, ttlSeconds: 300 } });
-        const call = { runId, callId, reservationId, model, messages: [...messages], maxTokens: 512, estimatedPromptTokens: 10 };
-        sendRun({ type: 'RequestLlmCall', data: { ...call, actor: nexus, at: T0 } });
-        return;
-      }
-      case 'SettleLlmCall':
-        // A redelivered settlement finds the reservation consumed already: the executor's no-op.
-        if (!openReservations().includes(intent.reservationId)) return;
-        return sendBudget({
-          type: 'ConsumeReservation',
-          data: { ...base, reservationId: intent.reservationId, amount: { tokens: 120, costMicroUsd: 0, wallClockSeconds: 0 } },
-        });
-      case 'ReleaseRunReservations':
-        for (const reservationId of openReservations()) sendBudget({ type: 'ReleaseReservation', data: { ...base, reservationId } });
-        return;
-      case 'Command':
-        return sendRun(intent.command as RunCommand);
-      default:
-        return;
+  /** Carries out outputs in order, as the executor does; whether the rest still applies. */
+  const execute = (output: RunProcessOutput): boolean => {
+    if (output.type !== 'Send') return true;
+    try {
+      sendAny(output.command);
+      return true;
+    } catch (error) {
+      const { onRefusal } = output;
+      if (!(error instanceof DomainError) || onRefusal === undefined || !onRefusal.codes.includes(error.code)) throw error;
+      if (onRefusal.send) sendRun(onRefusal.send);
+      return onRefusal.then === 'carry_on';
     }
   };
 
@@ -73,9 +61,9 @@ function runLoop(replies: readonly Reply[], maxSteps = 5) {
   const run1 = { runId: 'r1', sessionId: 'ses-1', input: 'Go', agent: null, model: 'local', tools: [], maxSteps, wallClockSeconds: null };
   sendRun({ type: 'StartRun', data: { ...run1, session, actor: alice, at: T0 } });
   for (let event = queue.shift(); event; event = queue.shift()) {
-    const reactions = runProcess.react(foldProcess(stream), event, { at: T0 });
-    intents.push(...reactions);
-    reactions.forEach(execute);
+    const reactions = runProcess.react(foldProcess(stream), event, { ...context, at: T0 });
+    outputs.push(...reactions);
+    reactions.every(execute);
     if (event.type === 'LlmCallRequested') {
       sent.set(event.data.step, event.data.messages);
       const reply = replies[event.data.step - 1] ?? { content: 'Done.', toolCalls: [] };
@@ -85,7 +73,7 @@ function runLoop(replies: readonly Reply[], maxSteps = 5) {
       sendRun({ type: 'RecordLlmCallCompleted', data });
     }
   }
-  return { run, budget, sent, intents, events: stream };
+  return { run, budget, sent, outputs, events: stream };
 }
 
 describe('the agent loop over the run and budget deciders', () => {
@@ -114,8 +102,8 @@ describe('the agent loop over the run and budget deciders', () => {
   });
 
   it('uses one deterministic call and reservation id per step and settles every reservation', () => {
-    const { budget, intents } = runLoop(replies);
-    const steps = intents.flatMap((i) => (i.type === 'StartLlmStep' ? [`${i.callId}|${i.reservationId}`] : []));
+    const { budget, outputs } = runLoop(replies);
+    const steps = outputs.flatMap((o) => (o.type === 'Send' && o.command.type === 'RequestLlmCall' ? [`${o.command.data.callId}|${o.command.data.reservationId}`] : []));
     expect([...new Set(steps)]).toEqual(['r1-s1|r1-s1', 'r1-s2|r1-s2', 'r1-s3|r1-s3']);
     const statuses = budget.status === 'none' ? {} : Object.fromEntries(Object.entries(budget.reservations).map(([id, r]) => [id, r.status]));
     expect(statuses).toEqual({ 'r1-s1': 'consumed', 'r1-s2': 'consumed', 'r1-s3': 'consumed' });

@@ -1,77 +1,74 @@
-import type { Actor, BudgetCommand, LlmCallCompleted, LlmCallRequested, RunCommand } from '@nexus/events';
+import type {
+  Actor,
+  BudgetCommand,
+  FailRun,
+  LlmCallCompleted,
+  LlmCallRequested,
+  Role,
+  RunCommand,
+  ToolCallCommand,
+  ToolCallPolicyDecision,
+  ToolRisk,
+} from '@nexus/events';
+import type { DomainErrorCode } from '../errors';
+import type { LlmCallMeter } from '../llm-call/llm-call.worst-case';
 
 /** A message as the model receives it (the `LlmCallRequested` contract's element type). */
 export type LlmMessage = LlmCallRequested['data']['messages'][number];
 /** A tool call as the model asked for it. */
 export type LlmToolCall = LlmCallCompleted['data']['toolCalls'][number];
+/** A tool as the model is offered it. */
+export type LlmToolDefinition = NonNullable<LlmCallRequested['data']['tools']>[number];
+
+/** Every command the agent loop sends: to runs, budgets and tool calls. */
+export type AgentLoopCommand = RunCommand | BudgetCommand | ToolCallCommand;
 
 /**
- * Reserve budget for the next LLM call, then request it. The executor estimates the prompt's
- * tokens and the cost, sends `ReserveBudget` (with `runId`) and then `RequestLlmCall` with these
- * ids; a refused reservation becomes `FailRun{budget_exhausted}`. The ids are deterministic, so a
- * redelivered reaction re-issues the same commands and both deciders ignore the repeat.
+ * What a decider's refusal of a sent command means, as data, so the executor needs no rule of its
+ * own. Without it a refusal is an error: the event is handled again (and dead-lettered at last).
  */
-export interface StartLlmStep {
-  readonly type: 'StartLlmStep';
-  readonly runId: string;
-  readonly sessionId: string;
-  readonly step: number;
-  readonly callId: string;
-  readonly reservationId: string;
-  readonly model: string;
-  readonly messages: readonly LlmMessage[];
-  /** The actor the executor's commands carry: the Nexus service in the run's tenant. */
-  readonly actor: Actor;
-  readonly at: string;
+export interface OnRefusal {
+  /** The refusals (domain error codes) this covers; any other refusal is still an error. */
+  readonly codes: readonly DomainErrorCode[];
+  /**
+   * `carry_on`: the command's work is done already (a redelivery) or no longer wanted, and the
+   * outputs after it still apply. `stop`: the outputs after it must not happen (they assumed it).
+   */
+  readonly then: 'carry_on' | 'stop';
+  /** Sent first when the refusal happens, its `detail` followed by the refusal's reason. */
+  readonly send?: FailRun;
 }
 
-/** Consume the call's reservation at its actual usage (the rest goes back to the budget). */
-export interface SettleLlmCall {
-  readonly type: 'SettleLlmCall';
-  readonly sessionId: string;
-  readonly reservationId: string;
-  readonly usage: LlmCallCompleted['data']['usage'];
-  readonly costMicroUsd: number;
-  readonly actor: Actor;
-  readonly at: string;
+/** Send a complete, schema-valid command as it is. */
+export interface Send {
+  readonly type: 'Send';
+  readonly command: AgentLoopCommand;
+  readonly onRefusal?: OnRefusal;
 }
 
-/** A complete, schema-valid domain command that the executor sends as it is. */
-export interface SendCommand {
-  readonly type: 'Command';
-  readonly command: RunCommand | BudgetCommand;
-}
-
-/** Release every reservation of the run that is still open (the executor reads the budget). */
-export interface ReleaseRunReservations {
-  readonly type: 'ReleaseRunReservations';
-  readonly sessionId: string;
-  readonly runId: string;
-  readonly actor: Actor;
-  readonly at: string;
-}
-
-/** Schedule a durable timer that sends `command` at `dueAt`; scheduling is idempotent by id. */
-export interface ScheduleTimer {
-  readonly type: 'ScheduleTimer';
+/**
+ * Arm a durable timer that sends `command` at `dueAt`. Scheduling is idempotent by id: the first
+ * schedule wins, unless `later` moves an existing timer to a later due time (never earlier).
+ */
+export interface Schedule {
+  readonly type: 'Schedule';
   readonly timerId: string;
   readonly dueAt: string;
-  readonly command: RunCommand | BudgetCommand;
+  readonly command: AgentLoopCommand;
+  readonly later?: true;
 }
 
-/**
- * Hand a tool call to the tools pipeline (registry lookup, args digest, `RequestToolCall`).
- * Only emitted for tools the context declares available; until the tools milestone none are,
- * and the process records "tool not available" results instead.
- */
-export interface DispatchToolCall {
-  readonly type: 'DispatchToolCall';
+/** A tool call the model asked for and the deployment can run, as the policy will be asked about it. */
+export interface ToolCallDispatch {
   readonly runId: string;
   readonly sessionId: string;
-  readonly step: number;
   readonly toolCall: LlmToolCall;
-  /** The run's user, on whose behalf the tool runs (approval rules compare approvers with it). */
-  readonly userId: string;
+  readonly tool: ToolFacts;
+  /** The run's user with their roles, on whose behalf the tool runs (approvals compare approvers with it). */
+  readonly requestedBy: Actor;
+  /** Whether the gateway flagged a prompt-injection marker in anything the run's model read. */
+  readonly injectionSuspected: boolean;
+  readonly approvalTtlSeconds: number;
   readonly actor: Actor;
   readonly at: string;
   /**
@@ -81,22 +78,73 @@ export interface DispatchToolCall {
   readonly simulate?: { readonly originalRunId: string };
 }
 
-export type RunProcessIntent =
-  | StartLlmStep
-  | SettleLlmCall
-  | SendCommand
-  | ReleaseRunReservations
-  | ScheduleTimer
-  | DispatchToolCall;
+/**
+ * Decide a tool call with `dispatchToolCall`, given the session's budget as it stands. The one
+ * output that names a read instead of carrying its result: the policy weighs the budget left at
+ * the moment of dispatch, and reading the budget at every run event to have it ready would add a
+ * read to each reaction for the few that dispatch tools.
+ */
+export interface DecideToolCall {
+  readonly type: 'DecideToolCall';
+  readonly dispatch: ToolCallDispatch;
+}
 
-/** What the process is told besides the event: the time and the deployment's settings. */
+export type AgentLoopOutput = Send | Schedule | DecideToolCall;
+/** The run process's outputs: commands, timers and tool calls to decide. */
+export type RunProcessOutput = AgentLoopOutput;
+
+/** A tool the deployment has, as the agent loop needs it (the registry's definition, minus its code). */
+export interface ToolFacts {
+  readonly name: string;
+  readonly version: string;
+  readonly description: string;
+  readonly category: string;
+  readonly risk: ToolRisk;
+  /** JSON schema of the arguments, shown to the model. */
+  readonly parameters: Record<string, unknown>;
+  /** How long the tool runner lets one attempt run. */
+  readonly timeoutMs: number;
+}
+
+/** The deployment's tools by name, in the registry's order (the order the model sees them in). */
+export type ToolCatalog = ReadonlyMap<string, ToolFacts>;
+
+/** One tool call as the policy sees it (the shape of `@nexus/policy`'s `PolicyInput`). */
+export interface ToolPolicyQuestion {
+  readonly principal: Actor;
+  readonly action: { readonly tool: string; readonly category: string; readonly risk: ToolRisk };
+  readonly resource: { readonly sessionId: string; readonly remainingBudgetTokens: number };
+  readonly context: { readonly input: Readonly<Record<string, unknown>>; readonly run?: { readonly injectionSuspected: boolean } };
+}
+
+/** The policy's verdict (the shape of `@nexus/policy`'s `PolicyDecision`). */
+export interface ToolPolicyVerdict {
+  readonly decision: ToolCallPolicyDecision;
+  readonly rule: string;
+  readonly reason: string;
+  readonly approverRoles: readonly Role[];
+}
+
+/** The policy, synchronous and side-effect free: a pure function the process may call. */
+export type ToolPolicy = (question: ToolPolicyQuestion) => ToolPolicyVerdict;
+
+/** What the process is told besides the event: the time, the deployment's settings and tools. */
 export interface RunProcessContext {
   /** When the reaction happens (ISO); stamped on every command it builds. */
   readonly at: string;
   /** Prepended to the first step's messages; later steps replay what was sent. */
   readonly systemPrompt?: string;
-  /** Tool names an executor can run; absent or empty means none (every call fails as unavailable). */
-  readonly toolsAvailable?: ReadonlySet<string>;
+  /** The tools the deployment can run; a call of any other fails as not available. */
+  readonly tools: ToolCatalog;
+  readonly policy: ToolPolicy;
+  /** Counts and prices an LLM call for its reservation. */
+  readonly meter: LlmCallMeter<LlmMessage>;
+  /** The most an agent-loop LLM call may write (`NEXUS_LLM_MAX_TOKENS`). */
+  readonly maxTokens: number;
+  /** How long an LLM call's reservation lives before its expiry returns it (`NEXUS_RESERVATION_TTL_SECONDS`). */
+  readonly reservationTtlSeconds: number;
+  /** How long an approval may be waited for (`NEXUS_APPROVAL_TTL_SECONDS`). */
+  readonly approvalTtlSeconds: number;
 }
 
 /** The user id Nexus's own services act as. */
@@ -110,3 +158,8 @@ export const stepCallId = (runId: string, step: number): string => `${runId}-s${
 export const stepReservationId = (runId: string, step: number): string => `${runId}-s${step}`;
 /** The id of a run's wall-clock timer. */
 export const runDeadlineTimerId = (runId: string): string => `run-${runId}-deadline`;
+/** The id of the timer that expires one tool call's approval request. */
+export const approvalExpiryTimerId = (toolCallId: string): string => `toolcall-${toolCallId}-approval-expiry`;
+
+/** ISO time `seconds` after `iso`: pure arithmetic on a given time, the clock is never read. */
+export const secondsAfter = (iso: string, seconds: number): string => new Date(Date.parse(iso) + seconds * 1000).toISOString();

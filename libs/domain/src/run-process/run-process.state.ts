@@ -1,15 +1,24 @@
-import type { RunEvent, RunStarted, ToolResultRecorded } from '@nexus/events';
+import type { Actor, RunEvent, RunStarted, ToolResultRecorded } from '@nexus/events';
 import { uncopied } from '../run-fork/fork-run';
 import { toRunStreamId } from '../run/run.stream';
-import type { LlmMessage, LlmToolCall } from './run-process.intents';
+import type { LlmMessage, LlmToolCall } from './run-process.outputs';
 
-/** A run event as the store delivers it: the position lets a redelivered event fold only once. */
-export type RunProcessEvent = RunEvent & { readonly streamId: string; readonly streamVersion: number };
+/**
+ * A run event as the store delivers it: the position lets a redelivered event fold only once; the
+ * metadata's actor of `RunStarted` is the run's user with their roles (the policy reads them).
+ */
+export type RunProcessEvent = RunEvent & {
+  readonly streamId: string;
+  readonly streamVersion: number;
+  readonly metadata?: { readonly actor: Actor };
+};
 
 export interface RequestedCall {
   readonly callId: string;
   readonly step: number;
   readonly reservationId: string;
+  /** Its reservation is consumed by the completion's reaction and released by the failure's. */
+  readonly outcome: 'in_flight' | 'completed' | 'failed';
 }
 
 export interface AssistantReply {
@@ -33,6 +42,8 @@ interface RunProcessFacts {
   readonly runId: string;
   readonly sessionId: string;
   readonly userId: string;
+  /** The run's user as they started it, roles included; null when the first event does not name them. */
+  readonly user: Actor | null;
   readonly tenantId: string;
   readonly model: string;
   readonly tools: readonly string[];
@@ -52,6 +63,8 @@ interface RunProcessFacts {
   /** The latest completed reply; its tool calls are the step's pending work. */
   readonly reply: AssistantReply | null;
   readonly toolResults: Readonly<Record<string, ToolOutcome>>;
+  /** Whether the gateway flagged a prompt-injection marker in a reply of the run's own calls. */
+  readonly injectionSuspected: boolean;
 }
 
 export type RunProcessStatus = 'running' | 'completed' | 'failed' | 'cancelled';
@@ -60,19 +73,32 @@ export type RunProcessState = { readonly status: 'none' } | StartedRunProcessSta
 
 export const initialRunProcessState = (): RunProcessState => ({ status: 'none' });
 
+const withOutcome = (run: StartedRunProcessState, callId: string, outcome: RequestedCall['outcome']): StartedRunProcessState => {
+  const call = run.calls[callId];
+  if (call === undefined) return run;
+  const ended = { ...call, outcome };
+  return { ...run, calls: { ...run.calls, [callId]: ended }, latestCall: run.latestCall?.callId === callId ? ended : run.latestCall };
+};
+
+// Only the run's own replies count: a fork's copies are the original's, as they always were.
+const flagsInjection = (event: RunEvent): boolean => event.type === 'LlmCallCompleted' && (event.data.flags?.injection.length ?? 0) > 0;
+
 const evolveStarted = (run: StartedRunProcessState, event: RunEvent): StartedRunProcessState => {
   switch (event.type) {
     case 'LlmCallRequested': {
       const { callId, step, reservationId, messages } = event.data;
-      const call = { callId, step, reservationId };
+      const call = { callId, step, reservationId, outcome: 'in_flight' as const };
       return { ...run, latestCall: call, calls: { ...run.calls, [callId]: call }, sent: messages };
     }
     case 'LlmCallCompleted': {
       const { callId, step, content, toolCalls } = event.data;
+      const ended = withOutcome(run, callId, 'completed');
       // A late completion of a superseded call must not overwrite the current step's reply.
-      if (run.latestCall?.callId !== callId) return run;
-      return { ...run, reply: { callId, step, content, toolCalls } };
+      if (run.latestCall?.callId !== callId) return ended;
+      return { ...ended, reply: { callId, step, content, toolCalls } };
     }
+    case 'LlmCallFailed':
+      return withOutcome(run, event.data.callId, 'failed');
     case 'ToolResultRecorded': {
       const { toolCallId, status, content, replayedFrom } = event.data;
       const outcome = replayedFrom === undefined ? { status, content } : { status, content, replayedFrom };
@@ -95,19 +121,23 @@ export const evolveRunProcess = (state: RunProcessState, event: RunProcessEvent)
     if (event.type !== 'RunStarted') return state;
     const { runId, sessionId, userId, tenantId, model, tools, maxSteps, deadline, wallClockSeconds, input, forkedFrom } = event.data;
     const fork = forkedFrom === undefined ? null : { ...forkedFrom, readyAtVersion: event.streamVersion + forkedFrom.copiedEvents };
+    const starter = event.metadata?.actor;
+    const user = starter !== undefined && starter.userId === userId ? { userId, roles: [...starter.roles], tenantId: starter.tenantId } : null;
     return {
       status: 'running',
-      ...{ runId, sessionId, userId, tenantId, model, tools, maxSteps, deadline, wallClockSeconds, input, fork },
+      ...{ runId, sessionId, userId, user, tenantId, model, tools, maxSteps, deadline, wallClockSeconds, input, fork },
       version: event.streamVersion,
       latestCall: null,
       calls: {},
       sent: [],
       reply: null,
       toolResults: {},
+      injectionSuspected: false,
     };
   }
   if (event.streamId !== toRunStreamId(state.runId) || event.streamVersion <= state.version) return state;
-  return { ...evolveStarted(state, uncopied(event)), version: event.streamVersion };
+  const next = evolveStarted(state, uncopied(event));
+  return { ...next, injectionSuspected: next.injectionSuspected || flagsInjection(event), version: event.streamVersion };
 };
 
 /** The tool calls of the latest reply that have no recorded result yet. */

@@ -1,5 +1,5 @@
 import type { RecordToolResult, ToolCallEvent, ToolCallSucceeded } from '@nexus/events';
-import { nexusServiceActor } from '../run-process/run-process.intents';
+import { nexusServiceActor } from '../run-process/run-process.outputs';
 import { evolveToolCall, initialToolCallState, type RequestedToolCallState, type ToolCallState } from '../tool-call/tool-call.state';
 
 /** What the reaction is told besides the event. */

@@ -1,0 +1,2 @@
+export * from './tool-call.reactions';
+export * from './reservation-expiry.timer';

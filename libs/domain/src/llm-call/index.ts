@@ -1,0 +1,1 @@
+export * from './llm-call.worst-case';
