@@ -8,3 +8,4 @@ export { computeEventHash, GENESIS_HASH, type HashedContent } from './event-hash
 export { PostgresEventStore } from './postgres-event-store.adapter';
 export { EVENTS_APPENDED_CHANNEL } from './append-events';
 export { openDatabase, type DatabaseOptions } from './open-database';
+export { readStreamOf } from './typed-reads';

@@ -4,7 +4,9 @@
  * dimension is unlimited. Invariant per dimension: open reservations + consumed ≤ limit.
  */
 import { z } from 'zod';
-import { actorSchema, type DomainCommand, type DomainEvent } from './envelope';
+import { defineEventContract, defineMessages, readsUnchanged, type MessageOf } from './contract';
+import { actorSchema } from './envelope';
+import { budgetStream } from './stream-ids';
 
 /** The dimensions a budget is measured in, in the order they are checked. */
 export const budgetDimensions = ['tokens', 'costMicroUsd', 'wallClockSeconds'] as const;
@@ -105,52 +107,31 @@ export const budgetClosedDataSchema = z.strictObject({
   closedAt: isoTimestamp,
 });
 
+/** The budget stream's events: each type once, with its version and how older versions read. */
+export const budgetEvents = defineEventContract(budgetStream, {
+  BudgetAllocated: { data: budgetAllocatedDataSchema, version: 2, upcasters: { 1: readsUnchanged } },
+  BudgetReserved: { data: budgetReservedDataSchema, version: 2, upcasters: { 1: readsUnchanged } },
+  BudgetConsumed: { data: budgetConsumedDataSchema },
+  BudgetReservationAdjusted: { data: budgetReservationAdjustedDataSchema },
+  BudgetReleased: { data: budgetReleasedDataSchema },
+  BudgetReservationExpired: { data: budgetReservationExpiredDataSchema, version: 2, upcasters: { 1: readsUnchanged } },
+  BudgetClosed: { data: budgetClosedDataSchema },
+});
 /** Event type → zod schema of its data, for validating events on append and on read. */
-export const budgetEventDataSchemas = {
-  BudgetAllocated: budgetAllocatedDataSchema,
-  BudgetReserved: budgetReservedDataSchema,
-  BudgetConsumed: budgetConsumedDataSchema,
-  BudgetReservationAdjusted: budgetReservationAdjustedDataSchema,
-  BudgetReleased: budgetReleasedDataSchema,
-  BudgetReservationExpired: budgetReservationExpiredDataSchema,
-  BudgetClosed: budgetClosedDataSchema,
-} as const;
-export type BudgetEventType = keyof typeof budgetEventDataSchemas;
-
+export const budgetEventDataSchemas = budgetEvents.dataSchemas;
 /** Event type → current schema version; bump with an upcaster when a payload changes. */
-export const budgetSchemaVersions: Readonly<Record<BudgetEventType, number>> = {
-  BudgetAllocated: 2,
-  BudgetReserved: 2,
-  BudgetConsumed: 1,
-  BudgetReservationAdjusted: 1,
-  BudgetReleased: 1,
-  BudgetReservationExpired: 2,
-  BudgetClosed: 1,
-};
-
-type BudgetEventOf<T extends BudgetEventType> = DomainEvent<T, z.infer<(typeof budgetEventDataSchemas)[T]>>;
-export type BudgetAllocated = BudgetEventOf<'BudgetAllocated'>;
-export type BudgetReserved = BudgetEventOf<'BudgetReserved'>;
-export type BudgetConsumed = BudgetEventOf<'BudgetConsumed'>;
-export type BudgetReservationAdjusted = BudgetEventOf<'BudgetReservationAdjusted'>;
-export type BudgetReleased = BudgetEventOf<'BudgetReleased'>;
-export type BudgetReservationExpired = BudgetEventOf<'BudgetReservationExpired'>;
-export type BudgetClosed = BudgetEventOf<'BudgetClosed'>;
-export type BudgetEvent = { [T in BudgetEventType]: BudgetEventOf<T> }[BudgetEventType];
-
-const typed = <T extends string, D extends z.ZodType>(type: T, data: D) =>
-  z.strictObject({ type: z.literal(type), data });
-
+export const budgetSchemaVersions = budgetEvents.versions;
 /** Validates a whole `{ type, data }` budget event. */
-export const budgetEventSchema = z.discriminatedUnion('type', [
-  typed('BudgetAllocated', budgetAllocatedDataSchema),
-  typed('BudgetReserved', budgetReservedDataSchema),
-  typed('BudgetConsumed', budgetConsumedDataSchema),
-  typed('BudgetReservationAdjusted', budgetReservationAdjustedDataSchema),
-  typed('BudgetReleased', budgetReleasedDataSchema),
-  typed('BudgetReservationExpired', budgetReservationExpiredDataSchema),
-  typed('BudgetClosed', budgetClosedDataSchema),
-]);
+export const budgetEventSchema = budgetEvents.schema;
+export type BudgetEventType = keyof typeof budgetEventDataSchemas;
+export type BudgetEvent = MessageOf<typeof budgetEventDataSchemas>;
+export type BudgetAllocated = Extract<BudgetEvent, { type: 'BudgetAllocated' }>;
+export type BudgetReserved = Extract<BudgetEvent, { type: 'BudgetReserved' }>;
+export type BudgetConsumed = Extract<BudgetEvent, { type: 'BudgetConsumed' }>;
+export type BudgetReservationAdjusted = Extract<BudgetEvent, { type: 'BudgetReservationAdjusted' }>;
+export type BudgetReleased = Extract<BudgetEvent, { type: 'BudgetReleased' }>;
+export type BudgetReservationExpired = Extract<BudgetEvent, { type: 'BudgetReservationExpired' }>;
+export type BudgetClosed = Extract<BudgetEvent, { type: 'BudgetClosed' }>;
 
 // Commands
 
@@ -197,7 +178,8 @@ export const expireReservationDataSchema = z.strictObject({
 });
 export const closeBudgetDataSchema = z.strictObject(commandBase);
 
-export const budgetCommandDataSchemas = {
+/** The budget stream's commands. */
+export const budgetCommands = defineMessages({
   AllocateBudget: allocateBudgetDataSchema,
   ReserveBudget: reserveBudgetDataSchema,
   ConsumeReservation: consumeReservationDataSchema,
@@ -205,27 +187,17 @@ export const budgetCommandDataSchemas = {
   ReleaseReservation: releaseReservationDataSchema,
   ExpireReservation: expireReservationDataSchema,
   CloseBudget: closeBudgetDataSchema,
-} as const;
-export type BudgetCommandType = keyof typeof budgetCommandDataSchemas;
-
-/** A command after parsing: amounts have every dimension filled in. */
-type BudgetCommandOf<T extends BudgetCommandType> = DomainCommand<T, z.output<(typeof budgetCommandDataSchemas)[T]>>;
-export type AllocateBudget = BudgetCommandOf<'AllocateBudget'>;
-export type ReserveBudget = BudgetCommandOf<'ReserveBudget'>;
-export type ConsumeReservation = BudgetCommandOf<'ConsumeReservation'>;
-export type AdjustReservation = BudgetCommandOf<'AdjustReservation'>;
-export type ReleaseReservation = BudgetCommandOf<'ReleaseReservation'>;
-export type ExpireReservation = BudgetCommandOf<'ExpireReservation'>;
-export type CloseBudget = BudgetCommandOf<'CloseBudget'>;
-export type BudgetCommand = { [T in BudgetCommandType]: BudgetCommandOf<T> }[BudgetCommandType];
-
+});
+export const budgetCommandDataSchemas = budgetCommands.dataSchemas;
 /** Validates a whole `{ type, data }` budget command, filling in missing amount dimensions with 0. */
-export const budgetCommandSchema = z.discriminatedUnion('type', [
-  typed('AllocateBudget', allocateBudgetDataSchema),
-  typed('ReserveBudget', reserveBudgetDataSchema),
-  typed('ConsumeReservation', consumeReservationDataSchema),
-  typed('AdjustReservation', adjustReservationDataSchema),
-  typed('ReleaseReservation', releaseReservationDataSchema),
-  typed('ExpireReservation', expireReservationDataSchema),
-  typed('CloseBudget', closeBudgetDataSchema),
-]);
+export const budgetCommandSchema = budgetCommands.schema;
+export type BudgetCommandType = keyof typeof budgetCommandDataSchemas;
+/** A command after parsing: amounts have every dimension filled in. */
+export type BudgetCommand = MessageOf<typeof budgetCommandDataSchemas>;
+export type AllocateBudget = Extract<BudgetCommand, { type: 'AllocateBudget' }>;
+export type ReserveBudget = Extract<BudgetCommand, { type: 'ReserveBudget' }>;
+export type ConsumeReservation = Extract<BudgetCommand, { type: 'ConsumeReservation' }>;
+export type AdjustReservation = Extract<BudgetCommand, { type: 'AdjustReservation' }>;
+export type ReleaseReservation = Extract<BudgetCommand, { type: 'ReleaseReservation' }>;
+export type ExpireReservation = Extract<BudgetCommand, { type: 'ExpireReservation' }>;
+export type CloseBudget = Extract<BudgetCommand, { type: 'CloseBudget' }>;

@@ -7,3 +7,4 @@ export * from './run.events';
 export * from './tool-call.events';
 export * from './schema-registry';
 export * from './stream-ids';
+export * from './contract';

@@ -4,7 +4,9 @@
  * payload gets a new schema version and an upcaster rather than silently tolerated extra keys.
  */
 import { z } from 'zod';
-import { actorSchema, type DomainCommand, type DomainEvent } from './envelope';
+import { defineEventContract, defineMessages, readsUnchanged, type MessageOf } from './contract';
+import { actorSchema } from './envelope';
+import { runStream } from './stream-ids';
 
 const isoDateTime = z.iso.datetime({ offset: true });
 const nonNegativeInt = z.int().min(0);
@@ -108,23 +110,35 @@ export const runUsageSchema = llmUsageSchema.extend({ costMicroUsd: nonNegativeI
 
 // ---- events ----
 
-export const runEventDataSchemas = {
-  RunStarted: z.strictObject({
-    runId: z.string().min(1),
-    sessionId: z.string().min(1),
-    userId: z.string().min(1),
-    tenantId: z.string().min(1),
-    input: z.string(),
-    agent: z.string().nullable(),
-    model: z.string().min(1),
-    tools: z.array(z.string().min(1)),
-    maxSteps: z.int().min(1).max(100),
-    wallClockSeconds: z.int().min(1).nullable(),
-    deadline: isoDateTime.nullable(),
-    startedAt: isoDateTime,
-    /** Present when the run is a fork of another (since v2; v1 events are v2 events without it). */
-    forkedFrom: forkOriginSchema.optional(),
-  }),
+export const runStartedDataSchema = z.strictObject({
+  runId: z.string().min(1),
+  sessionId: z.string().min(1),
+  userId: z.string().min(1),
+  tenantId: z.string().min(1),
+  input: z.string(),
+  agent: z.string().nullable(),
+  model: z.string().min(1),
+  tools: z.array(z.string().min(1)),
+  maxSteps: z.int().min(1).max(100),
+  wallClockSeconds: z.int().min(1).nullable(),
+  deadline: isoDateTime.nullable(),
+  startedAt: isoDateTime,
+  /** Present when the run is a fork of another (since v2; v1 events are v2 events without it). */
+  forkedFrom: forkOriginSchema.optional(),
+});
+export const toolResultRecordedDataSchema = z.strictObject({
+  toolCallId: z.string().min(1),
+  step: z.int().min(1),
+  status: z.enum(toolResultStatuses),
+  content: z.string(),
+  recordedAt: isoDateTime,
+  /** A replaying fork answered the call from this recorded tool call of its original (since v2). */
+  replayedFrom: z.string().min(1).optional(),
+});
+
+/** The run stream's events: each type once (a schema alone is version 1). */
+export const runEvents = defineEventContract(runStream, {
+  RunStarted: { data: runStartedDataSchema, version: 2, upcasters: { 1: readsUnchanged } },
   LlmCallRequested: z.strictObject({
     callId: z.string().min(1),
     step: z.int().min(1),
@@ -159,15 +173,7 @@ export const runEventDataSchemas = {
     error: z.string(),
     failedAt: isoDateTime,
   }),
-  ToolResultRecorded: z.strictObject({
-    toolCallId: z.string().min(1),
-    step: z.int().min(1),
-    status: z.enum(toolResultStatuses),
-    content: z.string(),
-    recordedAt: isoDateTime,
-    /** A replaying fork answered the call from this recorded tool call of its original (since v2). */
-    replayedFrom: z.string().min(1).optional(),
-  }),
+  ToolResultRecorded: { data: toolResultRecordedDataSchema, version: 2, upcasters: { 1: readsUnchanged } },
   RunCompleted: z.strictObject({
     output: z.string(),
     usage: runUsageSchema,
@@ -203,43 +209,33 @@ export const runEventDataSchemas = {
     forkedBy: z.string().min(1),
     forkedAt: isoDateTime,
   }),
-} as const;
+});
 
-export type RunEventType = keyof typeof runEventDataSchemas;
-type RunEventOf<T extends RunEventType> = DomainEvent<T, z.infer<(typeof runEventDataSchemas)[T]>>;
-export type RunStarted = RunEventOf<'RunStarted'>;
-export type LlmCallRequested = RunEventOf<'LlmCallRequested'>;
-export type LlmCallCompleted = RunEventOf<'LlmCallCompleted'>;
-export type LlmCallFailed = RunEventOf<'LlmCallFailed'>;
-export type ToolResultRecorded = RunEventOf<'ToolResultRecorded'>;
-export type RunCompleted = RunEventOf<'RunCompleted'>;
-export type RunFailed = RunEventOf<'RunFailed'>;
-export type RunCancelled = RunEventOf<'RunCancelled'>;
-export type RunForked = RunEventOf<'RunForked'>;
-export type RunEventCopied = RunEventOf<'RunEventCopied'>;
-export type RunEvent = { [T in RunEventType]: RunEventOf<T> }[RunEventType];
-
+/** Event type → zod schema of its data, for validating events on append and on read. */
+export const runEventDataSchemas = runEvents.dataSchemas;
 /** Schema version of each run event type as written today. */
-// RunStarted and ToolResultRecorded v2 only added optional fields (and a status): every v1 event
-// is a valid v2 event, so reading one needs no upcaster.
-export const runSchemaVersions: Readonly<Record<RunEventType, number>> = {
-  RunStarted: 2,
-  LlmCallRequested: 1,
-  LlmCallCompleted: 1,
-  LlmCallFailed: 1,
-  ToolResultRecorded: 2,
-  RunCompleted: 1,
-  RunFailed: 1,
-  RunCancelled: 1,
-  RunForked: 1,
-  RunEventCopied: 1,
-};
+export const runSchemaVersions = runEvents.versions;
+/** Validates a whole `{ type, data }` run event. */
+export const runEventSchema = runEvents.schema;
+export type RunEventType = keyof typeof runEventDataSchemas;
+export type RunEvent = MessageOf<typeof runEventDataSchemas>;
+export type RunStarted = Extract<RunEvent, { type: 'RunStarted' }>;
+export type LlmCallRequested = Extract<RunEvent, { type: 'LlmCallRequested' }>;
+export type LlmCallCompleted = Extract<RunEvent, { type: 'LlmCallCompleted' }>;
+export type LlmCallFailed = Extract<RunEvent, { type: 'LlmCallFailed' }>;
+export type ToolResultRecorded = Extract<RunEvent, { type: 'ToolResultRecorded' }>;
+export type RunCompleted = Extract<RunEvent, { type: 'RunCompleted' }>;
+export type RunFailed = Extract<RunEvent, { type: 'RunFailed' }>;
+export type RunCancelled = Extract<RunEvent, { type: 'RunCancelled' }>;
+export type RunForked = Extract<RunEvent, { type: 'RunForked' }>;
+export type RunEventCopied = Extract<RunEvent, { type: 'RunEventCopied' }>;
 
 // ---- commands ----
 
 const runCommandBase = { runId: z.string().min(1), actor: actorSchema, at: isoDateTime };
 
-export const runCommandDataSchemas = {
+/** The run stream's commands. */
+export const runCommands = defineMessages({
   StartRun: z.strictObject({
     ...runCommandBase,
     sessionId: z.string().min(1),
@@ -332,49 +328,20 @@ export const runCommandDataSchemas = {
     model: z.string().min(1),
     replay: z.enum(replayModes),
   }),
-} as const;
+});
 
-export type RunCommandType = keyof typeof runCommandDataSchemas;
-type RunCommandOf<T extends RunCommandType> = DomainCommand<T, z.infer<(typeof runCommandDataSchemas)[T]>>;
-export type StartRun = RunCommandOf<'StartRun'>;
-export type RequestLlmCall = RunCommandOf<'RequestLlmCall'>;
-export type RecordLlmCallCompleted = RunCommandOf<'RecordLlmCallCompleted'>;
-export type RecordLlmCallFailed = RunCommandOf<'RecordLlmCallFailed'>;
-export type RecordToolResult = RunCommandOf<'RecordToolResult'>;
-export type CompleteRun = RunCommandOf<'CompleteRun'>;
-export type FailRun = RunCommandOf<'FailRun'>;
-export type CancelRun = RunCommandOf<'CancelRun'>;
-export type StartForkedRun = RunCommandOf<'StartForkedRun'>;
-export type RecordRunFork = RunCommandOf<'RecordRunFork'>;
-export type RunCommand = { [T in RunCommandType]: RunCommandOf<T> }[RunCommandType];
-
-const typed = <T extends string, D extends z.ZodType>(type: T, data: D) =>
-  z.strictObject({ type: z.literal(type), data });
-
-/** Validates a whole `{ type, data }` run event. */
-export const runEventSchema = z.discriminatedUnion('type', [
-  typed('RunStarted', runEventDataSchemas.RunStarted),
-  typed('LlmCallRequested', runEventDataSchemas.LlmCallRequested),
-  typed('LlmCallCompleted', runEventDataSchemas.LlmCallCompleted),
-  typed('LlmCallFailed', runEventDataSchemas.LlmCallFailed),
-  typed('ToolResultRecorded', runEventDataSchemas.ToolResultRecorded),
-  typed('RunCompleted', runEventDataSchemas.RunCompleted),
-  typed('RunFailed', runEventDataSchemas.RunFailed),
-  typed('RunCancelled', runEventDataSchemas.RunCancelled),
-  typed('RunForked', runEventDataSchemas.RunForked),
-  typed('RunEventCopied', runEventDataSchemas.RunEventCopied),
-]);
-
+export const runCommandDataSchemas = runCommands.dataSchemas;
 /** Validates a whole `{ type, data }` run command (e.g. one arriving over NATS request/reply). */
-export const runCommandSchema = z.discriminatedUnion('type', [
-  typed('StartRun', runCommandDataSchemas.StartRun),
-  typed('RequestLlmCall', runCommandDataSchemas.RequestLlmCall),
-  typed('RecordLlmCallCompleted', runCommandDataSchemas.RecordLlmCallCompleted),
-  typed('RecordLlmCallFailed', runCommandDataSchemas.RecordLlmCallFailed),
-  typed('RecordToolResult', runCommandDataSchemas.RecordToolResult),
-  typed('CompleteRun', runCommandDataSchemas.CompleteRun),
-  typed('FailRun', runCommandDataSchemas.FailRun),
-  typed('CancelRun', runCommandDataSchemas.CancelRun),
-  typed('StartForkedRun', runCommandDataSchemas.StartForkedRun),
-  typed('RecordRunFork', runCommandDataSchemas.RecordRunFork),
-]);
+export const runCommandSchema = runCommands.schema;
+export type RunCommandType = keyof typeof runCommandDataSchemas;
+export type RunCommand = MessageOf<typeof runCommandDataSchemas>;
+export type StartRun = Extract<RunCommand, { type: 'StartRun' }>;
+export type RequestLlmCall = Extract<RunCommand, { type: 'RequestLlmCall' }>;
+export type RecordLlmCallCompleted = Extract<RunCommand, { type: 'RecordLlmCallCompleted' }>;
+export type RecordLlmCallFailed = Extract<RunCommand, { type: 'RecordLlmCallFailed' }>;
+export type RecordToolResult = Extract<RunCommand, { type: 'RecordToolResult' }>;
+export type CompleteRun = Extract<RunCommand, { type: 'CompleteRun' }>;
+export type FailRun = Extract<RunCommand, { type: 'FailRun' }>;
+export type CancelRun = Extract<RunCommand, { type: 'CancelRun' }>;
+export type StartForkedRun = Extract<RunCommand, { type: 'StartForkedRun' }>;
+export type RecordRunFork = Extract<RunCommand, { type: 'RecordRunFork' }>;

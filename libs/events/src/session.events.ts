@@ -5,7 +5,9 @@
  */
 import { z } from 'zod';
 import { budgetLimitSchema } from './budget.events';
-import { actorSchema, type DomainCommand, type DomainEvent } from './envelope';
+import { defineEventContract, defineMessages, type MessageOf } from './contract';
+import { actorSchema } from './envelope';
+import { sessionStream } from './stream-ids';
 
 const isoTimestamp = z.iso.datetime({ offset: true });
 const jsonObject = z.record(z.string(), z.unknown());
@@ -38,36 +40,23 @@ export const sessionClosedDataSchema = z.strictObject({
   closedAt: isoTimestamp,
 });
 
+/** The session stream's events: each type once, with its version and how older versions read. */
+export const sessionEvents = defineEventContract(sessionStream, {
+  SessionStarted: { data: sessionStartedDataSchema },
+  SessionRunAdded: { data: sessionRunAddedDataSchema },
+  SessionClosed: { data: sessionClosedDataSchema },
+});
 /** Event type → zod schema of its data, for validating events on append and on read. */
-export const sessionEventDataSchemas = {
-  SessionStarted: sessionStartedDataSchema,
-  SessionRunAdded: sessionRunAddedDataSchema,
-  SessionClosed: sessionClosedDataSchema,
-} as const;
-export type SessionEventType = keyof typeof sessionEventDataSchemas;
-
+export const sessionEventDataSchemas = sessionEvents.dataSchemas;
 /** Event type → current schema version; bump with an upcaster when a payload changes. */
-export const sessionSchemaVersions: Readonly<Record<SessionEventType, number>> = {
-  SessionStarted: 1,
-  SessionRunAdded: 1,
-  SessionClosed: 1,
-};
-
-type SessionEventOf<T extends SessionEventType> = DomainEvent<T, z.infer<(typeof sessionEventDataSchemas)[T]>>;
-export type SessionStarted = SessionEventOf<'SessionStarted'>;
-export type SessionRunAdded = SessionEventOf<'SessionRunAdded'>;
-export type SessionClosed = SessionEventOf<'SessionClosed'>;
-export type SessionEvent = { [T in SessionEventType]: SessionEventOf<T> }[SessionEventType];
-
-const typed = <T extends string, D extends z.ZodType>(type: T, data: D) =>
-  z.strictObject({ type: z.literal(type), data });
-
+export const sessionSchemaVersions = sessionEvents.versions;
 /** Validates a whole `{ type, data }` session event. */
-export const sessionEventSchema = z.discriminatedUnion('type', [
-  typed('SessionStarted', sessionStartedDataSchema),
-  typed('SessionRunAdded', sessionRunAddedDataSchema),
-  typed('SessionClosed', sessionClosedDataSchema),
-]);
+export const sessionEventSchema = sessionEvents.schema;
+export type SessionEventType = keyof typeof sessionEventDataSchemas;
+export type SessionEvent = MessageOf<typeof sessionEventDataSchemas>;
+export type SessionStarted = Extract<SessionEvent, { type: 'SessionStarted' }>;
+export type SessionRunAdded = Extract<SessionEvent, { type: 'SessionRunAdded' }>;
+export type SessionClosed = Extract<SessionEvent, { type: 'SessionClosed' }>;
 
 // Commands
 
@@ -92,22 +81,17 @@ export const closeSessionDataSchema = z.strictObject({
   at: isoTimestamp,
 });
 
-export const sessionCommandDataSchemas = {
+/** The session stream's commands. */
+export const sessionCommands = defineMessages({
   StartSession: startSessionDataSchema,
   AddRun: addRunDataSchema,
   CloseSession: closeSessionDataSchema,
-} as const;
-export type SessionCommandType = keyof typeof sessionCommandDataSchemas;
-
-type SessionCommandOf<T extends SessionCommandType> = DomainCommand<T, z.output<(typeof sessionCommandDataSchemas)[T]>>;
-export type StartSession = SessionCommandOf<'StartSession'>;
-export type AddRun = SessionCommandOf<'AddRun'>;
-export type CloseSession = SessionCommandOf<'CloseSession'>;
-export type SessionCommand = { [T in SessionCommandType]: SessionCommandOf<T> }[SessionCommandType];
-
+});
+export const sessionCommandDataSchemas = sessionCommands.dataSchemas;
 /** Validates a whole `{ type, data }` session command. */
-export const sessionCommandSchema = z.discriminatedUnion('type', [
-  typed('StartSession', startSessionDataSchema),
-  typed('AddRun', addRunDataSchema),
-  typed('CloseSession', closeSessionDataSchema),
-]);
+export const sessionCommandSchema = sessionCommands.schema;
+export type SessionCommandType = keyof typeof sessionCommandDataSchemas;
+export type SessionCommand = MessageOf<typeof sessionCommandDataSchemas>;
+export type StartSession = Extract<SessionCommand, { type: 'StartSession' }>;
+export type AddRun = Extract<SessionCommand, { type: 'AddRun' }>;
+export type CloseSession = Extract<SessionCommand, { type: 'CloseSession' }>;

@@ -4,7 +4,9 @@
  * decider writes these events, and a changed payload gets a new schema version and an upcaster.
  */
 import { z } from 'zod';
-import { actorSchema, roles, type DomainCommand, type DomainEvent } from './envelope';
+import { defineEventContract, defineMessages, type MessageOf } from './contract';
+import { actorSchema, roles } from './envelope';
+import { toolCallStream } from './stream-ids';
 
 const isoDateTime = z.iso.datetime({ offset: true });
 const nonNegativeInt = z.int().min(0);
@@ -22,7 +24,8 @@ const policyVerdict = { rule: z.string().min(1), reason: z.string(), decidedAt: 
 
 // ---- events ----
 
-export const toolCallEventDataSchemas = {
+/** The tool-call stream's events: each type once (a schema alone is version 1). */
+export const toolCallEvents = defineEventContract(toolCallStream, {
   ToolCallRequested: z.strictObject({
     toolCallId: z.string().min(1),
     runId: z.string().min(1),
@@ -73,44 +76,33 @@ export const toolCallEventDataSchemas = {
     latencyMs: nonNegativeInt,
     failedAt: isoDateTime,
   }),
-} as const;
+});
 
-export type ToolCallEventType = keyof typeof toolCallEventDataSchemas;
-type ToolCallEventOf<T extends ToolCallEventType> = DomainEvent<
-  T,
-  z.infer<(typeof toolCallEventDataSchemas)[T]>
->;
-export type ToolCallRequested = ToolCallEventOf<'ToolCallRequested'>;
-export type ToolCallAllowed = ToolCallEventOf<'ToolCallAllowed'>;
-export type ToolCallDenied = ToolCallEventOf<'ToolCallDenied'>;
-export type ToolCallAwaitingApproval = ToolCallEventOf<'ToolCallAwaitingApproval'>;
-export type ToolCallApproved = ToolCallEventOf<'ToolCallApproved'>;
-export type ToolCallRejected = ToolCallEventOf<'ToolCallRejected'>;
-export type ToolCallApprovalExpired = ToolCallEventOf<'ToolCallApprovalExpired'>;
-export type ToolCallStarted = ToolCallEventOf<'ToolCallStarted'>;
-export type ToolCallSucceeded = ToolCallEventOf<'ToolCallSucceeded'>;
-export type ToolCallFailed = ToolCallEventOf<'ToolCallFailed'>;
-export type ToolCallEvent = { [T in ToolCallEventType]: ToolCallEventOf<T> }[ToolCallEventType];
-
+/** Event type → zod schema of its data, for validating events on append and on read. */
+export const toolCallEventDataSchemas = toolCallEvents.dataSchemas;
 /** Schema version of each tool-call event type as written today. */
-export const toolCallSchemaVersions: Readonly<Record<ToolCallEventType, number>> = {
-  ToolCallRequested: 1,
-  ToolCallAllowed: 1,
-  ToolCallDenied: 1,
-  ToolCallAwaitingApproval: 1,
-  ToolCallApproved: 1,
-  ToolCallRejected: 1,
-  ToolCallApprovalExpired: 1,
-  ToolCallStarted: 1,
-  ToolCallSucceeded: 1,
-  ToolCallFailed: 1,
-};
+export const toolCallSchemaVersions = toolCallEvents.versions;
+/** Validates a whole `{ type, data }` tool-call event. */
+export const toolCallEventSchema = toolCallEvents.schema;
+export type ToolCallEventType = keyof typeof toolCallEventDataSchemas;
+export type ToolCallEvent = MessageOf<typeof toolCallEventDataSchemas>;
+export type ToolCallRequested = Extract<ToolCallEvent, { type: 'ToolCallRequested' }>;
+export type ToolCallAllowed = Extract<ToolCallEvent, { type: 'ToolCallAllowed' }>;
+export type ToolCallDenied = Extract<ToolCallEvent, { type: 'ToolCallDenied' }>;
+export type ToolCallAwaitingApproval = Extract<ToolCallEvent, { type: 'ToolCallAwaitingApproval' }>;
+export type ToolCallApproved = Extract<ToolCallEvent, { type: 'ToolCallApproved' }>;
+export type ToolCallRejected = Extract<ToolCallEvent, { type: 'ToolCallRejected' }>;
+export type ToolCallApprovalExpired = Extract<ToolCallEvent, { type: 'ToolCallApprovalExpired' }>;
+export type ToolCallStarted = Extract<ToolCallEvent, { type: 'ToolCallStarted' }>;
+export type ToolCallSucceeded = Extract<ToolCallEvent, { type: 'ToolCallSucceeded' }>;
+export type ToolCallFailed = Extract<ToolCallEvent, { type: 'ToolCallFailed' }>;
 
 // ---- commands ----
 
 const toolCallCommandBase = { toolCallId: z.string().min(1), actor: actorSchema, at: isoDateTime };
 
-export const toolCallCommandDataSchemas = {
+/** The tool-call stream's commands. */
+export const toolCallCommands = defineMessages({
   RequestToolCall: z.strictObject({
     ...toolCallCommandBase,
     runId: z.string().min(1),
@@ -168,50 +160,19 @@ export const toolCallCommandDataSchemas = {
     attempt: z.int().min(1),
     deadline: isoDateTime,
   }),
-} as const;
+});
 
-export type ToolCallCommandType = keyof typeof toolCallCommandDataSchemas;
-type ToolCallCommandOf<T extends ToolCallCommandType> = DomainCommand<
-  T,
-  z.infer<(typeof toolCallCommandDataSchemas)[T]>
->;
-export type RequestToolCall = ToolCallCommandOf<'RequestToolCall'>;
-export type RecordPolicyDecision = ToolCallCommandOf<'RecordPolicyDecision'>;
-export type ApproveToolCall = ToolCallCommandOf<'ApproveToolCall'>;
-export type RejectToolCall = ToolCallCommandOf<'RejectToolCall'>;
-export type ExpireApproval = ToolCallCommandOf<'ExpireApproval'>;
-export type StartToolCall = ToolCallCommandOf<'StartToolCall'>;
-export type RecordToolCallSucceeded = ToolCallCommandOf<'RecordToolCallSucceeded'>;
-export type RecordToolCallFailed = ToolCallCommandOf<'RecordToolCallFailed'>;
-export type ExpireToolCallAttempt = ToolCallCommandOf<'ExpireToolCallAttempt'>;
-export type ToolCallCommand = { [T in ToolCallCommandType]: ToolCallCommandOf<T> }[ToolCallCommandType];
-
-const typed = <T extends string, D extends z.ZodType>(type: T, data: D) =>
-  z.strictObject({ type: z.literal(type), data });
-
-/** Validates a whole `{ type, data }` tool-call event. */
-export const toolCallEventSchema = z.discriminatedUnion('type', [
-  typed('ToolCallRequested', toolCallEventDataSchemas.ToolCallRequested),
-  typed('ToolCallAllowed', toolCallEventDataSchemas.ToolCallAllowed),
-  typed('ToolCallDenied', toolCallEventDataSchemas.ToolCallDenied),
-  typed('ToolCallAwaitingApproval', toolCallEventDataSchemas.ToolCallAwaitingApproval),
-  typed('ToolCallApproved', toolCallEventDataSchemas.ToolCallApproved),
-  typed('ToolCallRejected', toolCallEventDataSchemas.ToolCallRejected),
-  typed('ToolCallApprovalExpired', toolCallEventDataSchemas.ToolCallApprovalExpired),
-  typed('ToolCallStarted', toolCallEventDataSchemas.ToolCallStarted),
-  typed('ToolCallSucceeded', toolCallEventDataSchemas.ToolCallSucceeded),
-  typed('ToolCallFailed', toolCallEventDataSchemas.ToolCallFailed),
-]);
-
+export const toolCallCommandDataSchemas = toolCallCommands.dataSchemas;
 /** Validates a whole `{ type, data }` tool-call command. */
-export const toolCallCommandSchema = z.discriminatedUnion('type', [
-  typed('RequestToolCall', toolCallCommandDataSchemas.RequestToolCall),
-  typed('RecordPolicyDecision', toolCallCommandDataSchemas.RecordPolicyDecision),
-  typed('ApproveToolCall', toolCallCommandDataSchemas.ApproveToolCall),
-  typed('RejectToolCall', toolCallCommandDataSchemas.RejectToolCall),
-  typed('ExpireApproval', toolCallCommandDataSchemas.ExpireApproval),
-  typed('StartToolCall', toolCallCommandDataSchemas.StartToolCall),
-  typed('RecordToolCallSucceeded', toolCallCommandDataSchemas.RecordToolCallSucceeded),
-  typed('RecordToolCallFailed', toolCallCommandDataSchemas.RecordToolCallFailed),
-  typed('ExpireToolCallAttempt', toolCallCommandDataSchemas.ExpireToolCallAttempt),
-]);
+export const toolCallCommandSchema = toolCallCommands.schema;
+export type ToolCallCommandType = keyof typeof toolCallCommandDataSchemas;
+export type ToolCallCommand = MessageOf<typeof toolCallCommandDataSchemas>;
+export type RequestToolCall = Extract<ToolCallCommand, { type: 'RequestToolCall' }>;
+export type RecordPolicyDecision = Extract<ToolCallCommand, { type: 'RecordPolicyDecision' }>;
+export type ApproveToolCall = Extract<ToolCallCommand, { type: 'ApproveToolCall' }>;
+export type RejectToolCall = Extract<ToolCallCommand, { type: 'RejectToolCall' }>;
+export type ExpireApproval = Extract<ToolCallCommand, { type: 'ExpireApproval' }>;
+export type StartToolCall = Extract<ToolCallCommand, { type: 'StartToolCall' }>;
+export type RecordToolCallSucceeded = Extract<ToolCallCommand, { type: 'RecordToolCallSucceeded' }>;
+export type RecordToolCallFailed = Extract<ToolCallCommand, { type: 'RecordToolCallFailed' }>;
+export type ExpireToolCallAttempt = Extract<ToolCallCommand, { type: 'ExpireToolCallAttempt' }>;

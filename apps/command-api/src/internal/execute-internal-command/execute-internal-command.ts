@@ -21,7 +21,7 @@ export async function executeInternalCommand(commands: CommandHandlingService, c
 }
 
 /** What a failed command is to its sender; a failure of the command side itself stays as it is. */
-export function rejectionOf(error: unknown): unknown {
+function rejectionOf(error: unknown): unknown {
   if (error instanceof DomainError) return error;
   const { document, internal } = toProblem(error);
   if (document.code === 'unavailable') return new CommandSideUnavailableError(document.detail, { cause: error });

@@ -115,4 +115,44 @@ describe('starting a run while the session is being closed', () => {
     expect(runStarted?.type).toBe('RunStarted');
     expect(runStarted?.globalPosition).toBeLessThan(calmSession[2]?.globalPosition ?? 0);
   }, 120_000);
+
+  it('never leaves a run started on a closed session when a start and a close race, 200 times over two instances', async () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://unused' });
+    const defaults = { model: config.NEXUS_DEFAULT_MODEL, maxSteps: config.NEXUS_DEFAULT_MAX_STEPS };
+    const starting = new CommandHandlingService(store, { NEXUS_AGGREGATE_CACHE_STREAMS: 1000 });
+    const closing = new CommandHandlingService(store, { NEXUS_AGGREGATE_CACHE_STREAMS: 1000 });
+    const races: { sessionId: string; runId: string; started: boolean; refusal: unknown }[] = [];
+    // In waves, so the two commands of a race meet each other rather than a queue for connections.
+    for (let wave = 0; wave < 20; wave++) {
+      const sessions = await Promise.all(Array.from({ length: 10 }, () => openSession(closing)));
+      races.push(
+        ...(await Promise.all(
+          sessions.map(async (sessionId) => {
+            const runId = randomUUID();
+            const [started] = await Promise.allSettled([
+              starting.handle(startRun({ sessionId, runId }, { input: 'go' }, defaults, context()), metadata),
+              closing.handle(closeSession(sessionId, {}, context()), metadata),
+            ]);
+            return { sessionId, runId, started: started.status === 'fulfilled', refusal: started.status === 'rejected' ? started.reason : undefined };
+          }),
+        )),
+      );
+    }
+
+    expect(races).toHaveLength(200);
+    for (const { sessionId, runId, started, refusal } of races) {
+      const session = await store.readStream(toSessionStreamId(sessionId));
+      const run = await store.readStream(`run-${runId}`);
+      if (started) {
+        // Recorded on the session before its close, and the run's start committed before the close did.
+        expect(session.map((e) => e.type)).toEqual(['SessionStarted', 'SessionRunAdded', 'SessionClosed']);
+        expect(run[0]?.type).toBe('RunStarted');
+        expect(run[0]?.globalPosition).toBeLessThan(session[2]?.globalPosition ?? 0);
+      } else {
+        expect((refusal as { code?: string }).code).toBe('invalid_state');
+        expect(session.map((e) => e.type)).toEqual(['SessionStarted', 'SessionClosed']);
+        expect(run).toEqual([]);
+      }
+    }
+  }, 300_000);
 });
