@@ -1,17 +1,15 @@
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { startLocalServer } from './local-server';
-import { externalServer, type InfraServer } from './managed-process';
+import type { InfraServer } from './managed-process';
 
 /**
  * A real NATS server with JetStream for tests: `NATS_URL` when set, otherwise `nats-server -js`
  * on a free port with its store in a temp directory (kept across `kill()`/`restart()`).
  */
-export async function startNats(): Promise<InfraServer> {
-  const external = process.env['NATS_URL'];
-  if (external) return externalServer(external, 'NATS_URL');
-
+export function startNats(): Promise<InfraServer> {
   return startLocalServer({
+    urlVariable: 'NATS_URL',
     name: 'nats',
     command: 'nats-server',
     args: (port, dir) => ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(dir, 'jetstream')],
