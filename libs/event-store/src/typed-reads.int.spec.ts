@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { budgetEvents, toBudgetStreamId, type NewEvent } from '@nexus/events';
+import { budgetEventContract, toBudgetStreamId, type NewEvent } from '@nexus/events';
 import { PostgresEventStore } from './postgres-event-store.adapter';
 import type { SqlExecutor } from './sql-executor.port';
 import { anEvent, backends } from './testing/event-store-backends';
@@ -30,10 +30,10 @@ describe.each(backends)('typed stream reads on %s', (_name, open) => {
       ];
       await store.appendToStream(toBudgetStreamId(sessionId), events, { expectedVersion: 0 });
 
-      const read = await readStreamOf(store, budgetEvents, sessionId);
+      const read = await readStreamOf(store, budgetEventContract, sessionId);
 
       expect(read.map((e) => [e.type, e.schemaVersion])).toEqual([['BudgetReserved', 2], ['BudgetReservationExpired', 2]]);
-      for (const event of read) expect(budgetEvents.schema.safeParse({ type: event.type, data: event.data }).success).toBe(true);
+      for (const event of read) expect(budgetEventContract.schema.safeParse({ type: event.type, data: event.data }).success).toBe(true);
       const [reserved, expired] = read;
       expect(reserved?.type === 'BudgetReserved' && reserved.data.lease).toBeUndefined();
       expect(expired?.type === 'BudgetReservationExpired' && expired.data.charged).toBeUndefined();
@@ -47,7 +47,7 @@ describe.each(backends)('typed stream reads on %s', (_name, open) => {
       const closed = { ...anEvent({ sessionId, closedAt: at }, 'BudgetClosed'), schemaVersion: 1 };
       const released = { ...anEvent({ reservationId: 'r1', released: amount, releasedAt: at }, 'BudgetReleased'), schemaVersion: 1 };
       await store.appendToStream(toBudgetStreamId(sessionId), [released, closed], { expectedVersion: 0 });
-      expect((await readStreamOf(store, budgetEvents, sessionId, { fromVersion: 2 })).map((e) => e.type)).toEqual(['BudgetClosed']);
+      expect((await readStreamOf(store, budgetEventContract, sessionId, { fromVersion: 2 })).map((e) => e.type)).toEqual(['BudgetClosed']);
     });
   });
 });

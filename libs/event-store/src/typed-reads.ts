@@ -1,7 +1,7 @@
 import type { RecordedEvent, StreamKind } from '@nexus/events';
 import type { EventStorePort } from './event-store.port';
 
-/** What a typed read needs of a stream's contract (`budgetEvents`, `runEvents`, …). */
+/** What a typed read needs of a stream's contract (`budgetEventContract`, `runEventContract`, …). */
 interface ReadableContract<E> {
   readonly stream: StreamKind<string>;
   read(event: RecordedEvent): E;

@@ -108,7 +108,7 @@ export const budgetClosedDataSchema = z.strictObject({
 });
 
 /** The budget stream's events: each type once, with its version and how older versions read. */
-export const budgetEvents = defineEventContract(budgetStream, {
+export const budgetEventContract = defineEventContract(budgetStream, {
   BudgetAllocated: { data: budgetAllocatedDataSchema, version: 2, upcasters: { 1: readsUnchanged } },
   BudgetReserved: { data: budgetReservedDataSchema, version: 2, upcasters: { 1: readsUnchanged } },
   BudgetConsumed: { data: budgetConsumedDataSchema },
@@ -118,11 +118,11 @@ export const budgetEvents = defineEventContract(budgetStream, {
   BudgetClosed: { data: budgetClosedDataSchema },
 });
 /** Event type → zod schema of its data, for validating events on append and on read. */
-export const budgetEventDataSchemas = budgetEvents.dataSchemas;
+export const budgetEventDataSchemas = budgetEventContract.dataSchemas;
 /** Event type → current schema version; bump with an upcaster when a payload changes. */
-export const budgetSchemaVersions = budgetEvents.versions;
+export const budgetSchemaVersions = budgetEventContract.versions;
 /** Validates a whole `{ type, data }` budget event. */
-export const budgetEventSchema = budgetEvents.schema;
+export const budgetEventSchema = budgetEventContract.schema;
 export type BudgetEventType = keyof typeof budgetEventDataSchemas;
 export type BudgetEvent = MessageOf<typeof budgetEventDataSchemas>;
 export type BudgetAllocated = Extract<BudgetEvent, { type: 'BudgetAllocated' }>;

@@ -1,12 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
-import { budgetEvents, type BudgetEvent } from './budget.events';
+import { budgetEventContract, type BudgetEvent } from './budget.events';
 import { defineEventContract, defineMessages } from './contract';
 import type { RecordedEvent } from './envelope';
-import { runEvents } from './run.events';
-import { sessionEvents } from './session.events';
+import { runEventContract } from './run.events';
+import { sessionEventContract } from './session.events';
 import { streamKind } from './stream-ids';
-import { toolCallEvents } from './tool-call.events';
+import { toolCallEventContract } from './tool-call.events';
 
 const at = '2026-11-22T10:00:00.000Z';
 
@@ -49,7 +49,7 @@ describe('event contracts', () => {
   });
 
   it('versions and validates every event type of every stream', () => {
-    for (const contract of [sessionEvents, budgetEvents, runEvents, toolCallEvents]) {
+    for (const contract of [sessionEventContract, budgetEventContract, runEventContract, toolCallEventContract]) {
       expect(Object.keys(contract.versions)).toEqual(contract.types);
       expect(Object.keys(contract.dataSchemas)).toEqual(contract.types);
     }
@@ -80,9 +80,9 @@ describe('event contracts', () => {
     it('reads a version 1 BudgetReserved (before leases) as version 2, an ordinary reservation', () => {
       const amount = { tokens: 100, costMicroUsd: 0, wallClockSeconds: 0 };
       const v1 = { reservationId: 'r1', amount, purpose: null, runId: null, reservedBy: 'alice', reservedAt: at, expiresAt: at };
-      const read = budgetEvents.read(stored('budget-s1', 'BudgetReserved', 1, v1));
+      const read = budgetEventContract.read(stored('budget-s1', 'BudgetReserved', 1, v1));
       expect(read.schemaVersion).toBe(2);
-      expect(budgetEvents.schema.parse({ type: read.type, data: read.data })).toEqual({ type: 'BudgetReserved', data: v1 });
+      expect(budgetEventContract.schema.parse({ type: read.type, data: read.data })).toEqual({ type: 'BudgetReserved', data: v1 });
       const typed: BudgetEvent = read;
       expect(typed.type === 'BudgetReserved' && typed.data.lease).toBeUndefined();
       // @ts-expect-error the union is typed, not `any`: a reservation has no such field

@@ -137,7 +137,7 @@ export const toolResultRecordedDataSchema = z.strictObject({
 });
 
 /** The run stream's events: each type once (a schema alone is version 1). */
-export const runEvents = defineEventContract(runStream, {
+export const runEventContract = defineEventContract(runStream, {
   RunStarted: { data: runStartedDataSchema, version: 2, upcasters: { 1: readsUnchanged } },
   LlmCallRequested: z.strictObject({
     callId: z.string().min(1),
@@ -212,11 +212,11 @@ export const runEvents = defineEventContract(runStream, {
 });
 
 /** Event type → zod schema of its data, for validating events on append and on read. */
-export const runEventDataSchemas = runEvents.dataSchemas;
+export const runEventDataSchemas = runEventContract.dataSchemas;
 /** Schema version of each run event type as written today. */
-export const runSchemaVersions = runEvents.versions;
+export const runSchemaVersions = runEventContract.versions;
 /** Validates a whole `{ type, data }` run event. */
-export const runEventSchema = runEvents.schema;
+export const runEventSchema = runEventContract.schema;
 export type RunEventType = keyof typeof runEventDataSchemas;
 export type RunEvent = MessageOf<typeof runEventDataSchemas>;
 export type RunStarted = Extract<RunEvent, { type: 'RunStarted' }>;

@@ -1,31 +1,31 @@
-import { budgetEvents, type BudgetEvent } from './budget.events';
+import { budgetEventContract, type BudgetEvent } from './budget.events';
 import type { RecordedEventOf } from './contract';
 import type { RecordedEvent } from './envelope';
-import { runEvents, type RunEvent } from './run.events';
-import { sessionEvents, type SessionEvent } from './session.events';
+import { runEventContract, type RunEvent } from './run.events';
+import { sessionEventContract, type SessionEvent } from './session.events';
 import { streamCategory } from './stream-ids';
-import { toolCallEvents, type ToolCallEvent } from './tool-call.events';
+import { toolCallEventContract, type ToolCallEvent } from './tool-call.events';
 
 /** Every stream's event contract. */
-export const eventContracts = [sessionEvents, budgetEvents, runEvents, toolCallEvents] as const;
+export const eventContracts = [sessionEventContract, budgetEventContract, runEventContract, toolCallEventContract] as const;
 
 /** Any event Nexus writes, of any stream. */
 export type NexusEvent = SessionEvent | BudgetEvent | RunEvent | ToolCallEvent;
 
 /** The current schema version of every event type Nexus writes, across all streams. */
 export const eventSchemaVersions: Readonly<Record<string, number>> = {
-  ...sessionEvents.versions,
-  ...budgetEvents.versions,
-  ...runEvents.versions,
-  ...toolCallEvents.versions,
+  ...sessionEventContract.versions,
+  ...budgetEventContract.versions,
+  ...runEventContract.versions,
+  ...toolCallEventContract.versions,
 };
 
 /** The data schema of every event type, for validating stored events when they are read. */
 export const eventDataSchemas = {
-  ...sessionEvents.dataSchemas,
-  ...budgetEvents.dataSchemas,
-  ...runEvents.dataSchemas,
-  ...toolCallEvents.dataSchemas,
+  ...sessionEventContract.dataSchemas,
+  ...budgetEventContract.dataSchemas,
+  ...runEventContract.dataSchemas,
+  ...toolCallEventContract.dataSchemas,
 };
 
 /** The schema version to stamp on a new event; an unknown type is a programming error. */

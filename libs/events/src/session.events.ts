@@ -41,17 +41,17 @@ export const sessionClosedDataSchema = z.strictObject({
 });
 
 /** The session stream's events: each type once, with its version and how older versions read. */
-export const sessionEvents = defineEventContract(sessionStream, {
+export const sessionEventContract = defineEventContract(sessionStream, {
   SessionStarted: { data: sessionStartedDataSchema },
   SessionRunAdded: { data: sessionRunAddedDataSchema },
   SessionClosed: { data: sessionClosedDataSchema },
 });
 /** Event type → zod schema of its data, for validating events on append and on read. */
-export const sessionEventDataSchemas = sessionEvents.dataSchemas;
+export const sessionEventDataSchemas = sessionEventContract.dataSchemas;
 /** Event type → current schema version; bump with an upcaster when a payload changes. */
-export const sessionSchemaVersions = sessionEvents.versions;
+export const sessionSchemaVersions = sessionEventContract.versions;
 /** Validates a whole `{ type, data }` session event. */
-export const sessionEventSchema = sessionEvents.schema;
+export const sessionEventSchema = sessionEventContract.schema;
 export type SessionEventType = keyof typeof sessionEventDataSchemas;
 export type SessionEvent = MessageOf<typeof sessionEventDataSchemas>;
 export type SessionStarted = Extract<SessionEvent, { type: 'SessionStarted' }>;

@@ -25,7 +25,7 @@ const policyVerdict = { rule: z.string().min(1), reason: z.string(), decidedAt: 
 // ---- events ----
 
 /** The tool-call stream's events: each type once (a schema alone is version 1). */
-export const toolCallEvents = defineEventContract(toolCallStream, {
+export const toolCallEventContract = defineEventContract(toolCallStream, {
   ToolCallRequested: z.strictObject({
     toolCallId: z.string().min(1),
     runId: z.string().min(1),
@@ -79,11 +79,11 @@ export const toolCallEvents = defineEventContract(toolCallStream, {
 });
 
 /** Event type → zod schema of its data, for validating events on append and on read. */
-export const toolCallEventDataSchemas = toolCallEvents.dataSchemas;
+export const toolCallEventDataSchemas = toolCallEventContract.dataSchemas;
 /** Schema version of each tool-call event type as written today. */
-export const toolCallSchemaVersions = toolCallEvents.versions;
+export const toolCallSchemaVersions = toolCallEventContract.versions;
 /** Validates a whole `{ type, data }` tool-call event. */
-export const toolCallEventSchema = toolCallEvents.schema;
+export const toolCallEventSchema = toolCallEventContract.schema;
 export type ToolCallEventType = keyof typeof toolCallEventDataSchemas;
 export type ToolCallEvent = MessageOf<typeof toolCallEventDataSchemas>;
 export type ToolCallRequested = Extract<ToolCallEvent, { type: 'ToolCallRequested' }>;

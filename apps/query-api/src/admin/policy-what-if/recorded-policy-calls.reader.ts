@@ -1,6 +1,6 @@
 import { budgetDecider, fold, remainingBudget } from '@nexus/domain';
-import type { EventStorePort, SqlExecutor } from '@nexus/event-store';
-import type { BudgetEvent, LlmCallCompleted, RecordedEvent, ToolCallPolicyDecision, ToolCallRequested } from '@nexus/events';
+import { readStreamOf, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
+import { budgetEventContract, runEventContract, type ToolCallPolicyDecision, type ToolCallRequested } from '@nexus/events';
 import type { RecordedPolicyCall } from '@nexus/policy';
 
 const verdicts: Readonly<Record<string, ToolCallPolicyDecision>> = {
@@ -41,21 +41,18 @@ export async function readRecordedPolicyCalls(sql: SqlExecutor, store: EventStor
       LIMIT $4`,
     [from.toISOString(), to.toISOString(), tenantId, WHAT_IF_MAX_CALLS],
   );
-  const streams = new Map<string, Promise<readonly RecordedEvent[]>>();
-  const streamOf = (id: string) => {
-    if (!streams.has(id)) streams.set(id, store.readStream(id));
-    return streams.get(id) as Promise<readonly RecordedEvent[]>;
-  };
+  const budgetOf = readOnce((sessionId) => readStreamOf(store, budgetEventContract, sessionId));
+  const runOf = readOnce((runId) => readStreamOf(store, runEventContract, runId));
   return Promise.all(
     rows.map(async (row) => {
       const request = row.request;
       const position = Number(row.global_position);
-      const [budget, run] = await Promise.all([streamOf(`budget-${request.sessionId}`), streamOf(`run-${request.runId}`)]);
-      const before = <E extends RecordedEvent>(events: readonly E[]) => events.filter((e) => e.globalPosition < position);
-      const state = fold(budgetDecider, before(budget) as unknown as BudgetEvent[]);
+      const [budget, run] = await Promise.all([budgetOf(request.sessionId), runOf(request.runId)]);
+      const before = <E extends { globalPosition: number }>(events: readonly E[]) => events.filter((e) => e.globalPosition < position);
+      const state = fold(budgetDecider, before(budget));
       const remainingBudgetTokens = state.status === 'none' ? 0 : Math.max(0, remainingBudget(state).tokens);
       const injectionSuspected = before(run).some(
-        (e) => e.type === 'LlmCallCompleted' && ((e.data as LlmCallCompleted['data']).flags?.injection.length ?? 0) > 0,
+        (e) => e.type === 'LlmCallCompleted' && (e.data.flags?.injection.length ?? 0) > 0,
       );
       return {
         toolCallId: request.toolCallId,
@@ -71,4 +68,14 @@ export async function readRecordedPolicyCalls(sql: SqlExecutor, store: EventStor
       };
     }),
   );
+}
+
+/** Many calls share a session and a run: each stream is read once per report. */
+function readOnce<T>(read: (id: string) => Promise<T>): (id: string) => Promise<T> {
+  const reads = new Map<string, Promise<T>>();
+  return (id) => {
+    let reading = reads.get(id);
+    if (reading === undefined) reads.set(id, (reading = read(id)));
+    return reading;
+  };
 }
