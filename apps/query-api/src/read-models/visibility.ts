@@ -20,4 +20,5 @@ export function visibleOr404<T extends { userId?: string | null }>(doc: T | unde
   return doc;
 }
 
-export const pageLimit = (limit: number | undefined): number => Math.min(Math.max(limit ?? 50, 1), 200);
+/** Whose documents a caller's lists are narrowed to: their own, or nobody's in particular for who sees the whole tenant. */
+export const listedOwner = (caller: Actor): string | undefined => (seesWholeTenant(caller) ? undefined : caller.userId);

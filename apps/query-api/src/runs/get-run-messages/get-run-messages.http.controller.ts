@@ -3,7 +3,6 @@ import { ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
 import type { MessagesDocument, MessageView, RunDocument } from '@nexus/projections';
 import { ReadModelRepository } from '../../read-models/read-model.repository';
 import { idParamSchema } from '../../read-models/read-model.request.dto';
-import { visibleOr404 } from '../../read-models/visibility';
 
 /** The run's conversation, as sent to and received from the model. */
 @Controller('v1/runs/:runId/messages')
@@ -12,8 +11,7 @@ export class GetRunMessagesHttpController {
 
   @Get()
   async get(@Req() request: AuthenticatedRequest, @Param('runId', new ZodValidationPipe(idParamSchema)) id: string): Promise<MessageView[]> {
-    const { tenantId } = request.auth.actor;
-    visibleOr404(await this.readModels.get<RunDocument>('rm_runs', id, tenantId), request.auth.actor, `Run ${id}`);
-    return (await this.readModels.get<MessagesDocument>('rm_messages', id, tenantId))?.messages ?? [];
+    await this.readModels.getVisible<RunDocument>('rm_runs', id, request.auth.actor, `Run ${id}`);
+    return (await this.readModels.get<MessagesDocument>('rm_messages', id, request.auth.actor.tenantId))?.messages ?? [];
   }
 }

@@ -3,7 +3,6 @@ import { ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
 import type { RunDocument } from '@nexus/projections';
 import { ReadModelRepository } from '../../read-models/read-model.repository';
 import { idParamSchema } from '../../read-models/read-model.request.dto';
-import { visibleOr404 } from '../../read-models/visibility';
 
 @Controller('v1/runs/:runId')
 export class GetRunHttpController {
@@ -11,7 +10,7 @@ export class GetRunHttpController {
 
   @Get()
   async get(@Req() request: AuthenticatedRequest, @Param('runId', new ZodValidationPipe(idParamSchema)) id: string): Promise<RunDocument> {
-    const run = visibleOr404(await this.readModels.get<RunDocument>('rm_runs', id, request.auth.actor.tenantId), request.auth.actor, `Run ${id}`);
+    const run = await this.readModels.getVisible<RunDocument>('rm_runs', id, request.auth.actor, `Run ${id}`);
     // Documents projected before forks existed have neither field: they are no fork and have none.
     return { ...run, forkedFrom: run.forkedFrom ?? null, forks: run.forks ?? [] };
   }

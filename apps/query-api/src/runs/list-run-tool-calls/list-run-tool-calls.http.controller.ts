@@ -3,7 +3,6 @@ import { ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
 import type { RunDocument, ToolCallDocument } from '@nexus/projections';
 import { ReadModelRepository } from '../../read-models/read-model.repository';
 import { idParamSchema } from '../../read-models/read-model.request.dto';
-import { visibleOr404 } from '../../read-models/visibility';
 
 @Controller('v1/runs/:runId/tool-calls')
 export class ListRunToolCallsHttpController {
@@ -11,8 +10,7 @@ export class ListRunToolCallsHttpController {
 
   @Get()
   async list(@Req() request: AuthenticatedRequest, @Param('runId', new ZodValidationPipe(idParamSchema)) id: string): Promise<ToolCallDocument[]> {
-    const { tenantId } = request.auth.actor;
-    visibleOr404(await this.readModels.get<RunDocument>('rm_runs', id, tenantId), request.auth.actor, `Run ${id}`);
-    return this.readModels.list<ToolCallDocument>('rm_tool_calls', tenantId, `doc->>'runId'`, id, `doc->>'requestedAt'`);
+    await this.readModels.getVisible<RunDocument>('rm_runs', id, request.auth.actor, `Run ${id}`);
+    return this.readModels.list<ToolCallDocument>('rm_tool_calls', request.auth.actor.tenantId, `doc->>'runId'`, id, `doc->>'requestedAt'`);
   }
 }

@@ -2,7 +2,7 @@ import { Controller, Get, Query, Req } from '@nestjs/common';
 import { ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
 import type { RunDocument } from '@nexus/projections';
 import { ReadModelRepository, type Page } from '../../read-models/read-model.repository';
-import { pageLimit, seesWholeTenant } from '../../read-models/visibility';
+import { listedOwner } from '../../read-models/visibility';
 import { listRunsQuerySchema, type ListRunsRequest } from './list-runs.request.dto';
 
 @Controller('v1/runs')
@@ -12,18 +12,7 @@ export class ListRunsHttpController {
   @Get()
   list(@Req() request: AuthenticatedRequest, @Query(new ZodValidationPipe(listRunsQuerySchema)) query: ListRunsRequest): Promise<Page<RunDocument>> {
     const caller = request.auth.actor;
-    return this.readModels.page<RunDocument>({
-      table: 'rm_runs',
-      tenantId: caller.tenantId,
-      filters: [
-        ...(query.sessionId === undefined ? [] : [[`doc->>'sessionId' = ?`, query.sessionId] as const]),
-        ...(query.status === undefined ? [] : [[`doc->>'status' = ?`, query.status] as const]),
-        ...(seesWholeTenant(caller) ? [] : [[`doc->>'userId' = ?`, caller.userId] as const]),
-      ],
-      sortKey: `doc->>'startedAt'`,
-      direction: 'desc',
-      cursor: query.cursor,
-      limit: pageLimit(query.limit),
-    });
+    const equal = { sessionId: query.sessionId, status: query.status, userId: listedOwner(caller) };
+    return this.readModels.page<RunDocument>(caller.tenantId, { table: 'rm_runs', equal, sortKey: `doc->>'startedAt'`, direction: 'desc' }, query);
   }
 }

@@ -2,7 +2,7 @@ import { Controller, Get, Query, Req } from '@nestjs/common';
 import { ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
 import type { SessionDocument } from '@nexus/projections';
 import { ReadModelRepository, type Page } from '../../read-models/read-model.repository';
-import { pageLimit, seesWholeTenant } from '../../read-models/visibility';
+import { listedOwner } from '../../read-models/visibility';
 import { listSessionsQuerySchema, type ListSessionsRequest } from './list-sessions.request.dto';
 
 /** The caller's own sessions, newest first; admins (and approvers) see the tenant's. */
@@ -16,17 +16,7 @@ export class ListSessionsHttpController {
     @Query(new ZodValidationPipe(listSessionsQuerySchema)) query: ListSessionsRequest,
   ): Promise<Page<SessionDocument>> {
     const caller = request.auth.actor;
-    return this.readModels.page<SessionDocument>({
-      table: 'rm_sessions',
-      tenantId: caller.tenantId,
-      filters: [
-        ...(query.status === undefined ? [] : [[`doc->>'status' = ?`, query.status] as const]),
-        ...(seesWholeTenant(caller) ? [] : [[`doc->>'userId' = ?`, caller.userId] as const]),
-      ],
-      sortKey: `doc->>'createdAt'`,
-      direction: 'desc',
-      cursor: query.cursor,
-      limit: pageLimit(query.limit),
-    });
+    const equal = { status: query.status, userId: listedOwner(caller) };
+    return this.readModels.page<SessionDocument>(caller.tenantId, { table: 'rm_sessions', equal, sortKey: `doc->>'createdAt'`, direction: 'desc' }, query);
   }
 }
