@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { CommandRejectedError, NatsCommandSender } from '@nexus/bus';
+import { CommandRejectedError, NatsCommandSender, type CommandSenderPort } from '@nexus/bus';
+import { DomainError } from '@nexus/domain';
 import type { Actor, EventMetadata } from '@nexus/events';
 import { startNats, type InfraServer } from '@nexus/testing';
+import { InProcessCommandSender } from '../src/agent-loop/internal-command.sender';
 import { startCommandApi, type CommandApiUnderTest } from './command-api.harness';
 
 const service: Actor = { userId: 'nexus', roles: ['service'], tenantId: 'acme' };
@@ -57,5 +59,22 @@ describe('command API: internal commands over NATS', () => {
 
     const invalid = await sender.send({ type: 'CompleteRun', data: { runId: 5 } }, metadata).catch((error: unknown) => error);
     expect(invalid).toMatchObject({ status: 400, code: 'validation_failed' });
+  });
+
+  it('refuses alike in process and over NATS: a DomainError with the same code and message', async () => {
+    const senders: CommandSenderPort[] = [api.app.get(InProcessCommandSender), sender];
+    const at = new Date().toISOString();
+    const refusals = await Promise.all(
+      senders.map(async (each) => [
+        await each.send({ type: 'CompleteRun', data: { runId: 'no-such-run', output: 'x', actor: service, at } }, metadata).catch((error: unknown) => error),
+        await each.send({ type: 'CompleteRun', data: { runId: 5 } }, metadata).catch((error: unknown) => error),
+      ]),
+    );
+    const [inProcess, overNats] = refusals.map((pair) => pair.map((error) => [error instanceof DomainError, (error as DomainError).code, (error as Error).message]));
+    expect(inProcess).toEqual([
+      [true, 'not_found', expect.any(String)],
+      [true, 'validation_failed', expect.any(String)],
+    ]);
+    expect(overNats).toEqual(inProcess);
   });
 });
