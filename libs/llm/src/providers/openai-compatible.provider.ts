@@ -1,10 +1,5 @@
 import OpenAI from 'openai';
-import type {
-  ChatCompletion,
-  ChatCompletionChunk,
-  ChatCompletionCreateParamsBase,
-  ChatCompletionCreateParamsNonStreaming,
-} from 'openai/resources/chat/completions';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParamsBase } from 'openai/resources/chat/completions';
 import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
 import type {
   LlmEmbeddingRequest,
@@ -18,6 +13,7 @@ import type {
 import { pricedModels } from '../price-table';
 import { countPromptTokens, countTokens } from '../tokenizer';
 import { LOCAL_MODEL } from './local.provider';
+import { OpenAiHttp } from './openai-http';
 import {
   fromOpenAiToolCalls,
   normaliseOpenAiFinishReason,
@@ -34,28 +30,28 @@ export interface OpenAiCompatibleProviderOptions {
   readonly apiKey: string;
   /** Models served; unset = any model except `local`. */
   readonly models?: readonly string[];
-  /** The SDK's own whole-request ceiling; per-attempt timeouts belong to the resilient client. */
+  /** A ceiling on silence from the provider; per-attempt timeouts belong to the resilient client. */
   readonly timeoutMs?: number;
 }
 
 /**
- * OpenAI, vLLM, Ollama, llama.cpp and any other Chat Completions server. The SDK's retries are off
- * (`maxRetries: 0`): retries, backoff, breakers and fallback are the resilient client's job.
+ * OpenAI, vLLM, Ollama, llama.cpp and any other Chat Completions server. Chat completions, the
+ * gateway's hot path, go over plain HTTP (`OpenAiHttp`); embeddings through the SDK, whose base64
+ * decoding they use. Nothing here retries (the SDK's `maxRetries: 0`): retries, backoff, breakers
+ * and fallback are the resilient client's job.
  */
 export class OpenAiCompatibleProvider implements LlmProviderPort {
   readonly name: string;
   private readonly client: OpenAI;
+  private readonly http: OpenAiHttp;
   private readonly models: readonly string[] | undefined;
 
   constructor(options: OpenAiCompatibleProviderOptions) {
     this.name = options.name;
     this.models = options.models;
-    this.client = new OpenAI({
-      baseURL: options.baseURL,
-      apiKey: options.apiKey,
-      maxRetries: 0,
-      timeout: options.timeoutMs ?? 120_000,
-    });
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    this.client = new OpenAI({ baseURL: options.baseURL, apiKey: options.apiKey, maxRetries: 0, timeout: timeoutMs });
+    this.http = new OpenAiHttp({ ...(options.baseURL === undefined ? {} : { baseURL: options.baseURL }), apiKey: options.apiKey, timeoutMs });
   }
 
   listModels(): readonly string[] {
@@ -67,8 +63,8 @@ export class OpenAiCompatibleProvider implements LlmProviderPort {
   }
 
   async complete(request: LlmRequest, signal?: AbortSignal): Promise<LlmResponse> {
-    const forwarded = this.forwarded(request) as ChatCompletionCreateParamsNonStreaming | undefined;
-    const completion = await this.client.chat.completions.create(forwarded ?? { ...this.body(request), stream: false }, { signal });
+    const forwarded = this.forwarded(request);
+    const completion = await this.http.json<ChatCompletion>('/chat/completions', forwarded ?? { ...this.body(request), stream: false }, signal);
     const choice = completion.choices[0];
     const content = choice?.message.content ?? '';
     return {
@@ -101,14 +97,15 @@ export class OpenAiCompatibleProvider implements LlmProviderPort {
   }
 
   async *stream(request: LlmRequest, signal?: AbortSignal): AsyncIterable<LlmStreamChunk> {
-    const chunks = await this.client.chat.completions.create(
+    const chunks = this.http.events<ChatCompletionChunk>(
+      '/chat/completions',
       // Usage is needed to meter the stream, whatever the client asked for.
       {
         ...(this.forwarded(request) ?? this.body(request)),
         stream: true,
         stream_options: { ...this.clientStreamOptions(request), include_usage: true },
       },
-      { signal },
+      signal,
     );
     let content = '';
     let finishReason: string | null = null;
