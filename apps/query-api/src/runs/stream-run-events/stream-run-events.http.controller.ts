@@ -3,8 +3,8 @@ import type { FastifyReply } from 'fastify';
 import { TOKEN_STREAM, type TokenStreamPort } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { isAllowed } from '@nexus/domain';
-import { EVENT_STORE, type EventStorePort } from '@nexus/event-store';
-import type { LlmCallCompleted, RecordedEvent, RunStarted } from '@nexus/events';
+import { EVENT_STORE, readStreamOf, type EventStorePort } from '@nexus/event-store';
+import { readEvent, runEventContract, toolCallEventContract, toRunStreamId, toToolCallStreamId, type RecordedEvent } from '@nexus/events';
 import { ProblemException, ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
 import { idParamSchema } from '../../read-models/read-model.request.dto';
 import { LogTail } from './log-tail';
@@ -43,9 +43,9 @@ export class StreamRunEventsHttpController {
         errors: [{ field: 'Last-Event-ID', message: 'is not an event id of this stream' }],
       });
     }
-    const runStream = `run-${runId}`;
-    const [started] = await this.store.readStream(runStream);
-    const run = started?.type === 'RunStarted' ? (started.data as RunStarted['data']) : undefined;
+    const runStream = toRunStreamId(runId);
+    const [started] = await readStreamOf(this.store, runEventContract, runId);
+    const run = started?.type === 'RunStarted' ? started.data : undefined;
     const caller = request.auth.actor;
     if (run === undefined || !isAllowed(caller, 'read', { tenantId: run.tenantId, ownerId: run.userId })) {
       throw new ProblemException(404, 'not_found', 'Not found', `Run ${runId} was not found.`);
@@ -73,12 +73,14 @@ export class StreamRunEventsHttpController {
     // log tail hands over (held back until the history is written), skipping what the cursor has.
     let caughtUp = false;
     const held: RecordedEvent[] = [];
-    const send = (event: RecordedEvent): void => {
+    // Clients see each event as today's version: read through its stream's contract.
+    const send = (recorded: RecordedEvent): void => {
+      const event = readEvent(recorded);
       if (event.streamVersion <= (cursor[event.streamId] ?? 0)) return;
       cursor[event.streamId] = event.streamVersion;
       write(`id: ${encodeCursor(cursor)}\nevent: ${event.type}\ndata: ${JSON.stringify(sseView(event))}\n\n`);
       if (event.type === 'LlmCallCompleted') {
-        for (const call of (event.data as LlmCallCompleted['data']).toolCalls) this.tail.add(follower, `toolcall-${call.toolCallId}`);
+        for (const call of event.data.toolCalls) this.tail.add(follower, toToolCallStreamId(call.toolCallId));
       }
       if (event.streamId === runStream && finished.has(event.type)) {
         write(`event: end\ndata: {}\n\n`);
@@ -93,7 +95,7 @@ export class StreamRunEventsHttpController {
     const unfollow = await this.tail.follow(follower);
     const keepAlive = setInterval(() => Date.now() - lastWrite >= heartbeatMs && write(': keep-alive\n\n'), heartbeatMs);
     try {
-      const { fresh, ended, streams } = await this.readNew(runStream, cursor);
+      const { fresh, ended, streams } = await this.readNew(runId, cursor);
       for (const stream of streams) this.tail.add(follower, stream);
       for (const event of fresh) send(event);
       caughtUp = true;
@@ -117,21 +119,17 @@ export class StreamRunEventsHttpController {
    * New events of the run stream and of every tool call it has asked for, in log order, and
    * whether the run has ended (so a client resuming after the end is told at once).
    */
-  private async readNew(runStream: string, cursor: RunEventCursor): Promise<{ fresh: RecordedEvent[]; ended: boolean; streams: string[] }> {
-    const runEvents = await this.store.readStream(runStream);
-    const toolStreams = runEvents
-      .filter((e) => e.type === 'LlmCallCompleted')
-      .flatMap((e) => (e.data as LlmCallCompleted['data']).toolCalls.map((call) => `toolcall-${call.toolCallId}`));
-    const streams = [runStream, ...toolStreams];
-    const batches = await Promise.all(
-      streams.map((id) =>
-        id === runStream
-          ? runEvents.filter((e) => e.streamVersion > (cursor[id] ?? 0))
-          : this.store.readStream(id, { fromVersion: (cursor[id] ?? 0) + 1 }),
-      ),
+  private async readNew(runId: string, cursor: RunEventCursor): Promise<{ fresh: RecordedEvent[]; ended: boolean; streams: string[] }> {
+    const runStream = toRunStreamId(runId);
+    const runEvents = await readStreamOf(this.store, runEventContract, runId);
+    const toolCallIds = runEvents.flatMap((e) => (e.type === 'LlmCallCompleted' ? e.data.toolCalls.map((call) => call.toolCallId) : []));
+    const toolCalls = await Promise.all(
+      toolCallIds.map((id) => readStreamOf(this.store, toolCallEventContract, id, { fromVersion: (cursor[toToolCallStreamId(id)] ?? 0) + 1 })),
     );
-    const fresh = batches.flat().sort((a, b) => a.globalPosition - b.globalPosition);
-    return { fresh, ended: finished.has(runEvents.at(-1)?.type ?? ''), streams };
+    const fresh = [...runEvents.filter((e) => e.streamVersion > (cursor[runStream] ?? 0)), ...toolCalls.flat()].sort(
+      (a, b) => a.globalPosition - b.globalPosition,
+    );
+    return { fresh, ended: finished.has(runEvents.at(-1)?.type ?? ''), streams: [runStream, ...toolCallIds.map(toToolCallStreamId)] };
   }
 }
 

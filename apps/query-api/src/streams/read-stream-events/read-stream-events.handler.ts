@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { isAllowed } from '@nexus/domain';
 import { EVENT_STORE, type EventStorePort } from '@nexus/event-store';
-import type { RecordedEvent } from '@nexus/events';
+import { toolCallEventContract, toolCallStream, type RecordedEvent } from '@nexus/events';
 import { ProblemException } from '@nexus/http';
 import { ReadStreamEventsQuery } from './read-stream-events.query';
 
@@ -32,6 +32,6 @@ export class ReadStreamEventsHandler implements IQueryHandler<ReadStreamEventsQu
 function ownerOf(first: RecordedEvent): string {
   const { actor } = first.metadata;
   if (!actor.roles.includes('service')) return actor.userId;
-  const requestedBy = (first.data as { requestedBy?: { userId?: unknown } }).requestedBy;
-  return typeof requestedBy?.userId === 'string' ? requestedBy.userId : actor.userId;
+  const opening = toolCallStream.is(first.streamId) ? toolCallEventContract.read(first) : undefined;
+  return opening?.type === 'ToolCallRequested' ? opening.data.requestedBy.userId : actor.userId;
 }
