@@ -1,5 +1,5 @@
 import type { ToolCallEvent, ToolCallStarted } from '@nexus/events';
-import { nexusServiceActor, secondsAfter, type AgentLoopOutput, type Schedule, type ToolCatalog } from '../run-process/run-process.outputs';
+import { ANY_REFUSAL, nexusServiceActor, secondsAfter, type AgentLoopOutput, type Schedule, type ToolCatalog } from '../run-process/run-process.outputs';
 import { reactToToolCallOutcome } from '../tool-call-outcome/tool-call-outcome.reactor';
 import type { RequestedToolCallState, ToolCallState } from '../tool-call/tool-call.state';
 
@@ -38,9 +38,6 @@ export const toolCallDeadline = (call: RequestedToolCallState, { attempt, starte
 export const reactToToolCallEvent = (state: ToolCallState, event: ToolCallEvent, context: ToolCallReactionContext): AgentLoopOutput[] => {
   if (state.status === 'none') return [];
   if (event.type === 'ToolCallStarted') return [toolCallDeadline(state, event.data, context)];
-  return reactToToolCallOutcome(state, event, { at: context.at, maxAttempts: 1 }).map((command) => ({
-    type: 'Send',
-    command,
-    onRefusal: { codes: ['not_found', 'invalid_state', 'budget_exceeded', 'forbidden', 'approval_self', 'validation_failed', 'conflict'], then: 'carry_on' },
-  }));
+  const results = reactToToolCallOutcome(state, event, { at: context.at, maxAttempts: 1 });
+  return results.map((command) => ({ type: 'Send', command, onRefusal: { codes: ANY_REFUSAL, then: 'carry_on' } }));
 };

@@ -39,6 +39,13 @@ export interface OnRefusal {
   readonly send?: FailRun;
 }
 
+// A record, so that a new code cannot be left out of `ANY_REFUSAL`.
+const domainErrorCodes: Readonly<Record<DomainErrorCode, true>> = {
+  not_found: true, invalid_state: true, budget_exceeded: true, forbidden: true, approval_self: true, validation_failed: true, conflict: true,
+};
+/** Every refusal a decider can answer with. */
+export const ANY_REFUSAL = Object.keys(domainErrorCodes) as readonly DomainErrorCode[];
+
 /** Send a complete, schema-valid command as it is. */
 export interface Send {
   readonly type: 'Send';
