@@ -109,3 +109,13 @@ export function defineEventContract<C extends string, D extends Readonly<Record<
   };
   return { ...set, stream, versions, read };
 }
+
+/** The first event of a type in a typed history, narrowed to that type. */
+export function firstOfType<E extends DomainEvent, T extends E['type']>(events: readonly E[], type: T): Extract<E, { type: T }> | undefined {
+  return events.find((event): event is Extract<E, { type: T }> => event.type === type);
+}
+
+/** The events of a type in a typed history, narrowed to that type. */
+export function ofType<E extends DomainEvent, T extends E['type']>(events: readonly E[], type: T): Extract<E, { type: T }>[] {
+  return events.filter((event): event is Extract<E, { type: T }> => event.type === type);
+}

@@ -9,7 +9,7 @@ import {
 } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
-import type { LlmCallRequested, RecordedEvent, RunCommand } from '@nexus/events';
+import { runEventContract, type LlmCallRequested, type RecordedEvent, type RunCommand } from '@nexus/events';
 import { DomainError, parseRunStreamId, RESERVATION_EXHAUSTED } from '@nexus/domain';
 import {
   countPromptTokens,
@@ -59,7 +59,10 @@ export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationS
       accepts: (event) => event.type === 'LlmCallRequested',
       // Provider calls take seconds and their outcome is a command: not inside the inbox transaction.
       handlerOutsideTransaction: true,
-      handler: (event) => (event.type === 'LlmCallRequested' ? this.call(event) : Promise.resolve()),
+      handler: (recorded) => {
+        const event = runEventContract.read(recorded);
+        return event.type === 'LlmCallRequested' ? this.call(event) : Promise.resolve();
+      },
     });
   }
 
@@ -67,8 +70,8 @@ export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationS
     await this.consumer?.stop();
   }
 
-  private async call(event: RecordedEvent): Promise<void> {
-    const { callId, messages } = event.data as LlmCallRequested['data'];
+  private async call(event: RecordedEvent<LlmCallRequested>): Promise<void> {
+    const { callId, messages } = event.data;
     const runId = parseRunStreamId(event.streamId);
     if (runId === undefined) return;
     const actor = { userId: 'nexus', roles: ['service' as const], tenantId: event.metadata.actor.tenantId };
@@ -83,7 +86,7 @@ export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationS
     }
     let command: RunCommand;
     try {
-      const request = event.data as LlmCallRequested['data'];
+      const request = event.data;
       const attributes = { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': request.model, 'nexus.llm.call_id': callId };
       const outcome = await withSpan(`chat ${request.model}`, attributes, async (span) => {
         const result = await this.streamCall(runId, request);

@@ -7,9 +7,9 @@ import {
   type CommandSenderPort,
 } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
-import { DomainError, nexusServiceActor, parseToolCallStreamId, toToolCallStreamId } from '@nexus/domain';
-import { EVENT_STORE, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
-import type { EventMetadata, RecordedEvent, ToolCallCommand, ToolCallRequested } from '@nexus/events';
+import { DomainError, nexusServiceActor, parseToolCallStreamId } from '@nexus/domain';
+import { EVENT_STORE, readStreamOf, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
+import { firstOfType, toolCallEventContract, type EventMetadata, type RecordedEvent, type ToolCallCommand } from '@nexus/events';
 import { metadataCausedBy, withSpan } from '@nexus/observability';
 import { runTool, ToolError, type ToolRegistry } from '@nexus/tools';
 import { TOOL_REGISTRY } from '../tool-registry.provider';
@@ -65,8 +65,8 @@ export class RunToolCallsWorker implements OnApplicationBootstrap, BeforeApplica
   async handle(event: RecordedEvent): Promise<void> {
     const toolCallId = parseToolCallStreamId(event.streamId);
     if (!runnable.has(event.type) || toolCallId === undefined) return;
-    const history = await this.store.readStream(toToolCallStreamId(toolCallId));
-    const request = history.find((e) => e.type === 'ToolCallRequested')?.data as ToolCallRequested['data'] | undefined;
+    const history = await readStreamOf(this.store, toolCallEventContract, toolCallId);
+    const request = firstOfType(history, 'ToolCallRequested')?.data;
     if (request === undefined) throw new Error(`tool call ${toolCallId}: its stream has no ToolCallRequested`);
     const actor = nexusServiceActor(request.requestedBy.tenantId);
     const metadata = metadataCausedBy(event, 'nexus-tool-runner');
