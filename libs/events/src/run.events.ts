@@ -230,6 +230,14 @@ export type RunCancelled = Extract<RunEvent, { type: 'RunCancelled' }>;
 export type RunForked = Extract<RunEvent, { type: 'RunForked' }>;
 export type RunEventCopied = Extract<RunEvent, { type: 'RunEventCopied' }>;
 
+/**
+ * The event a fork's copy carries, as the original recorded it; any other event as it is. A copy
+ * is only ever written from one of the original's run events of its `type`, so its data is that
+ * type's (at the version the original stored, which for these types is still the current one).
+ */
+export const uncopiedRunEvent = (event: RunEvent): RunEvent =>
+  event.type === 'RunEventCopied' ? ({ type: event.data.type, data: event.data.data } as RunEvent) : event;
+
 // ---- commands ----
 
 const runCommandBase = { runId: z.string().min(1), actor: actorSchema, at: isoDateTime };

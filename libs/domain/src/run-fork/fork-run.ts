@@ -6,6 +6,7 @@ import {
   type RunStarted,
   type StartForkedRun,
   type ToolResultRecorded,
+  uncopiedRunEvent,
 } from '@nexus/events';
 import { authorize } from '../authorization';
 import { DomainValidationError, InvalidStateError, NotFoundError } from '../errors';
@@ -35,8 +36,7 @@ const copyOf = (event: SourceEvent): RunEvent =>
   ({ type: 'RunEventCopied', data: { sourceEventId: event.id, type: event.type, data: event.data } }) as RunEvent;
 
 /** The event a copy carries, as it was recorded in the original; any other event as it is. */
-export const uncopied = (event: RunEvent): RunEvent =>
-  event.type === 'RunEventCopied' ? ({ type: event.data.type, data: event.data.data } as unknown as RunEvent) : event;
+export const uncopied = uncopiedRunEvent;
 
 /**
  * Steps before `atStep` are copied, so each must be whole: its LLM call completed asking for

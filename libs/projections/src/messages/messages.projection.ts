@@ -1,4 +1,4 @@
-import type { RecordedEvent, RunEvent } from '@nexus/events';
+import { uncopiedRunEvent, type RecordedEvent, type RunEvent } from '@nexus/events';
 import { asDomainEvent, streamCategory, streamEntityId, type Projection } from '../projection';
 
 export interface MessageView {
@@ -30,8 +30,7 @@ export const messagesProjection: Projection<MessagesDocument> = {
   documentId: (event: RecordedEvent) =>
     streamCategory(event.streamId) === 'run' ? streamEntityId(event.streamId) : null,
   evolve(doc, event) {
-    const recorded = asDomainEvent<RunEvent>(event);
-    const e = recorded.type === 'RunEventCopied' ? ({ type: recorded.data.type, data: recorded.data.data } as unknown as RunEvent) : recorded;
+    const e = uncopiedRunEvent(asDomainEvent<RunEvent>(event));
     if (e.type === 'RunStarted') {
       return {
         id: e.data.runId,
