@@ -6,15 +6,16 @@ import {
   parseRunStreamId,
   parseToolCallStreamId,
   reactToToolCallEvent,
-  reservationExpiryTimer,
+  RESERVATION_EXPIRY_EVENTS,
+  reservationExpiryTimers,
   runProcess,
   toolCallOutcome,
   type AgentLoopOutput,
   type RunProcessContext,
   type ToolCatalog,
 } from '@nexus/domain';
-import { EVENT_STORE, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
-import type { BudgetReservationAdjusted, BudgetReserved, DomainEvent, RecordedEvent, RunEvent, ToolCallEvent } from '@nexus/events';
+import { EVENT_STORE, readStreamOf, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
+import { budgetEventContract, runEventContract, toolCallEventContract, type RecordedEvent } from '@nexus/events';
 import { llmCallMeter, loadPriceTable } from '@nexus/llm';
 import { metadataCausedBy } from '@nexus/observability';
 import { POLICY_ENGINE, type PolicyEnginePort } from '@nexus/policy';
@@ -24,20 +25,11 @@ import { TOOL_REGISTRY, toolCatalogOf } from './tool-catalog.providers';
 
 export const AGENT_LOOP_CONSUMER = 'agent-loop';
 
-/** A recorded event of a union, narrowed by its `type` like the union itself. */
-type Recorded<E extends DomainEvent> = E extends DomainEvent ? RecordedEvent<E> : never;
-
-// The stream id says which contract an event is of; the store only ever holds what its deciders decided.
-const isRunEvent = (event: RecordedEvent): event is Recorded<RunEvent> => parseRunStreamId(event.streamId) !== undefined;
-const isToolCallEvent = (event: RecordedEvent): event is Recorded<ToolCallEvent> => parseToolCallStreamId(event.streamId) !== undefined;
-const isReservationTimed = (event: RecordedEvent): event is Recorded<BudgetReserved | BudgetReservationAdjusted> =>
-  event.type === 'BudgetReserved' || event.type === 'BudgetReservationAdjusted';
-
 /**
  * Hosts the agent loop: consumes run, tool-call and reservation events (JetStream, or the log in
  * embedded mode), loads the stream the domain folds, asks the domain what follows and has the
  * executor send and schedule it. The rules are the domain's: the run process for runs,
- * `reactToToolCallEvent` for tool calls (their deadline, their result), `reservationExpiryTimer`
+ * `reactToToolCallEvent` for tool calls (their deadline, their result), `reservationExpiryTimers`
  * for reservations.
  */
 @Injectable()
@@ -72,7 +64,7 @@ export class RunAgentLoopWorker implements OnApplicationBootstrap, BeforeApplica
       partitions: this.config.NEXUS_BUS_PARTITIONS,
       leaseMs: this.config.NEXUS_CONSUMER_LEASE_MS,
       sql: this.sql,
-      accepts: (event) => isRunEvent(event) || isToolCallEvent(event) || isReservationTimed(event),
+      accepts: (event) => runEventContract.stream.is(event.streamId) || toolCallEventContract.stream.is(event.streamId) || RESERVATION_EXPIRY_EVENTS.has(event.type),
       // Commands and timers go through other connections than the consumer's transaction.
       handlerOutsideTransaction: true,
       handler: async (event) => this.executor.execute(await this.react(event, new Date().toISOString()), metadataCausedBy(event, 'nexus-agent-loop')),
@@ -83,18 +75,21 @@ export class RunAgentLoopWorker implements OnApplicationBootstrap, BeforeApplica
     await this.consumer?.stop();
   }
 
-  /** What the domain makes of one event, given its stream as it stands now (the event's own: it is that stream's fold). */
+  /** What the domain makes of one event, given its stream as it stands now; every read goes through the stream's contract. */
   private async react(event: RecordedEvent, at: string): Promise<AgentLoopOutput[]> {
-    if (isRunEvent(event)) {
-      const history = (await this.store.readStream(event.streamId)).filter(isRunEvent);
-      return runProcess.react(history.reduce(runProcess.evolve, runProcess.initialState()), event, { ...this.settings, at });
+    const runId = parseRunStreamId(event.streamId);
+    if (runId !== undefined) {
+      const history = await readStreamOf(this.store, runEventContract, runId);
+      return runProcess.react(history.reduce(runProcess.evolve, runProcess.initialState()), runEventContract.read(event), { ...this.settings, at });
     }
-    if (isToolCallEvent(event)) {
-      const history = (await this.store.readStream(event.streamId)).filter(isToolCallEvent);
+    const toolCallId = parseToolCallStreamId(event.streamId);
+    if (toolCallId !== undefined) {
+      const history = await readStreamOf(this.store, toolCallEventContract, toolCallId);
       const state = history.reduce(toolCallOutcome.evolve, toolCallOutcome.initialState());
-      return reactToToolCallEvent(state, event, { at, tools: this.tools, deadlineGraceSeconds: this.config.NEXUS_TOOL_DEADLINE_GRACE_SECONDS });
+      const context = { at, tools: this.tools, deadlineGraceSeconds: this.config.NEXUS_TOOL_DEADLINE_GRACE_SECONDS };
+      return reactToToolCallEvent(state, toolCallEventContract.read(event), context);
     }
     const sessionId = parseBudgetStreamId(event.streamId);
-    return sessionId !== undefined && isReservationTimed(event) ? [reservationExpiryTimer(sessionId, event.metadata.actor.tenantId, event)] : [];
+    return sessionId === undefined ? [] : reservationExpiryTimers(sessionId, event.metadata.actor.tenantId, budgetEventContract.read(event));
   }
 }

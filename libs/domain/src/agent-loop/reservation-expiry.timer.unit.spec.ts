@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import type { BudgetReservationAdjusted, BudgetReserved } from '@nexus/events';
-import { reservationExpiryTimer } from './reservation-expiry.timer';
+import type { BudgetEvent, BudgetReservationAdjusted, BudgetReserved } from '@nexus/events';
+import { RESERVATION_EXPIRY_EVENTS, reservationExpiryTimers } from './reservation-expiry.timer';
 
 const EXPIRES = '2026-11-22T10:10:00.000Z';
 const LATER = '2026-11-22T10:20:00.000Z';
@@ -18,17 +18,25 @@ const expire = (at: string) => ({ type: 'ExpireReservation', data: { sessionId: 
 describe('a reservation’s expiry', () => {
   describe('when the reservation is made', () => {
     it('arms its timer at its expiry, in the budget’s tenant', () => {
-      expect(reservationExpiryTimer('ses-1', 'acme', reserved)).toEqual({
-        type: 'Schedule', timerId: 'reservation-ses-1-r1', dueAt: EXPIRES, command: expire(EXPIRES),
-      });
+      expect(reservationExpiryTimers('ses-1', 'acme', reserved)).toEqual([
+        { type: 'Schedule', timerId: 'reservation-ses-1-r1', dueAt: EXPIRES, command: expire(EXPIRES) },
+      ]);
     });
   });
 
   describe('when a lease’s heartbeat adjusts it', () => {
     it('moves the same timer later, never earlier', () => {
-      expect(reservationExpiryTimer('ses-1', 'acme', adjusted)).toEqual({
-        type: 'Schedule', timerId: 'reservation-ses-1-r1', dueAt: LATER, command: expire(LATER), later: true,
-      });
+      expect(reservationExpiryTimers('ses-1', 'acme', adjusted)).toEqual([
+        { type: 'Schedule', timerId: 'reservation-ses-1-r1', dueAt: LATER, command: expire(LATER), later: true },
+      ]);
+    });
+  });
+
+  describe('when anything else happens to the budget', () => {
+    it('arms nothing, and a consumer need not even see it', () => {
+      const consumed = { type: 'BudgetConsumed', data: { reservationId: 'r1' } } as BudgetEvent;
+      expect(reservationExpiryTimers('ses-1', 'acme', consumed)).toEqual([]);
+      expect([...RESERVATION_EXPIRY_EVENTS]).toEqual([reserved.type, adjusted.type]);
     });
   });
 });
