@@ -1,18 +1,12 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER } from '@nestjs/core';
 import { COMMAND_SENDER, connectToBus, NatsCommandSender } from '@nexus/bus';
 import type { NexusConfig } from '@nexus/config';
-import {
-  ApiKeyGuard,
-  InputSafetyGuard,
-  HealthHttpController,
-  idempotencyProviders,
-  MetricsHttpController,
-  RateLimitGuard,
-} from '@nexus/http';
+import { HealthHttpController, idempotencyProviders, MetricsHttpController, requestGuards } from '@nexus/http';
 import { authenticationProviders, infrastructureProviders, type SharedInfrastructure } from '@nexus/infrastructure';
 import { BudgetLeases } from './budget-lease/budget-leases';
 import { CallLlmWorker } from './call-llm/call-llm.worker';
+import { ChargedAnswers } from './charged-request/charged-request';
 import { ChatCompletionsHandler } from './chat-completions/chat-completions.handler';
 import { ChatCompletionsHttpController } from './chat-completions/chat-completions.http.controller';
 import { OpenAiProblemFilter } from './chat-completions/openai-problem.filter';
@@ -54,12 +48,10 @@ export class LlmGatewayModule {
         CallLlmWorker,
         BudgetLeases,
         SessionBudget,
+        ChargedAnswers,
         ChatCompletionsHandler,
         EmbeddingsHandler,
-        // Every route needs a token except those marked @Public (health, metrics); limits per token.
-        { provide: APP_GUARD, useClass: ApiKeyGuard },
-        { provide: APP_GUARD, useClass: InputSafetyGuard },
-        { provide: APP_GUARD, useClass: RateLimitGuard },
+        ...requestGuards,
         // App-wide, not on the controller: a body that is not JSON fails before any route runs.
         { provide: APP_FILTER, useClass: OpenAiProblemFilter },
       ],

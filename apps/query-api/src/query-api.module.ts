@@ -1,8 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { NexusConfig } from '@nexus/config';
-import { ApiKeyGuard, InputSafetyGuard, HealthHttpController, MetricsHttpController, ProblemDetailsFilter, RateLimitGuard } from '@nexus/http';
+import { HealthHttpController, MetricsHttpController, ProblemDetailsFilter, requestGuards } from '@nexus/http';
 import { authenticationProviders, infrastructureProviders, type SharedInfrastructure } from '@nexus/infrastructure';
 import { ReadOperationsHttpController } from './admin/read-operations/read-operations.http.controller';
 import { PolicyWhatIfHttpController } from './admin/policy-what-if/policy-what-if.http.controller';
@@ -66,9 +66,7 @@ export class QueryApiModule {
         ProjectionWatcher,
         LogTail,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
-        { provide: APP_GUARD, useClass: ApiKeyGuard },
-        { provide: APP_GUARD, useClass: InputSafetyGuard },
-        { provide: APP_GUARD, useClass: RateLimitGuard },
+        ...requestGuards,
         { provide: APP_INTERCEPTOR, useClass: MinPositionInterceptor },
       ],
     };

@@ -9,6 +9,7 @@ export * from './rate-limit/rate-limit.guard';
 export * from './rate-limit/create-rate-limiter';
 export * from './validation/zod-validation.pipe';
 export * from './validation/input-safety.guard';
+export * from './request-guards';
 export * from './health/health.http.controller';
 export * from './request-metadata';
 export * from './create-http-app';

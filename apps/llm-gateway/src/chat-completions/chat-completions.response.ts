@@ -1,4 +1,5 @@
 import type { LlmToolCall, LlmToolCallDelta, LlmUsage, OpenAiResponseExtras } from '@nexus/llm';
+import type { MeteredEvent } from './metered-stream';
 
 /** What every object of one completion shares: its id, creation second and model. */
 export interface CompletionIdentity {
@@ -101,3 +102,38 @@ export const chunks = {
 
 /** One Server-Sent Event as OpenAI streams them: a `data:` line and a blank line. */
 export const sseData = (value: unknown): string => `data: ${typeof value === 'string' ? value : JSON.stringify(value)}\n\n`;
+
+/**
+ * What a streamed completion sends, each one `data:` line: a role delta first, then the chunks each
+ * metered event becomes, ending in `[DONE]` (or an error object when the provider failed mid-stream).
+ */
+export class ChatChunkWriter {
+  // Tool calls stream as they come when the provider streams them; otherwise whole at the end.
+  private readonly streamedCalls = new Set<number>();
+
+  constructor(
+    private readonly identity: CompletionIdentity,
+    private readonly includeUsage: boolean,
+  ) {}
+
+  start(): unknown[] {
+    return [chunks.delta(this.identity, { role: 'assistant', content: '' })];
+  }
+
+  next(event: MeteredEvent): unknown[] {
+    if (event.type === 'delta') return [chunks.delta(this.identity, { content: event.text })];
+    if (event.type === 'tool_call_delta') {
+      const first = !this.streamedCalls.has(event.index);
+      this.streamedCalls.add(event.index);
+      return [chunks.toolCallDelta(this.identity, event, first)];
+    }
+    // OpenAI SDKs raise an API error for a `data:` line carrying `error`.
+    if (event.failure !== undefined) return [{ error: { message: 'The provider failed mid-stream.', type: 'provider_unavailable', code: 'provider_unavailable' } }];
+    return [
+      ...(event.toolCalls.length > 0 && this.streamedCalls.size === 0 ? [chunks.toolCalls(this.identity, event.toolCalls)] : []),
+      chunks.finish(this.identity, event.finishReason, event.toolCalls),
+      ...(this.includeUsage ? [chunks.usage(this.identity, event.usage)] : []),
+      '[DONE]',
+    ];
+  }
+}

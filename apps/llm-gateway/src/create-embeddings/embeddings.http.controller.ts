@@ -1,7 +1,7 @@
-import { Body, Controller, Headers, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { eventMetadataFrom, IdempotentRequests, ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
-import { replay, sessionIdOf } from '../chat-completions/chat-completions.http.controller';
+import { eventMetadataFrom, ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
+import { ChargedAnswers } from '../charged-request/charged-request';
 import { EmbeddingsHandler } from './embeddings.handler';
 import { embeddingsRequestSchema, type EmbeddingsRequest } from './embeddings.request.dto';
 
@@ -13,28 +13,19 @@ import { embeddingsRequestSchema, type EmbeddingsRequest } from './embeddings.re
 export class EmbeddingsHttpController {
   constructor(
     private readonly handler: EmbeddingsHandler,
-    private readonly idempotency: IdempotentRequests,
+    private readonly answers: ChargedAnswers,
   ) {}
 
   @Post()
   async create(
     @Req() request: AuthenticatedRequest,
-    @Headers('x-nexus-session-id') sessionHeader: unknown,
     @Body(new ZodValidationPipe(embeddingsRequestSchema)) body: EmbeddingsRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const sessionId = sessionIdOf(sessionHeader);
-    const start = await this.idempotency.begin(request, { hashExtra: `x-nexus-session-id: ${sessionId}` });
-    if (start.kind === 'replay') return replay(reply, start.response);
-    try {
+    return this.answers.answer(request, reply, async ({ sessionId }) => {
       // The body as sent, not as parsed: what the client sent is what the provider gets.
       const sent = request.body as Record<string, unknown>;
-      const response = { status: 200, body: await this.handler.create(sessionId, body, sent, request.auth.actor, eventMetadataFrom(request)), headers: {} };
-      await this.idempotency.succeed(start.scope, response);
-      void reply.status(response.status).send(response.body);
-    } catch (error) {
-      await this.idempotency.fail(start.scope, error);
-      throw error;
-    }
+      return { status: 200, body: await this.handler.create(sessionId, body, sent, request.auth.actor, eventMetadataFrom(request)), headers: {} };
+    });
   }
 }

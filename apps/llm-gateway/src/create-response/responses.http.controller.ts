@@ -1,19 +1,12 @@
-import { Body, Controller, Headers, Logger, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import {
-  eventMetadataFrom,
-  IdempotentRequests,
-  validationProblem,
-  ZodValidationPipe,
-  type AuthenticatedRequest,
-  type IdempotencyClaim,
-} from '@nexus/http';
-import { ChatCompletionsHandler, type ClientRequest, type ReservedCall } from '../chat-completions/chat-completions.handler';
-import { cacheOptionOf, replay, sessionIdOf } from '../chat-completions/chat-completions.http.controller';
+import { eventMetadataFrom, validationProblem, ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
+import { cacheOptionOf, ChargedAnswers, reservationHeader } from '../charged-request/charged-request';
+import { ChatCompletionsHandler, type ClientRequest } from '../chat-completions/chat-completions.handler';
 import { chatCompletionsRequestSchema } from '../chat-completions/chat-completions.request.dto';
 import { toChatCompletionsBody } from './responses.mapping';
 import { responsesRequestSchema, type ResponsesRequest } from './responses.request.dto';
-import { ResponseEventWriter, responseFromChat, sseEvent, type ResponseIdentity } from './responses.response';
+import { ResponseEventWriter, responseFromChat, sseEvent } from './responses.response';
 
 /**
  * OpenAI's `POST /v1/responses` (the Agents SDK's default API), served through the chat completions
@@ -25,79 +18,29 @@ import { ResponseEventWriter, responseFromChat, sseEvent, type ResponseIdentity 
  */
 @Controller('v1/responses')
 export class ResponsesHttpController {
-  private readonly logger = new Logger('responses');
-
   constructor(
     private readonly handler: ChatCompletionsHandler,
-    private readonly idempotency: IdempotentRequests,
+    private readonly answers: ChargedAnswers,
   ) {}
 
   @Post()
   async create(
     @Req() request: AuthenticatedRequest,
-    @Headers('x-nexus-session-id') sessionHeader: unknown,
-    @Headers('x-nexus-cache') cacheHeader: unknown,
     @Body(new ZodValidationPipe(responsesRequestSchema)) body: ResponsesRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const sessionId = sessionIdOf(sessionHeader);
-    const cache = cacheOptionOf(cacheHeader);
+    const cache = cacheOptionOf(request.headers['x-nexus-cache']);
     const sent = toChatCompletionsBody(body);
     const parsed = chatCompletionsRequestSchema.safeParse(sent);
     if (!parsed.success) throw validationProblem(parsed.error);
-    const start = await this.idempotency.begin(request, { hashExtra: `x-nexus-session-id: ${sessionId}` });
-    if (start.kind === 'replay') return replay(reply, start.response);
-    const release = this.idempotency.hold(start.scope);
-    try {
+    return this.answers.answer(request, reply, async ({ sessionId, stream }) => {
       const client: ClientRequest = { body: parsed.data, sent, cache, purpose: 'responses' };
       const call = await this.handler.reserve(sessionId, client, request.auth.actor, eventMetadataFrom(request));
       const identity = { id: `resp_${call.identity.id.slice('chatcmpl-'.length)}`, created: call.identity.created, model: call.identity.model };
-      if (body.stream === true) return await this.stream(call, identity, body, reply, start.scope);
-      const response = { status: 200, body: responseFromChat(identity, body, await this.handler.complete(call)), headers: reservationHeader(call) };
-      await this.idempotency.succeed(start.scope, response);
-      void reply.status(response.status).headers(response.headers).send(response.body);
-    } catch (error) {
-      await this.idempotency.fail(start.scope, error);
-      throw error;
-    } finally {
-      release();
-    }
-  }
-
-  private async stream(call: ReservedCall, identity: ResponseIdentity, body: ResponsesRequest, reply: FastifyReply, scope: IdempotencyClaim | undefined): Promise<void> {
-    // As for chat completions: a client that leaves stops the provider; usage so far is still settled.
-    const abort = new AbortController();
-    const raw = reply.raw;
-    let gone = false;
-    raw.on('close', () => {
-      if (raw.writableFinished) return;
-      gone = true;
-      abort.abort(new Error('client disconnected'));
+      const headers = reservationHeader(call);
+      if (body.stream !== true) return { status: 200, body: responseFromChat(identity, body, await this.handler.complete(call)), headers };
+      const writer = new ResponseEventWriter(identity, body);
+      return stream({ open: (signal) => this.handler.stream(call, signal), headers, writer, format: sseEvent });
     });
-    const events = await this.handler.stream(call, abort.signal);
-    reply.hijack();
-    const headers = { 'content-type': 'text/event-stream', 'cache-control': 'no-store', ...reservationHeader(call) };
-    if (!gone) raw.writeHead(200, { ...headers, connection: 'keep-alive' });
-    let transcript = '';
-    const write = (list: Array<Record<string, unknown>>): void => {
-      const data = list.map(sseEvent).join('');
-      transcript += data;
-      if (!gone) raw.write(data);
-    };
-    const writer = new ResponseEventWriter(identity, body);
-    write(writer.start());
-    let finished = false;
-    for await (const event of events) {
-      if (gone) break;
-      write(writer.next(event));
-      finished = event.type === 'end' && event.failure === undefined;
-    }
-    const complete = finished && !gone;
-    await (complete ? this.idempotency.succeed(scope, { status: 200, body: transcript, headers }) : this.idempotency.abandon(scope)).catch(
-      (error: unknown) => this.logger.warn(`settling the Idempotency-Key of a stream failed: ${String(error)}`),
-    );
-    if (!gone) raw.end();
   }
 }
-
-const reservationHeader = (call: ReservedCall) => ({ 'x-nexus-reservation-id': call.reservation.reservationId });
