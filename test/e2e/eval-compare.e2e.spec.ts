@@ -1,21 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { nexusCli } from '@nexus/testing';
 import { OpenAiStubServer } from '../../libs/llm/src/testing/openai-stub.server';
 import { startInProcessPlatform, type InProcessPlatform } from './support/in-process-platform';
-
-const nexus = (args: string[], env: NodeJS.ProcessEnv) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn('node', [nexusCli(), ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+import { runNexusCli } from './support/nexus-cli';
 
 /**
  * Two settings side by side: the built-in `local` model and a model served by an OpenAI-compatible
@@ -50,7 +39,7 @@ describe('nexus eval compare', () => {
 
   it('writes both settings side by side and exits 1 when one is below the gate', async () => {
     const report = join(dir, 'compare.md');
-    const { code, stdout, stderr } = await nexus(['eval', 'compare', dataset, '--model', 'local', '--model', 'stub-model', '--report', report], env);
+    const { code, stdout, stderr } = await runNexusCli(['eval', 'compare', dataset, '--model', 'local', '--model', 'stub-model', '--report', report], env);
     expect({ code, stderr: code === 1 ? '' : stderr, stdout: code === 1 ? '' : stdout }).toEqual({ code: 1, stderr: '', stdout: '' });
     expect(stdout).toContain('model local: 3/3 passed (100.0%)');
     expect(stdout).toContain('model stub-model: 0/3 passed (0.0%) — below the threshold');
@@ -71,7 +60,7 @@ describe('nexus eval compare', () => {
 
   it('exits 0 when every setting meets the gate, and compares a recorded run by its id', async () => {
     const report = join(dir, 'lenient.md');
-    const passing = await nexus(['eval', 'compare', dataset, '--model', 'local', '--model', 'stub-model', '--threshold', '0', '--report', report], env);
+    const passing = await runNexusCli(['eval', 'compare', dataset, '--model', 'local', '--model', 'stub-model', '--threshold', '0', '--report', report], env);
     expect(passing.code).toBe(0);
     expect(passing.stdout).toContain('PASSED: every setting meets the threshold');
 
@@ -79,7 +68,7 @@ describe('nexus eval compare', () => {
       `SELECT data->>'runId' AS run_id FROM events WHERE type = 'RunStarted' AND data->'forkedFrom' IS NULL ORDER BY global_position LIMIT 1`,
     );
     const byRun = join(dir, 'by-run.md');
-    const { code, stdout } = await nexus(['eval', 'compare', String(recorded?.run_id), '--model', 'local', '--model', 'stub-model', '--report', byRun], env);
+    const { code, stdout } = await runNexusCli(['eval', 'compare', String(recorded?.run_id), '--model', 'local', '--model', 'stub-model', '--report', byRun], env);
     // A fork passes when it ends as the original did: both complete.
     expect(code).toBe(0);
     expect(stdout).toContain('model stub-model: 1/1 passed (100.0%)');

@@ -1,20 +1,9 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type EmbeddedProcess, nexusCli, startEmbeddedProcess } from '@nexus/testing';
-
-/** Runs `nexus <args>` to its end; resolves its exit code and output. */
-const nexus = (args: string[], env: NodeJS.ProcessEnv) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn('node', [nexusCli(), ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+import { type EmbeddedProcess, startEmbeddedProcess } from '@nexus/testing';
+import { runNexusCli } from './support/nexus-cli';
 
 /** The eval gate of `npm test`: the dataset against the embedded platform, on the `local` model. */
 describe('nexus eval against the embedded platform', () => {
@@ -34,7 +23,7 @@ describe('nexus eval against the embedded platform', () => {
   });
 
   it('passes every case of evals/dataset.jsonl and writes the Markdown report', async () => {
-    const { code, stdout, stderr } = await nexus(['eval', '--report', report], env);
+    const { code, stdout, stderr } = await runNexusCli(['eval', '--report', report], env);
     // stderr is shown only when the command fails, so a harmless warning cannot fail the test.
     expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
     const cases = readFileSync('evals/dataset.jsonl', 'utf8').split('\n').filter((l) => l.trim() !== '').length;
@@ -52,7 +41,7 @@ describe('nexus eval against the embedded platform', () => {
     const bad = { ...good, id: 'wrong', expectedOutcome: { status: 'failed', errorReason: 'budget_exhausted' } };
     writeFileSync(dataset, `${JSON.stringify(good)}\n${JSON.stringify(bad)}\n`);
     const failingReport = join(dir, 'failing.md');
-    const { code, stdout } = await nexus(['eval', '--dataset', dataset, '--report', failingReport, '--threshold', '0.9'], env);
+    const { code, stdout } = await runNexusCli(['eval', '--dataset', dataset, '--report', failingReport, '--threshold', '0.9'], env);
     expect(code).toBe(1);
     expect(stdout).toContain('FAILED: pass rate 50.0% is below the threshold 90.0%');
     expect(readFileSync(failingReport, 'utf8')).toContain('- **wrong**: status completed, expected failed; error reason none, expected budget_exhausted');

@@ -28,15 +28,20 @@ describe('streaming tokens and metering', () => {
   });
 
   const post = async (path: string, body: unknown) => (await platformClient(platform).post('alice', path, body)).body as Record<string, string>;
+  /** A run on a fresh session, read to its end over SSE: its frames, and the tokens among them. */
+  const streamRun = async (input: string) => {
+    const { sessionId } = await post('/v1/sessions', { budget: { tokens: 5000 } });
+    const { runId } = await post(`/v1/sessions/${sessionId}/runs`, { input, model: 'stub-model' });
+    const sse = await fetch(`${platform.queryUrl}/v1/runs/${runId}/stream`, { headers: { authorization: `Bearer ${key}` } });
+    const frames = parseSse(await sse.text());
+    const tokens = frames.filter((f) => f.event === 'token').map((f) => (JSON.parse(f.data ?? '{}') as { text: string }).text);
+    return { frames, tokens };
+  };
 
   it('streams an answer’s tokens to an SSE client before the run completes', async () => {
     stub.script({ type: 'success', content: 'alpha beta gamma delta', delayMs: 1500 });
-    const { sessionId } = await post('/v1/sessions', { budget: { tokens: 5000 } });
-    const { runId } = await post(`/v1/sessions/${sessionId}/runs`, { input: 'stream please', model: 'stub-model' });
-    const sse = await fetch(`${platform.queryUrl}/v1/runs/${runId}/stream`, { headers: { authorization: `Bearer ${key}` } });
-    const frames = parseSse(await sse.text());
+    const { frames, tokens } = await streamRun('stream please');
     const events = frames.map((f) => f.event);
-    const tokens = frames.filter((f) => f.event === 'token').map((f) => (JSON.parse(f.data ?? '{}') as { text: string }).text);
     expect(tokens.join('')).toBe('alpha beta gamma delta');
     expect(events.indexOf('token')).toBeLessThan(events.indexOf('LlmCallCompleted'));
     expect(events.at(-2)).toBe('RunCompleted');
@@ -44,11 +49,7 @@ describe('streaming tokens and metering', () => {
 
   it('redacts secrets from the live token preview as from the recorded answer', async () => {
     stub.script({ type: 'success', content: 'use Bearer abcdefghijklmnop1234567890 now', delayMs: 300 });
-    const { sessionId } = await post('/v1/sessions', { budget: { tokens: 5000 } });
-    const { runId } = await post(`/v1/sessions/${sessionId}/runs`, { input: 'tell me the token', model: 'stub-model' });
-    const sse = await fetch(`${platform.queryUrl}/v1/runs/${runId}/stream`, { headers: { authorization: `Bearer ${key}` } });
-    const frames = parseSse(await sse.text());
-    const tokens = frames.filter((f) => f.event === 'token').map((f) => (JSON.parse(f.data ?? '{}') as { text: string }).text);
+    const { frames, tokens } = await streamRun('tell me the token');
     expect(tokens.join('')).toBe('use [REDACTED:bearer_token] now');
     const completed = frames.find((f) => f.event === 'LlmCallCompleted');
     expect(JSON.parse(completed?.data ?? '{}')).toMatchObject({ data: { content: 'use [REDACTED:bearer_token] now', flags: { redactions: { bearer_token: 1 } } } });
