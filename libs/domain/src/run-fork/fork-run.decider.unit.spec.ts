@@ -178,8 +178,8 @@ const completedStep = (step: number, toolCalls: { toolCallId: string; name: stri
     provider: 'local', model: 'local-2', latencyMs: 1, finishReason: 'tool_calls', completedAt: T1 } },
 ];
 const asked = (id: string, call: Call) => ({ ...call, toolCallId: id });
-const resultsOf = (intents: ReturnType<typeof react>): unknown[] =>
-  intents.flatMap((i): unknown[] => {
+const resultsOf = (outputs: ReturnType<typeof react>): unknown[] =>
+  outputs.flatMap((i): unknown[] => {
     if (i.type === 'Send' && i.command.type === 'RecordToolResult') return [i.command.data];
     if (i.type !== 'DecideToolCall') return [];
     const { toolCall, simulate } = i.dispatch;
