@@ -83,7 +83,7 @@ console.log(`load average (1/5/15 min) at start: ${loadAverage()}`);
 
 // Ours: a queue subscription answering each request, as command-api's listener does.
 const server = await connect({ servers: url });
-server.subscribe(SUBJECT_OURS, { queue: 'command-api', callback: (_error, message) => message.respond(JSON.stringify(reply)) });
+server.subscribe(SUBJECT_OURS, { queue: 'command-api', callback: (_error, message) => void message.respond(JSON.stringify(reply)) });
 const client = await connect({ servers: url });
 const ours = async () => (await client.request(SUBJECT_OURS, JSON.stringify(command), { timeout: 10_000 })).json();
 
