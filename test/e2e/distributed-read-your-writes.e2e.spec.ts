@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { freshTestDatabase, startAppProcess, startNats, type AppProcess, type InfraServer } from '@nexus/testing';
+import type { AppProcess } from '@nexus/testing';
 import { keyOf } from './support/api-client';
+import { startAppCluster, type AppCluster } from './support/app-cluster.harness';
 
 
 /**
@@ -9,24 +10,16 @@ import { keyOf } from './support/api-client';
  * X-Nexus-Min-Position, never by sleeping.
  */
 describe('distributed: commands become read models across real processes', () => {
-  let nats: InfraServer;
+  let cluster: AppCluster<readonly ['command-api', 'projector', 'query-api']>;
   let commandApi: AppProcess;
   let projector: AppProcess;
   let queryApi: AppProcess;
 
   beforeAll(async () => {
-    nats = await startNats();
-    const env = { DATABASE_URL: await freshTestDatabase('distributed'), NATS_URL: nats.url, NEXUS_RATE_LIMIT_POINTS: '100000' };
-    [commandApi, projector, queryApi] = await Promise.all([
-      startAppProcess('command-api', env),
-      startAppProcess('projector', env),
-      startAppProcess('query-api', env),
-    ]);
+    cluster = await startAppCluster('distributed', ['command-api', 'projector', 'query-api']);
+    [commandApi, projector, queryApi] = cluster.processes;
   }, 120_000);
-  afterAll(async () => {
-    await Promise.all([commandApi?.stop(), projector?.stop(), queryApi?.stop()]);
-    await nats?.stop();
-  });
+  afterAll(() => cluster?.stop());
 
   const post = async (path: string, body: unknown, userId = 'alice') => {
     const response = await fetch(commandApi.url + path, {

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createPgExecutor, PostgresEventStore, type SqlExecutor } from '@nexus/event-store';
+import { PostgresEventStore } from '@nexus/event-store';
 import type { BudgetConsumed, BudgetReservationAdjusted, BudgetReservationExpired, BudgetReserved, RecordedEvent } from '@nexus/events';
 import { DEFAULT_PRICE_TABLE, worstCaseOf } from '@nexus/llm';
 import { OpenAiStubServer } from '../../libs/llm/src/testing/openai-stub.server';
-import { freshTestDatabase, startAppProcess, startNats, type AppProcess, type InfraServer } from '@nexus/testing';
+import type { AppProcess } from '@nexus/testing';
 import { keyOf, sleep } from './support/api-client';
+import { startAppCluster, type AppCluster } from './support/app-cluster.harness';
 
 const MAX_TOKENS = 16;
 const MESSAGES = [{ role: 'user' as const, content: 'race for the budget' }];
@@ -67,39 +68,30 @@ function leasesOf(events: readonly RecordedEvent[]) {
  * worst case, so every answered call costs what it drew.
  */
 describe('llm-gateway: a budget raced by two instances, one of them killed', () => {
-  let nats: InfraServer;
   let stub: OpenAiStubServer;
-  let sql: SqlExecutor;
-  let commandApi: AppProcess;
+  let cluster: AppCluster<readonly ['command-api']>;
   let gatewayA: AppProcess;
   let gatewayB: AppProcess;
 
   beforeAll(async () => {
-    nats = await startNats();
     stub = await OpenAiStubServer.start();
     stub.otherwise = { type: 'success', content: 'ok', usage: { prompt_tokens: WORST_CASE - MAX_TOKENS, completion_tokens: MAX_TOKENS }, delayMs: 150 };
-    const databaseUrl = await freshTestDatabase('gateway_budget_race');
-    const env = {
-      DATABASE_URL: databaseUrl,
-      NATS_URL: nats.url,
-      NEXUS_RATE_LIMIT_POINTS: '1000000',
+    cluster = await startAppCluster('gateway_budget_race', ['command-api'], {
       NEXUS_BUDGET_LEASE_TTL_SECONDS: String(LEASE_TTL_SECONDS),
       NEXUS_LLM_PROVIDERS: JSON.stringify([{ name: 'stub', baseUrl: stub.baseURL, models: ['stub-model'] }]),
       NEXUS_LLM_MAX_RETRIES: '0',
-    };
-    commandApi = await startAppProcess('command-api', env);
-    [gatewayA, gatewayB] = await Promise.all([startAppProcess('llm-gateway', env), startAppProcess('llm-gateway', env)]);
-    sql = createPgExecutor(databaseUrl, { max: 2 });
+    });
+    // After the command API: it creates the event store schema and the JetStream stream.
+    [gatewayA, gatewayB] = await Promise.all([cluster.start('llm-gateway'), cluster.start('llm-gateway')]);
   }, 180_000);
 
   afterAll(async () => {
-    await Promise.all([gatewayA?.stop(), gatewayB?.stop(), commandApi?.stop()]);
-    await sql?.close();
+    await cluster?.stop();
     await stub?.close();
-    await nats?.stop();
   });
 
   it('answers at most what the budget fits, never overspends, and leaves nothing reserved once the dead lease expires', async () => {
+    const { sql, processes: [commandApi] } = cluster;
     const created = await fetch(`${commandApi.url}/v1/sessions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${keyOf('alice')}` },

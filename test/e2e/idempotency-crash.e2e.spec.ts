@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createPgExecutor, type SqlExecutor } from '@nexus/event-store';
-import { freshTestDatabase, startAppProcess, startNats, type AppProcess, type InfraServer } from '@nexus/testing';
 import { keyOf, sleep } from './support/api-client';
+import { startAppCluster, type AppCluster } from './support/app-cluster.harness';
 
 /**
  * A keyed command's answer commits in the same transaction as its events. command-api is
@@ -10,26 +9,15 @@ import { keyOf, sleep } from './support/api-client';
  * sessionId, replayed) or runs it now — never two event sets for one key.
  */
 describe('Idempotency-Key across a command-api killed mid-commit', () => {
-  let nats: InfraServer;
-  let commandApi: AppProcess;
-  let sql: SqlExecutor;
-
+  let cluster: AppCluster<readonly ['command-api']>;
   beforeAll(async () => {
-    nats = await startNats();
-    const databaseUrl = await freshTestDatabase('idempotency_crash');
     // A short lease, so the keys of the killed process are free for their retries soon.
-    const env = { DATABASE_URL: databaseUrl, NATS_URL: nats.url, NEXUS_RATE_LIMIT_POINTS: '100000', NEXUS_IDEMPOTENCY_LEASE_SECONDS: '2' };
-    commandApi = await startAppProcess('command-api', env);
-    sql = createPgExecutor(databaseUrl, { max: 2 });
+    cluster = await startAppCluster('idempotency_crash', ['command-api'], { NEXUS_IDEMPOTENCY_LEASE_SECONDS: '2' });
   }, 120_000);
-  afterAll(async () => {
-    await commandApi?.stop();
-    await sql?.close();
-    await nats?.stop();
-  });
+  afterAll(() => cluster?.stop());
 
   const create = async (key: string) => {
-    const response = await fetch(`${commandApi.url}/v1/sessions`, {
+    const response = await fetch(`${cluster.processes[0].url}/v1/sessions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${keyOf('alice')}`, 'idempotency-key': key },
       body: JSON.stringify({ budget: { tokens: 1000 } }),
@@ -39,6 +27,7 @@ describe('Idempotency-Key across a command-api killed mid-commit', () => {
   };
 
   it('answers every retry with its one event set', async () => {
+    const { sql, processes: [commandApi] } = cluster;
     const keys = Array.from({ length: 200 }, (_, i) => `crash-${i}-${Date.now()}`);
     // Fire them all, and kill the process while they are being committed.
     const firstTries = keys.map((key) => create(key).catch(() => undefined));

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createPgExecutor, type SqlExecutor } from '@nexus/event-store';
-import { freshTestDatabase, startAppProcess, startNats, type AppProcess, type InfraServer } from '@nexus/testing';
+import { startAppCluster, type AppCluster } from './support/app-cluster.harness';
 import { describeStatuses, envCount, runCommandLoad } from './support/command-load.harness';
 import { expectReadModelsExact, projectorProgress } from './support/read-side.harness';
 
@@ -18,25 +17,14 @@ const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * when NATS is back, and the backlog must be projected exactly once.
  */
 describe('resilience: a NATS outage under load', () => {
-  let nats: InfraServer;
-  let commandApi: AppProcess;
-  let projector: AppProcess;
-  let sql: SqlExecutor;
-
+  let cluster: AppCluster<readonly ['command-api', 'projector']>;
   beforeAll(async () => {
-    nats = await startNats();
-    const databaseUrl = await freshTestDatabase('natsoutage');
-    const env = { DATABASE_URL: databaseUrl, NATS_URL: nats.url, NEXUS_RATE_LIMIT_POINTS: '1000000' };
-    [commandApi, projector] = await Promise.all([startAppProcess('command-api', env), startAppProcess('projector', env)]);
-    sql = createPgExecutor(databaseUrl, { max: 2 });
+    cluster = await startAppCluster('natsoutage', ['command-api', 'projector']);
   }, 120_000);
-  afterAll(async () => {
-    await Promise.all([commandApi?.stop(), projector?.stop()]);
-    await sql?.close();
-    await nats?.stop();
-  });
+  afterAll(() => cluster?.stop());
 
   it(`keeps accepting commands through a ${OUTAGE_MS / 1000} s outage and projects them all afterwards`, async () => {
+    const { nats, sql, processes: [commandApi] } = cluster;
     let phase: 'before' | 'outage' | 'after' | 'done' = 'before';
     const answered = { before: 0, outage: 0, after: 0, done: 0 };
     const load = runCommandLoad({

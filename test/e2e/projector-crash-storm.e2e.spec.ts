@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createPgExecutor, type SqlExecutor } from '@nexus/event-store';
-import { freshTestDatabase, startAppProcess, startNats, type AppProcess, type InfraServer } from '@nexus/testing';
+import { startAppCluster, type AppCluster } from './support/app-cluster.harness';
 import { describeStatuses, envCount, runCommandLoad } from './support/command-load.harness';
 import { expectReadModelsExact, outOfOrderApplies, streamsBehindHead } from './support/read-side.harness';
 
@@ -18,26 +17,15 @@ const CATCH_UP_MS = envCount('CATCH_UP_SECONDS', 240) * 1000;
  * whole log — nothing lost (an event skipped) and nothing applied twice (a redelivery re-folded).
  */
 describe('resilience: a projector crash storm loses and duplicates nothing', () => {
-  let nats: InfraServer;
-  let commandApi: AppProcess;
-  let projector: AppProcess;
-  let sql: SqlExecutor;
-
+  let cluster: AppCluster<readonly ['command-api', 'projector']>;
   beforeAll(async () => {
-    nats = await startNats();
-    const databaseUrl = await freshTestDatabase('crashstorm');
     // A short lease: a restarted projector takes its partitions back from its dead self sooner.
-    const env = { DATABASE_URL: databaseUrl, NATS_URL: nats.url, NEXUS_RATE_LIMIT_POINTS: '1000000', NEXUS_CONSUMER_LEASE_MS: '2000' };
-    [commandApi, projector] = await Promise.all([startAppProcess('command-api', env), startAppProcess('projector', env)]);
-    sql = createPgExecutor(databaseUrl, { max: 2 });
+    cluster = await startAppCluster('crashstorm', ['command-api', 'projector'], { NEXUS_CONSUMER_LEASE_MS: '2000' });
   }, 120_000);
-  afterAll(async () => {
-    await Promise.all([commandApi?.stop(), projector?.stop()]);
-    await sql?.close();
-    await nats?.stop();
-  });
+  afterAll(() => cluster?.stop());
 
   it(`applies ${COMMANDS} commands exactly once across ${KILLS} projector kills`, async () => {
+    const { sql, processes: [commandApi, projector] } = cluster;
     const started = Date.now();
     const load = runCommandLoad({ commandApiUrl: commandApi.url, commands: COMMANDS, concurrency: CONCURRENCY });
 

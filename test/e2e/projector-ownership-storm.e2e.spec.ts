@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { partitionOf } from '@nexus/bus';
-import { createPgExecutor, type SqlExecutor } from '@nexus/event-store';
-import { freshTestDatabase, startAppProcess, startNats, type AppProcess, type InfraServer } from '@nexus/testing';
+import type { AppProcess } from '@nexus/testing';
+import { startAppCluster, type AppCluster } from './support/app-cluster.harness';
 import { describeStatuses, envCount, runCommandLoad } from './support/command-load.harness';
 import { expectReadModelsExact, outOfOrderApplies, streamsBehindHead } from './support/read-side.harness';
 
@@ -26,36 +26,18 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * stream in order. Printed: how long a dead or stalled owner's partitions took to move.
  */
 describe('resilience: partition ownership through kills and a stalled owner', () => {
-  let nats: InfraServer;
-  let commandApi: AppProcess;
-  const projectors: AppProcess[] = [];
-  let sql: SqlExecutor;
-
+  let cluster: AppCluster<readonly ['command-api', 'projector', 'projector', 'projector', 'projector']>;
   beforeAll(async () => {
-    nats = await startNats();
-    const databaseUrl = await freshTestDatabase('ownership_storm');
-    const env = {
-      DATABASE_URL: databaseUrl,
-      NATS_URL: nats.url,
-      NEXUS_RATE_LIMIT_POINTS: '1000000',
+    cluster = await startAppCluster('ownership_storm', ['command-api', 'projector', 'projector', 'projector', 'projector'], {
       NEXUS_BUS_PARTITIONS: String(PARTITIONS),
       NEXUS_CONSUMER_LEASE_MS: String(LEASE_MS),
-    };
-    const started = await Promise.all([startAppProcess('command-api', env), ...Array.from({ length: 4 }, () => startAppProcess('projector', env))]);
-    [commandApi] = started;
-    projectors.push(...(started.slice(1) as AppProcess[]));
-    sql = createPgExecutor(databaseUrl, { max: 2 });
+    });
   }, 180_000);
-  afterAll(async () => {
-    for (const p of projectors) p.resume();
-    await Promise.all([commandApi?.stop(), ...projectors.map((p) => p.stop())]);
-    await sql?.close();
-    await nats?.stop();
-  });
+  afterAll(() => cluster?.stop());
 
   /** Partitions owned by the process with this pid, by its member id (`host-pid-…`). */
   const ownedBy = async (pid: number | undefined): Promise<number> => {
-    const [row] = await sql.query<{ n: string }>(
+    const [row] = await cluster.sql.query<{ n: string }>(
       `SELECT count(*) AS n FROM consumer_partitions WHERE consumer = 'projector' AND owner LIKE $1`,
       [`%-${String(pid)}-%`],
     );
@@ -72,6 +54,7 @@ describe('resilience: partition ownership through kills and a stalled owner', ()
   };
 
   it('keeps every partition flowing and every read model exact', async () => {
+    const { sql, processes: [commandApi, ...projectors] } = cluster;
     const started = Date.now();
     const load = runCommandLoad({ commandApiUrl: commandApi.url, commands: COMMANDS, concurrency: CONCURRENCY });
     let loadDone = false;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createPgExecutor, type SqlExecutor } from '@nexus/event-store';
-import { freshTestDatabase, startAppProcess, startNats, type AppProcess, type InfraServer } from '@nexus/testing';
+import type { AppProcess } from '@nexus/testing';
+import { startAppCluster, type AppCluster } from './support/app-cluster.harness';
 import { describeStatuses, envCount, runCommandLoad } from './support/command-load.harness';
 import {
   auditLogRows,
@@ -30,32 +30,17 @@ async function appliedBy(projector: AppProcess): Promise<number> {
  * whole log each time.
  */
 describe('resilience: projector scale-out keeps per-stream order and the same read models', () => {
-  let nats: InfraServer;
-  let env: Record<string, string>;
-  let commandApi: AppProcess;
+  let cluster: AppCluster<readonly ['command-api', 'projector', 'projector']>;
   const projectors: AppProcess[] = [];
-  let sql: SqlExecutor;
 
   beforeAll(async () => {
-    nats = await startNats();
-    const databaseUrl = await freshTestDatabase('scaleout');
-    env = { DATABASE_URL: databaseUrl, NATS_URL: nats.url, NEXUS_RATE_LIMIT_POINTS: '1000000' };
-    const started = await Promise.all([
-      startAppProcess('command-api', env),
-      startAppProcess('projector', env),
-      startAppProcess('projector', env),
-    ]);
-    [commandApi] = started;
-    projectors.push(...(started.slice(1) as AppProcess[]));
-    sql = createPgExecutor(databaseUrl, { max: 2 });
+    cluster = await startAppCluster('scaleout', ['command-api', 'projector', 'projector']);
+    projectors.push(...cluster.processes.slice(1));
   }, 120_000);
-  afterAll(async () => {
-    await Promise.all([commandApi?.stop(), ...projectors.map((p) => p.stop())]);
-    await sql?.close();
-    await nats?.stop();
-  });
+  afterAll(() => cluster?.stop());
 
   const loadAndVerify = async (instances: number, seed: number): Promise<void> => {
+    const { sql, processes: [commandApi] } = cluster;
     const started = Date.now();
     const result = await runCommandLoad({ commandApiUrl: commandApi.url, commands: COMMANDS_PER_PHASE, concurrency: CONCURRENCY, seed });
     expect(result.failures).toEqual([]);
@@ -86,7 +71,7 @@ describe('resilience: projector scale-out keeps per-stream order and the same re
   }, 120_000);
 
   it('three instances', async () => {
-    projectors.push(await startAppProcess('projector', env));
+    projectors.push(await cluster.start('projector'));
     await loadAndVerify(3, 8);
   }, 120_000);
 });
