@@ -33,7 +33,9 @@ export interface StreamReads {
  * a fork's original) and names them. The function runs again before every retry, so the facts it
  * read are never older than the versions the append checks.
  */
-export type CommandPlan = readonly CommandTarget[] | ((read: StreamReads) => Promise<readonly CommandTarget[]>);
+export type CommandPlan = readonly CommandTarget[] | TargetsFromReads;
+
+export type TargetsFromReads = (read: StreamReads) => Promise<readonly CommandTarget[]>;
 
 export interface CommandOutcome {
   /** Global position of the last event written, or of the stream's head when nothing was new. */

@@ -1,5 +1,5 @@
 import { budgetDecider, toBudgetStreamId } from '@nexus/domain';
-import type { CommandPlan } from '../../command-handling/command-handling.service';
+import type { CommandTarget } from '../../command-handling/command-handling.service';
 import { budgetAmountOf, type CommandContext } from '../../http/command-request';
 import type { ConsumeReservationRequest } from './consume-reservation.request.dto';
 
@@ -7,7 +7,7 @@ export const consumeReservation = (
   { sessionId, reservationId }: { sessionId: string; reservationId: string },
   request: ConsumeReservationRequest,
   { actor, at }: CommandContext,
-): CommandPlan => [
+): readonly CommandTarget[] => [
   {
     streamId: toBudgetStreamId(sessionId),
     decider: budgetDecider,

@@ -1,5 +1,5 @@
 import { budgetDecider, toBudgetStreamId } from '@nexus/domain';
-import type { CommandPlan } from '../../command-handling/command-handling.service';
+import type { CommandTarget } from '../../command-handling/command-handling.service';
 import { budgetAmountOf, type CommandContext } from '../../http/command-request';
 import type { ReserveBudgetRequest } from './reserve-budget.request.dto';
 
@@ -8,7 +8,7 @@ export const reserveBudget = (
   { sessionId, reservationId, defaultTtlSeconds }: { sessionId: string; reservationId: string; defaultTtlSeconds: number },
   request: ReserveBudgetRequest,
   { actor, at }: CommandContext,
-): CommandPlan => [
+): readonly CommandTarget[] => [
   {
     streamId: toBudgetStreamId(sessionId),
     decider: budgetDecider,

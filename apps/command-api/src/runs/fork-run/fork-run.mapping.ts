@@ -1,6 +1,6 @@
 import { forkSourceIds, runDecider, sessionDecider, toRunStreamId, toSessionStreamId, type SourceEvent } from '@nexus/domain';
 import type { RunStarted } from '@nexus/events';
-import type { CommandPlan, CommandTarget, StreamReads } from '../../command-handling/command-handling.service';
+import type { CommandTarget, StreamReads, TargetsFromReads } from '../../command-handling/command-handling.service';
 import type { CommandContext } from '../../http/command-request';
 import { sessionStart } from '../../sessions/start-session/start-session.mapping';
 import { joinSession } from '../join-session';
@@ -14,7 +14,7 @@ type Fork = { readonly runId: string; readonly sessionId: string };
  * and its budget when the caller named none). The copies cite their originals as causes.
  */
 export const forkRun =
-  (originalId: string, fork: Fork, request: ForkRunRequest, { actor, at }: CommandContext): CommandPlan =>
+  (originalId: string, fork: Fork, request: ForkRunRequest, { actor, at }: CommandContext): TargetsFromReads =>
   async (read) => {
     const recorded = await read.events(toRunStreamId(originalId));
     const events: SourceEvent[] = recorded.map((e) => ({ id: e.id, type: e.type, data: e.data as Record<string, unknown> }));

@@ -1,5 +1,5 @@
 import { runDecider, toRunStreamId } from '@nexus/domain';
-import type { CommandPlan } from '../../command-handling/command-handling.service';
+import type { TargetsFromReads } from '../../command-handling/command-handling.service';
 import type { CommandContext } from '../../http/command-request';
 import { joinSession } from '../join-session';
 import type { StartRunRequest } from './start-run.request.dto';
@@ -15,7 +15,7 @@ export interface RunDefaults {
  * go stale between the read and the write (a `CloseSession` racing this start).
  */
 export const startRun =
-  ({ sessionId, runId }: { sessionId: string; runId: string }, request: StartRunRequest, defaults: RunDefaults, { actor, at }: CommandContext): CommandPlan =>
+  ({ sessionId, runId }: { sessionId: string; runId: string }, request: StartRunRequest, defaults: RunDefaults, { actor, at }: CommandContext): TargetsFromReads =>
   async (read) => {
     const { session, wallClockSeconds, join } = await joinSession(read, { sessionId, runId, actor, at });
     const data = {

@@ -1,6 +1,6 @@
 import { budgetDecider, sessionDecider, toBudgetStreamId, toSessionStreamId } from '@nexus/domain';
 import type { BudgetLimit } from '@nexus/events';
-import type { CommandPlan, CommandTarget } from '../../command-handling/command-handling.service';
+import type { CommandTarget } from '../../command-handling/command-handling.service';
 import { toMicroUsd, type CommandContext } from '../../http/command-request';
 import type { StartSessionRequest } from './start-session.request.dto';
 
@@ -26,7 +26,7 @@ export const sessionStart = (
   },
 ];
 
-export function startSession(sessionId: string, { budget, policyContext, metadata }: StartSessionRequest, context: CommandContext): CommandPlan {
+export function startSession(sessionId: string, { budget, policyContext, metadata }: StartSessionRequest, context: CommandContext): readonly CommandTarget[] {
   const costMicroUsd = toMicroUsd(budget.costUsd);
   const limit = {
     tokens: budget.tokens,

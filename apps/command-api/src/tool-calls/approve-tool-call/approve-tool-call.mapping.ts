@@ -1,9 +1,9 @@
 import { toolCallDecider, toToolCallStreamId } from '@nexus/domain';
-import type { CommandPlan } from '../../command-handling/command-handling.service';
+import type { CommandTarget } from '../../command-handling/command-handling.service';
 import type { CommandContext } from '../../http/command-request';
 import type { ApproveToolCallRequest } from './approve-tool-call.request.dto';
 
-export const approveToolCall = (toolCallId: string, request: ApproveToolCallRequest, { actor, at }: CommandContext): CommandPlan => [
+export const approveToolCall = (toolCallId: string, request: ApproveToolCallRequest, { actor, at }: CommandContext): readonly CommandTarget[] => [
   {
     streamId: toToolCallStreamId(toolCallId),
     decider: toolCallDecider,
