@@ -37,15 +37,22 @@ export async function* postNdjson(options: ClientOptions, base: 'url' | 'queryUr
   if (!response.ok || response.body === null) {
     throw new NexusHttpError(response.status, (await response.json().catch(() => undefined)) as never);
   }
+  for await (const line of recordsOf(response.body, '\n')) {
+    if (line.trim() !== '') yield JSON.parse(line) as Record<string, unknown>;
+  }
+}
+
+/** A streamed body cut into records at `separator` as it arrives (NDJSON lines, SSE frames). */
+export async function* recordsOf(body: AsyncIterable<unknown>, separator: string): AsyncGenerator<string> {
   const decoder = new TextDecoder();
   let buffered = '';
-  for await (const chunk of response.body) {
+  for await (const chunk of body) {
     buffered += decoder.decode(chunk as Uint8Array, { stream: true });
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline).trim();
-      buffered = buffered.slice(newline + 1);
-      if (line !== '') yield JSON.parse(line) as Record<string, unknown>;
+    let end: number;
+    while ((end = buffered.indexOf(separator)) >= 0) {
+      const record = buffered.slice(0, end);
+      buffered = buffered.slice(end + separator.length);
+      yield record;
     }
   }
 }

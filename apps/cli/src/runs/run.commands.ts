@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { requestJson } from '../http-json';
-import type { ClientOptions } from '../nexus-client';
+import { recordsOf, type ClientOptions } from '../nexus-client';
 
 interface TimelineEvent {
   type: string;
@@ -82,20 +82,12 @@ export function registerRunCommands(program: Command, options: () => ClientOptio
       const { queryUrl, token } = options();
       const response = await fetch(`${queryUrl}/v1/runs/${runId}/stream`, { headers: { authorization: `Bearer ${token}` } });
       if (!response.ok || response.body === null) throw new Error(`cannot watch run ${runId}: HTTP ${response.status}`);
-      const decoder = new TextDecoder();
-      let buffered = '';
-      for await (const chunk of response.body) {
-        buffered += decoder.decode(chunk as Uint8Array, { stream: true });
-        let end: number;
-        while ((end = buffered.indexOf('\n\n')) >= 0) {
-          const frame = buffered.slice(0, end);
-          buffered = buffered.slice(end + 2);
-          const event = /^event: (.*)$/m.exec(frame)?.[1];
-          const data = /^data: (.*)$/m.exec(frame)?.[1];
-          if (event === undefined || data === undefined || event === 'token') continue;
-          if (event === 'end') return;
-          console.log(describeEvent(JSON.parse(data) as TimelineEvent));
-        }
+      for await (const frame of recordsOf(response.body, '\n\n')) {
+        const event = /^event: (.*)$/m.exec(frame)?.[1];
+        const data = /^data: (.*)$/m.exec(frame)?.[1];
+        if (event === undefined || data === undefined || event === 'token') continue;
+        if (event === 'end') return;
+        console.log(describeEvent(JSON.parse(data) as TimelineEvent));
       }
     });
 }
