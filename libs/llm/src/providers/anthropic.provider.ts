@@ -1,10 +1,10 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { StopReason } from '@anthropic-ai/sdk/resources/messages';
-import type { LlmProviderPort, LlmRequest, LlmResponse, LlmStreamChunk, LlmToolCall } from '../llm-provider.port';
+import type { LlmProviderPort, LlmRequest, LlmResponse, LlmStreamChunk } from '../llm-provider.port';
 import { maxOutputTokensOf, pricedModels } from '../price-table';
 import { LOCAL_MODEL } from './local.provider';
 import { anthropicRequestFields } from './anthropic-request-fields.mapping';
-import { parseToolArguments } from './openai-compatible.mapping';
+import { assembledToolCalls, type StreamedToolCall } from './openai-compatible.mapping';
 import {
   fromAnthropicContent,
   normaliseAnthropicStopReason,
@@ -64,7 +64,7 @@ export class AnthropicProvider implements LlmProviderPort {
     let completionTokens = 0;
     let stopReason: StopReason | null = null;
     let model = request.model;
-    const calls = new Map<number, { id: string; name: string; json: string }>();
+    const calls = new Map<number, StreamedToolCall>();
     for await (const event of events) {
       if (event.type === 'message_start') {
         model = event.message.model || model;
@@ -74,7 +74,7 @@ export class AnthropicProvider implements LlmProviderPort {
         promptTokens = event.usage.input_tokens ?? promptTokens;
         stopReason = event.delta.stop_reason ?? stopReason;
       } else if (event.type === 'content_block_start' && event.content_block.type === 'tool_use') {
-        calls.set(event.index, { id: event.content_block.id, name: event.content_block.name, json: '' });
+        calls.set(event.index, { id: event.content_block.id, name: event.content_block.name, arguments: '' });
         // Numbered among the tool calls, as OpenAI numbers them, not among all content blocks.
         yield { type: 'tool_call_delta', index: calls.size - 1, id: event.content_block.id, name: event.content_block.name, arguments: '' };
       } else if (event.type === 'content_block_delta') {
@@ -84,15 +84,13 @@ export class AnthropicProvider implements LlmProviderPort {
         } else if (event.delta.type === 'input_json_delta') {
           const call = calls.get(event.index);
           if (call) {
-            call.json += event.delta.partial_json;
+            call.arguments += event.delta.partial_json;
             yield { type: 'tool_call_delta', index: [...calls.keys()].indexOf(event.index), arguments: event.delta.partial_json };
           }
         }
       }
     }
-    const toolCalls: LlmToolCall[] = [...calls.entries()]
-      .sort(([a], [b]) => a - b)
-      .map(([, call]) => ({ toolCallId: call.id, name: call.name, arguments: parseToolArguments(call.json) }));
+    const toolCalls = assembledToolCalls(calls);
     yield {
       type: 'done',
       response: {

@@ -51,6 +51,20 @@ export function parseToolArguments(text: string): Record<string, unknown> {
   return { _raw: text };
 }
 
+/** A tool call as a stream delivers it: its id, its name and its arguments text, in pieces. */
+export interface StreamedToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** The tool calls a stream assembled, in the order the provider numbered them. */
+export function assembledToolCalls(calls: ReadonlyMap<number, StreamedToolCall>): LlmToolCall[] {
+  return [...calls.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([, call]) => ({ toolCallId: call.id, name: call.name, arguments: parseToolArguments(call.arguments) }));
+}
+
 export function fromOpenAiToolCalls(
   calls: ChatCompletion['choices'][number]['message']['tool_calls'],
 ): LlmToolCall[] {

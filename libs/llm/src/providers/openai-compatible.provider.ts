@@ -15,12 +15,13 @@ import { countPromptTokens, countTokens } from '../tokenizer';
 import { LOCAL_MODEL } from './local.provider';
 import { OpenAiHttp } from './openai-http';
 import {
+  assembledToolCalls,
   fromOpenAiToolCalls,
   normaliseOpenAiFinishReason,
   openAiResponseExtras,
-  parseToolArguments,
   toOpenAiMessages,
   toOpenAiTools,
+  type StreamedToolCall,
 } from './openai-compatible.mapping';
 
 export interface OpenAiCompatibleProviderOptions {
@@ -111,7 +112,7 @@ export class OpenAiCompatibleProvider implements LlmProviderPort {
     let finishReason: string | null = null;
     let usage: ChatCompletionChunk['usage'] = null;
     let model = request.model;
-    const calls = new Map<number, { id: string; name: string; args: string }>();
+    const calls = new Map<number, StreamedToolCall>();
     for await (const chunk of chunks) {
       model = chunk.model || model;
       usage = chunk.usage ?? usage;
@@ -119,10 +120,10 @@ export class OpenAiCompatibleProvider implements LlmProviderPort {
       if (!choice) continue;
       finishReason = choice.finish_reason ?? finishReason;
       for (const delta of choice.delta.tool_calls ?? []) {
-        const call = calls.get(delta.index) ?? { id: '', name: '', args: '' };
+        const call = calls.get(delta.index) ?? { id: '', name: '', arguments: '' };
         call.id = delta.id ?? call.id;
         call.name += delta.function?.name ?? '';
-        call.args += delta.function?.arguments ?? '';
+        call.arguments += delta.function?.arguments ?? '';
         calls.set(delta.index, call);
         yield {
           type: 'tool_call_delta',
@@ -138,9 +139,7 @@ export class OpenAiCompatibleProvider implements LlmProviderPort {
         yield { type: 'delta', text };
       }
     }
-    const toolCalls = [...calls.entries()]
-      .sort(([a], [b]) => a - b)
-      .map(([, call]) => ({ toolCallId: call.id, name: call.name, arguments: parseToolArguments(call.args) }));
+    const toolCalls = assembledToolCalls(calls);
     yield {
       type: 'done',
       response: {
