@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { keyOf, parseSse, platformClient, until, type PlatformClient } from './support/api-client';
+import { keyOf, parseSse, platformClient, sessionWithReservation, until, type PlatformClient } from './support/api-client';
 import { startInProcessPlatform, type InProcessPlatform } from './support/in-process-platform';
 
 interface RawReply {
@@ -132,10 +132,7 @@ describe('edge answers are problem documents', () => {
     const notObjects = ['null', '42', '"x"', '[]', 'true', '[{}]'];
 
     it('refuses them with 400 validation_failed on every command whose body is optional or empty, writing nothing', async () => {
-      const session = await client.post('alice', '/v1/sessions', { budget: { tokens: 100_000 } });
-      const sessionId = String(session.body['sessionId']);
-      const reservation = await client.post('alice', `/v1/sessions/${sessionId}/budget/reservations`, { tokens: 10 });
-      const reservationId = String(reservation.body['reservationId']);
+      const { sessionId, reservationId } = await sessionWithReservation(client, 100_000);
       const before = await eventCount();
       const paths = [
         `/v1/sessions/${sessionId}/close`,
@@ -155,9 +152,7 @@ describe('edge answers are problem documents', () => {
     });
 
     it('still takes a missing body, and `{}`, as the empty command', async () => {
-      const session = await client.post('alice', '/v1/sessions', { budget: { tokens: 200_000 } });
-      const sessionId = String(session.body['sessionId']);
-      const reservation = await client.post('alice', `/v1/sessions/${sessionId}/budget/reservations`, { tokens: 10 });
+      const { sessionId, reservationId } = await sessionWithReservation(client, 200_000);
       const awaitingCall = async (): Promise<{ runId: string; toolCallId: string }> => {
         const run = await client.post('alice', `/v1/sessions/${sessionId}/runs`, { input: '/tool code_execution {"code":"1+1"}', tools: ['code_execution'], model: 'local' });
         const runId = String(run.body['runId']);
@@ -175,7 +170,7 @@ describe('edge answers are problem documents', () => {
 
       expect((await post(`/v1/tool-calls/${first.toolCallId}/approve`, 'bob')).status).toBe(202);
       expect((await post(`/v1/runs/${second.runId}/cancel`, 'alice')).status).toBe(202);
-      expect((await post(`/v1/sessions/${sessionId}/budget/reservations/${String(reservation.body['reservationId'])}/release`, 'alice')).status).toBe(202);
+      expect((await post(`/v1/sessions/${sessionId}/budget/reservations/${reservationId}/release`, 'alice')).status).toBe(202);
       expect((await post(`/v1/sessions/${sessionId}/close`, 'alice', '{}')).status).toBe(202);
     }, 60_000);
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { keyOf, platformClient, until, type PlatformClient } from './support/api-client';
+import { keyOf, platformClient, sessionWithReservation, until, type PlatformClient } from './support/api-client';
 import { startInProcessPlatform, type InProcessPlatform } from './support/in-process-platform';
 
 /**
@@ -56,10 +56,7 @@ describe('hardening: input limits at the edge, storable output inside', () => {
   });
 
   it('refuses NUL and lone surrogates in any string of a body or query with 400, never 500', async () => {
-    const session = await client.post('alice', '/v1/sessions', { budget: { tokens: 10_000 } });
-    const sessionId = String(session.body['sessionId']);
-    const reservation = await client.post('alice', `/v1/sessions/${sessionId}/budget/reservations`, { tokens: 10 });
-    const reservationId = String(reservation.body['reservationId']);
+    const { sessionId, reservationId } = await sessionWithReservation(client, 10_000);
     const before = await eventCount();
     const bad = ['"a\\u0000b"', '"\\ud800"', '"x\\udc00"'];
     const bodies = (s: string) =>

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RecordedEvent, ToolCallFailed } from '@nexus/events';
 import { developmentApiKeys } from '@nexus/http';
-import { freshTestDatabase, startAppProcess, startNats, type AppProcess, type InfraServer } from '@nexus/testing';
+import type { AppProcess } from '@nexus/testing';
+import { startAppCluster, type AppCluster } from './support/app-cluster.harness';
 
 const key = (userId: string): string => developmentApiKeys.find((k) => k.userId === userId)?.key ?? '';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -16,8 +17,7 @@ const GRACE_SECONDS = 2;
  * grace) records it failed so that the run goes on instead of waiting forever.
  */
 describe('tool calls: the tool runner crashes mid-call', () => {
-  let nats: InfraServer;
-  let apps: AppProcess[] = [];
+  let cluster: AppCluster<readonly ['command-api']>;
   let commandApi: AppProcess;
   let queryApi: AppProcess;
   let toolRunner: AppProcess;
@@ -28,27 +28,17 @@ describe('tool calls: the tool runner crashes mid-call', () => {
     // A server that takes the request and never answers: the tool is mid-call when the runner dies.
     target = createServer((request) => received.push(request));
     await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
-    nats = await startNats();
-    const env = {
-      DATABASE_URL: await freshTestDatabase('tool_runner_crash'),
-      NATS_URL: nats.url,
+    cluster = await startAppCluster('tool_runner_crash', ['command-api'], {
       NEXUS_HTTP_ALLOWED_PRIVATE_CIDRS: '127.0.0.0/8',
       NEXUS_HTTP_TIMEOUT_MS: String(HTTP_TIMEOUT_MS),
       NEXUS_TOOL_DEADLINE_GRACE_SECONDS: String(GRACE_SECONDS),
-    };
-    commandApi = await startAppProcess('command-api', env);
-    const others = await Promise.all([
-      startAppProcess('query-api', env),
-      startAppProcess('projector', env),
-      startAppProcess('llm-gateway', env),
-      startAppProcess('tool-runner', env),
-    ]);
-    [queryApi, , , toolRunner] = others as [AppProcess, AppProcess, AppProcess, AppProcess];
-    apps = [commandApi, ...others];
+    });
+    [commandApi] = cluster.processes;
+    // After the command API: it creates the event store schema and the JetStream stream.
+    [queryApi, , , toolRunner] = await Promise.all([cluster.start('query-api'), cluster.start('projector'), cluster.start('llm-gateway'), cluster.start('tool-runner')]);
   }, 120_000);
   afterAll(async () => {
-    await Promise.all(apps.map((app) => app.stop()));
-    await nats?.stop();
+    await cluster?.stop();
     for (const request of received) request.socket.destroy();
     target?.close();
   });

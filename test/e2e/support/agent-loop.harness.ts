@@ -1,7 +1,8 @@
 import { budgetDecider, fold } from '@nexus/domain';
 import type { BudgetEvent, RecordedEvent } from '@nexus/events';
-import { freshTestDatabase, startAppProcess, startNats, type AppProcess, type InfraServer } from '@nexus/testing';
+import type { AppProcess } from '@nexus/testing';
 import { keyOf, sleep } from './api-client';
+import { startAppCluster } from './app-cluster.harness';
 
 
 export interface RunView {
@@ -42,15 +43,10 @@ export async function startAgentLoopCluster(options: {
   readonly commandEnv?: Record<string, string>;
   readonly gatewayEnv?: Record<string, string>;
 }): Promise<AgentLoopCluster> {
-  const nats: InfraServer = await startNats();
-  const env = { DATABASE_URL: await freshTestDatabase(options.name), NATS_URL: nats.url, NEXUS_RATE_LIMIT_POINTS: '100000' };
+  const cluster = await startAppCluster(options.name, []);
   // The command API first: it creates the event store schema and the JetStream stream.
-  const commandApi = await startAppProcess('command-api', { ...env, ...options.commandEnv });
-  const [projector, queryApi, gateway] = await Promise.all([
-    startAppProcess('projector', env),
-    startAppProcess('query-api', env),
-    startAppProcess('llm-gateway', { ...env, ...options.gatewayEnv }),
-  ]);
+  const commandApi = await cluster.start('command-api', options.commandEnv);
+  const [projector, queryApi, gateway] = await Promise.all([cluster.start('projector'), cluster.start('query-api'), cluster.start('llm-gateway', options.gatewayEnv)]);
 
   const post = async (path: string, body: unknown): Promise<Record<string, string>> => {
     const response = await fetch(commandApi.url + path, {
@@ -98,10 +94,7 @@ export async function startAgentLoopCluster(options: {
       }
       throw new Error(`stream ${streamId} did not get there in ${timeoutMs} ms: ${last.map((e) => e.type).join(', ')}`);
     },
-    async stop() {
-      await Promise.all([commandApi.stop(), projector.stop(), queryApi.stop(), gateway.stop()]);
-      await nats.stop();
-    },
+    stop: () => cluster.stop(),
   };
 }
 

@@ -51,6 +51,14 @@ export interface PlatformClient {
   waitForRun(user: string, runId: string, done?: (run: RunDocument) => boolean): Promise<RunDocument>;
 }
 
+/** A new session of alice's with `budgetTokens`, and a reservation of 10 tokens on it. */
+export async function sessionWithReservation(client: PlatformClient, budgetTokens: number): Promise<{ sessionId: string; reservationId: string }> {
+  const session = await client.post('alice', '/v1/sessions', { budget: { tokens: budgetTokens } });
+  const sessionId = String(session.body['sessionId']);
+  const reservation = await client.post('alice', `/v1/sessions/${sessionId}/budget/reservations`, { tokens: 10 });
+  return { sessionId, reservationId: String(reservation.body['reservationId']) };
+}
+
 export function platformClient(urls: { readonly commandUrl: string; readonly queryUrl: string }): PlatformClient {
   const request = async (url: string, user: string, method: string, body?: unknown): Promise<JsonReply> => {
     const response = await fetch(url, {
