@@ -1,18 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import {
-  IDEMPOTENT_REPLAYED_HEADER,
-  IdempotentRequests,
-  ProblemException,
-  ReplayedProblem,
-  type AuthenticatedRequest,
-  type StoredResponse,
-} from '@nexus/http';
+import { IdempotentRequests, ProblemException, sendReplayed, type AuthenticatedRequest, type StoredResponse } from '@nexus/http';
 import { sessionIdHeaderSchema } from '../chat-completions/chat-completions.request.dto';
 import { streamSseAnswer, type SseAnswer } from './sse-answer';
 
 /** The session a call is charged to, from `X-Nexus-Session-Id` (every charged gateway route). */
-function sessionIdOf(header: unknown): string {
+export function sessionIdOf(header: unknown): string {
   const session = sessionIdHeaderSchema.safeParse(header);
   if (session.success) return session.data;
   const message = session.error.issues[0]?.message ?? 'invalid';
@@ -35,25 +28,16 @@ export const reservationHeader = (call: { readonly reservation: { readonly reser
   'x-nexus-reservation-id': call.reservation.reservationId,
 });
 
-/** A stored answer sent again: JSON as JSON, a stream's SSE text verbatim, a refusal through the filter. */
-function replay(reply: FastifyReply, response: StoredResponse): void {
-  void reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
-  if (response.status >= 400) throw new ReplayedProblem(response);
-  void reply.status(response.status).headers(response.headers).send(response.body);
-}
-
 /** What a streamed answer needs: the provider's stream to open, its headers, and how to write it. */
 export type SseStream<T> = Pick<SseAnswer<T>, 'open' | 'headers' | 'writer' | 'format'>;
 
-/** What a charged request's work is given: its session, and a way to stream its answer itself (then it answers `undefined`). */
+/** What a charged request's work is given: a way to stream its answer itself (then it answers `undefined`). */
 export interface ChargedRequest {
-  readonly sessionId: string;
   stream<T>(sse: SseStream<T>): Promise<undefined>;
 }
 
 /**
- * The one way a charged POST (its session in `X-Nexus-Session-Id`) is answered under its
- * `Idempotency-Key`: a repeat gets the first
+ * The one way a charged POST is answered under its `Idempotency-Key`: a repeat gets the first
  * answer again; otherwise the work runs with the key held (a long call must not look dead to a
  * duplicate), and its answer is stored and sent, or its failure recorded. The session is a header,
  * not part of OpenAI's body: the same body charged elsewhere is another request.
@@ -64,13 +48,16 @@ export class ChargedAnswers {
 
   constructor(private readonly idempotency: IdempotentRequests) {}
 
-  async answer(request: AuthenticatedRequest, reply: FastifyReply, work: (charged: ChargedRequest) => Promise<StoredResponse | undefined>): Promise<void> {
-    const sessionId = sessionIdOf(request.headers['x-nexus-session-id']);
+  async answer(
+    request: AuthenticatedRequest,
+    sessionId: string,
+    reply: FastifyReply,
+    work: (charged: ChargedRequest) => Promise<StoredResponse | undefined>,
+  ): Promise<void> {
     const start = await this.idempotency.begin(request, { hashExtra: `x-nexus-session-id: ${sessionId}` });
-    if (start.kind === 'replay') return replay(reply, start.response);
+    if (start.kind === 'replay') return sendReplayed(reply, start.response);
     const release = this.idempotency.hold(start.scope);
     const charged: ChargedRequest = {
-      sessionId,
       stream: async (sse) => {
         const headers = { 'content-type': 'text/event-stream', 'cache-control': 'no-store', ...sse.headers };
         await streamSseAnswer({ ...sse, headers, reply, idempotency: this.idempotency, scope: start.scope, logger: this.logger });

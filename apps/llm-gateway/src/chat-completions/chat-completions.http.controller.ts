@@ -1,7 +1,7 @@
-import { Body, Controller, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Headers, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { eventMetadataFrom, ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
-import { cacheOptionOf, ChargedAnswers, reservationHeader } from '../charged-request/charged-request';
+import { cacheOptionOf, ChargedAnswers, reservationHeader, sessionIdOf } from '../charged-request/charged-request';
 import { ChatCompletionsHandler } from './chat-completions.handler';
 import { chatCompletionsRequestSchema, type ChatCompletionsRequest } from './chat-completions.request.dto';
 import { ChatChunkWriter, sseData } from './chat-completions.response';
@@ -25,11 +25,14 @@ export class ChatCompletionsHttpController {
   @Post()
   async create(
     @Req() request: AuthenticatedRequest,
+    @Headers('x-nexus-session-id') sessionHeader: unknown,
+    @Headers('x-nexus-cache') cacheHeader: unknown,
     @Body(new ZodValidationPipe(chatCompletionsRequestSchema)) body: ChatCompletionsRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const cache = cacheOptionOf(request.headers['x-nexus-cache']);
-    return this.answers.answer(request, reply, async ({ sessionId, stream }) => {
+    const sessionId = sessionIdOf(sessionHeader);
+    const cache = cacheOptionOf(cacheHeader);
+    return this.answers.answer(request, sessionId, reply, async ({ stream }) => {
       // The body as sent, not as parsed: what the client sent is what the provider gets.
       const client = { body, sent: request.body as Record<string, unknown>, cache };
       const call = await this.handler.reserve(sessionId, client, request.auth.actor, eventMetadataFrom(request));

@@ -1,7 +1,7 @@
-import { Body, Controller, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Headers, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { eventMetadataFrom, validationProblem, ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
-import { cacheOptionOf, ChargedAnswers, reservationHeader } from '../charged-request/charged-request';
+import { cacheOptionOf, ChargedAnswers, reservationHeader, sessionIdOf } from '../charged-request/charged-request';
 import { ChatCompletionsHandler, type ClientRequest } from '../chat-completions/chat-completions.handler';
 import { chatCompletionsRequestSchema } from '../chat-completions/chat-completions.request.dto';
 import { toChatCompletionsBody } from './responses.mapping';
@@ -26,14 +26,17 @@ export class ResponsesHttpController {
   @Post()
   async create(
     @Req() request: AuthenticatedRequest,
+    @Headers('x-nexus-session-id') sessionHeader: unknown,
+    @Headers('x-nexus-cache') cacheHeader: unknown,
     @Body(new ZodValidationPipe(responsesRequestSchema)) body: ResponsesRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const cache = cacheOptionOf(request.headers['x-nexus-cache']);
+    const sessionId = sessionIdOf(sessionHeader);
+    const cache = cacheOptionOf(cacheHeader);
     const sent = toChatCompletionsBody(body);
     const parsed = chatCompletionsRequestSchema.safeParse(sent);
     if (!parsed.success) throw validationProblem(parsed.error);
-    return this.answers.answer(request, reply, async ({ sessionId, stream }) => {
+    return this.answers.answer(request, sessionId, reply, async ({ stream }) => {
       const client: ClientRequest = { body: parsed.data, sent, cache, purpose: 'responses' };
       const call = await this.handler.reserve(sessionId, client, request.auth.actor, eventMetadataFrom(request));
       const identity = { id: `resp_${call.identity.id.slice('chatcmpl-'.length)}`, created: call.identity.created, model: call.identity.model };

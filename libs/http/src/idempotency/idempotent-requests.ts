@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { canonicalJson } from '@nexus/events';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
@@ -26,6 +27,13 @@ export class ReplayedProblem extends ProblemException {
     const { type: _type, status, code, title, detail, ...extensions } = body as ProblemDocument;
     super(status, code, title, detail, extensions, headers);
   }
+}
+
+/** A stored answer sent again: JSON as JSON, a stream's SSE text verbatim, a refusal thrown for the app's problem filter. */
+export function sendReplayed(reply: FastifyReply, response: StoredResponse): void {
+  void reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
+  if (response.status >= 400) throw new ReplayedProblem(response);
+  void reply.status(response.status).headers(response.headers).send(response.body);
 }
 
 /**
