@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } fro
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { SQL_EXECUTOR, type SqlExecutor } from '@nexus/event-store';
 import { PROJECTED_CHANNEL, PROJECTOR_CONSUMER } from '@nexus/projections';
+import { coalesced } from './coalesced';
 
 interface Waiter {
   readonly position: number;
@@ -30,8 +31,6 @@ interface Waiter {
 @Injectable()
 export class ProjectionWatcher implements OnModuleInit, OnApplicationShutdown {
   private readonly waiting = new Set<Waiter>();
-  private checking = false;
-  private again = false;
   private fallback: NodeJS.Timeout | undefined;
   private unlisten: (() => Promise<void>) | undefined;
 
@@ -100,30 +99,15 @@ export class ProjectionWatcher implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** One query for every waiting position; a notice during it makes one more round. */
-  private check(): void {
+  /**
+   * One query for every waiting position; a notice during it makes one more round. With the
+   * database away the round fails: the fallback poll tries again, the bound still holds.
+   */
+  private readonly check = coalesced(async () => {
     if (this.waiting.size === 0) return;
-    if (this.checking) {
-      this.again = true;
-      return;
-    }
-    this.checking = true;
-    const positions = [...new Set([...this.waiting].map((w) => w.position))];
-    this.reached(positions)
-      .then(
-        (reached) => {
-          for (const waiter of this.waiting) if (reached.has(waiter.position)) this.settle(waiter, true);
-        },
-        () => undefined, // the database away: the fallback poll tries again, the bound still holds
-      )
-      .finally(() => {
-        this.checking = false;
-        if (this.again) {
-          this.again = false;
-          this.check();
-        }
-      });
-  }
+    const reached = await this.reached([...new Set([...this.waiting].map((w) => w.position))]);
+    for (const waiter of this.waiting) if (reached.has(waiter.position)) this.settle(waiter, true);
+  });
 
   private async reached(positions: readonly number[]): Promise<Set<number>> {
     const rows = await this.sql.query<{ position: string | number }>(

@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } fro
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { EVENT_STORE, EVENTS_APPENDED_CHANNEL, SQL_EXECUTOR, START_CHECKPOINT, type EventStorePort, type GlobalCheckpoint, type SqlExecutor } from '@nexus/event-store';
 import { streamCategory, type RecordedEvent } from '@nexus/events';
+import { coalesced } from '../../read-models/coalesced';
 
 /**
  * One follower: the streams it wants (it may add more as it learns of them) and where to hand events.
@@ -27,8 +28,6 @@ export class LogTail implements OnModuleInit, OnApplicationShutdown {
   private readonly followers = new Map<string, Set<TailFollower>>();
   private count = 0;
   private checkpoint: GlobalCheckpoint | undefined;
-  private reading = false;
-  private again = false;
   private fallback: NodeJS.Timeout | undefined;
   private unlisten: (() => Promise<void>) | undefined;
 
@@ -82,24 +81,13 @@ export class LogTail implements OnModuleInit, OnApplicationShutdown {
     set.add(follower);
   }
 
-  /** Reads what was committed since the checkpoint and hands it out; coalesces overlapping calls. */
-  private read(): void {
-    if (this.count === 0) return;
-    if (this.reading) {
-      this.again = true;
-      return;
-    }
-    this.reading = true;
-    this.drain()
-      .catch(() => undefined) // the database away: the fallback poll reads again
-      .finally(() => {
-        this.reading = false;
-        if (this.again) {
-          this.again = false;
-          this.read();
-        }
-      });
-  }
+  /**
+   * Reads what was committed since the checkpoint and hands it out; coalesces overlapping calls.
+   * With the database away the round fails: the fallback poll reads again.
+   */
+  private readonly read = coalesced(async () => {
+    if (this.count > 0) await this.drain();
+  });
 
   private async drain(): Promise<void> {
     for (;;) {
