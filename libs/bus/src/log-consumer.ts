@@ -2,6 +2,7 @@ import { type EventStorePort, type GlobalCheckpoint, type SqlExecutor } from '@n
 import type { RecordedEvent } from '@nexus/events';
 import { withConsumerSpan } from '@nexus/observability';
 import { busMetrics } from './bus-metrics';
+import { deadLetter as writeDeadLetter, inboxHolds, recordInInbox } from './consumer-inbox';
 import type { BusConsumer } from './event-consumer';
 import { APPENDED_CHANNEL } from './outbox-relay';
 
@@ -44,11 +45,6 @@ export function createLogConsumer(options: LogConsumerOptions): BusConsumer {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
 
-  const markProcessed = (tx: SqlExecutor, event: RecordedEvent) =>
-    tx.query('INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1', [
-      options.name,
-      event.id,
-    ]);
   const checkpointOf = (event: RecordedEvent): GlobalCheckpoint => ({ transactionId: event.transactionId, position: event.globalPosition });
 
   const handle = (event: RecordedEvent, tx: SqlExecutor): Promise<void> =>
@@ -57,30 +53,26 @@ export function createLogConsumer(options: LogConsumerOptions): BusConsumer {
   const handleOne = async (event: RecordedEvent): Promise<void> => {
     const wanted = options.accepts?.(event) ?? true;
     if (options.handlerOutsideTransaction === true) {
-      const [seen] = await options.sql.query('SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $2', [options.name, event.id]);
-      if (seen === undefined && wanted) await handle(event, options.sql);
+      const seen = await inboxHolds(options.sql, options.name, [event.id]);
+      if (!seen.has(event.id) && wanted) await handle(event, options.sql);
       await options.sql.transaction(async (tx) => {
-        await markProcessed(tx, event);
+        await recordInInbox(tx, options.name, [event.id]);
         await saveCheckpoint(tx, options.name, checkpointOf(event));
       });
       return;
     }
     await options.sql.transaction(async (tx) => {
-      const fresh = await markProcessed(tx, event);
-      if (fresh.length > 0 && wanted) await handle(event, tx);
+      const fresh = await recordInInbox(tx, options.name, [event.id]);
+      if (fresh.has(event.id) && wanted) await handle(event, tx);
       await saveCheckpoint(tx, options.name, checkpointOf(event));
     });
   };
 
   const deadLetter = (event: RecordedEvent, error: unknown): Promise<void> =>
     options.sql.transaction(async (tx) => {
-      await tx.query(
-        `INSERT INTO dead_letters (consumer, event_id, subject, stream_seq, deliveries, payload, error)
-         VALUES ($1, $2, $3, NULL, $4, $5, $6) ON CONFLICT DO NOTHING`,
-        [options.name, event.id, `log:${event.streamId}`, maxAttempts, JSON.stringify(event), String((error as Error)?.message ?? error)],
-      );
+      const reason = String((error as Error)?.message ?? error);
+      await writeDeadLetter(tx, { consumer: options.name, event, subject: `log:${event.streamId}`, streamSeq: null, deliveries: maxAttempts, error: reason });
       await saveCheckpoint(tx, options.name, checkpointOf(event));
-      busMetrics.deadLetters.inc({ consumer: options.name });
     });
 
   // Set when a pass found nothing although committed events follow the checkpoint: an older

@@ -7,6 +7,7 @@ import { sqlState, type SqlExecutor } from '@nexus/event-store';
 import type { RecordedEvent } from '@nexus/events';
 import { withConsumerBatchSpan, withConsumerSpan } from '@nexus/observability';
 import { busMetrics } from './bus-metrics';
+import { deadLetter, inboxHolds, insertIntoInboxSql, recordInInbox } from './consumer-inbox';
 import { DEFAULT_PARTITIONS, partitionFilter } from './subjects';
 
 export interface PartitionedConsumerOptions {
@@ -108,14 +109,7 @@ async function applyNew(
   events: readonly RecordedEvent[],
   leaseMs: number,
 ): Promise<RecordedEvent[]> {
-  const rows = await tx.query<{ event_id: string }>(
-    `INSERT INTO processed_events (consumer, event_id)
-     SELECT $1, id FROM unnest($2::uuid[]) AS id
-      CROSS JOIN (SELECT set_config('idle_in_transaction_session_timeout', $3, true)) AS bound
-     ON CONFLICT DO NOTHING RETURNING event_id`,
-    [options.name, events.map((event) => event.id), String(2 * leaseMs)],
-  );
-  const fresh = new Set(rows.map((row) => row.event_id));
+  const fresh = await recordInInbox(tx, options.name, events.map((event) => event.id), { idleInTransactionMs: 2 * leaseMs });
   const toApply = events.filter((event) => fresh.has(event.id));
   const batchHandler = options.batchHandler;
   if (toApply.length > 0 && batchHandler !== undefined) await withConsumerBatchSpan(options.name, toApply, () => batchHandler(toApply, tx));
@@ -662,15 +656,7 @@ class PartitionReader {
     if (msgs.length === 0) return;
     const events = msgs.map((msg) => msg.json<RecordedEvent>());
     const wanted = events.map((event) => accepts?.(event) ?? true);
-    const ids = events.filter((_, i) => wanted[i]).map((event) => event.id);
-    const seen =
-      ids.length === 0
-        ? new Set<string>()
-        : new Set(
-            (await this.group.options.sql.query<{ event_id: string }>('SELECT event_id FROM processed_events WHERE consumer = $1 AND event_id = ANY($2::uuid[])', [name, ids])).map(
-              (row) => row.event_id,
-            ),
-          );
+    const seen = await inboxHolds(this.group.options.sql, name, events.filter((_, i) => wanted[i]).map((event) => event.id));
     let handled = 0;
     let done = 0;
     try {
@@ -695,9 +681,7 @@ class PartitionReader {
     // checkpoint is refused (this instance lost the partition), which is still the truth — the
     // handler ran — and spares the next owner repeating it.
     const moved = await this.group.options.sql.query(
-      `WITH inbox AS (
-         INSERT INTO processed_events (consumer, event_id) SELECT $1, unnest($6::uuid[]) ON CONFLICT DO NOTHING
-       )
+      `WITH inbox AS (${insertIntoInboxSql('$1', '$6')})
        UPDATE consumer_partitions SET stream_seq = $4, updated_at = now()
         WHERE consumer = $1 AND partition = $2 AND owner = $3 AND stream_seq = $5 RETURNING 1`,
       [name, this.partition, this.group.memberId, last, this.seq, handled.map((e) => e.id)],
@@ -736,13 +720,8 @@ class PartitionReader {
     const event = msg.json<RecordedEvent>();
     await this.group.options.sql.transaction(async (tx) => {
       await this.boundStall(tx);
-      const rows = await tx.query(
-        `INSERT INTO dead_letters (consumer, event_id, subject, stream_seq, deliveries, payload, error)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING 1`,
-        [name, event.id, msg.subject, msg.seq, deliveries, JSON.stringify(event), String(error)],
-      );
+      await deadLetter(tx, { consumer: name, event, subject: msg.subject, streamSeq: msg.seq, deliveries, error: String(error) });
       await this.advance(tx, msg.seq);
-      if (rows.length > 0) busMetrics.deadLetters.inc({ consumer: name });
     });
     this.seq = msg.seq;
     this.attempts.delete(msg.seq);
