@@ -170,7 +170,8 @@ export class OpenAiCompatibleProvider implements LlmProviderPort {
   /** A client's own request, as it came: only the model (and, for a stream, streaming) is set here. */
   private forwarded(request: LlmRequest): ChatCompletionCreateParamsBase | undefined {
     if (request.openAiBody === undefined) return undefined;
-    return { ...(request.openAiBody as unknown as ChatCompletionCreateParamsBase), model: request.model };
+    // The gateway validated the body as a chat completions request; what it did not name goes as sent.
+    return { ...request.openAiBody, model: request.model } as ChatCompletionCreateParamsBase;
   }
 
   private body(request: LlmRequest): ChatCompletionCreateParamsBase {

@@ -33,7 +33,7 @@ export function guardedLookup(gate: AddressGate, resolve: HostResolver): LookupF
         const first = usable[0];
         if (refusal !== undefined) return callback(new AddressRefusedError(`${hostname}: ${refusal}`), '', 0);
         if (!first) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 0);
-        if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, usable);
+        if (options.all) return callback(null, usable);
         return callback(null, first.address, first.family);
       },
       (error: NodeJS.ErrnoException) => callback(error, '', 0),

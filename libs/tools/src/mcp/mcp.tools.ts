@@ -118,7 +118,8 @@ function toOutput(result: CallToolResult, name: string): JsonValue {
   return {
     text,
     ...(result.structuredContent === undefined ? {} : { structuredContent: result.structuredContent as JsonValue }),
-    ...(others.length === 0 ? {} : { content: others as unknown as JsonValue }),
+    // Parts arrive as JSON from the server and go back out as JSON.
+    ...(others.length === 0 ? {} : { content: others as JsonValue[] }),
   };
 }
 
