@@ -40,6 +40,13 @@ export interface ToolCallDocument {
 }
 
 /** `GET /v1/tool-calls/{id}` and the approval queue (`status = awaiting_approval`, oldest first). */
+/** The policy's decision as the document shows it, with the rule and reason it recorded. */
+const verdict = (decision: ToolCallPolicyDecision, data: { readonly rule: string; readonly reason: string }): ToolCallDocument['policy'] => ({
+  decision,
+  rule: data.rule,
+  reason: data.reason,
+});
+
 export const toolCallsProjection: Projection<ToolCallDocument> = {
   name: 'tool_calls',
   handles: [
@@ -88,12 +95,12 @@ export const toolCallsProjection: Projection<ToolCallDocument> = {
     if (doc === null) return null;
     switch (e.type) {
       case 'ToolCallAllowed':
-        return { ...doc, status: 'approved', policy: { decision: 'allow', rule: e.data.rule, reason: e.data.reason }, decidedAt: e.data.decidedAt };
+        return { ...doc, status: 'approved', policy: verdict('allow', e.data), decidedAt: e.data.decidedAt };
       case 'ToolCallDenied':
         return {
           ...doc,
           status: 'denied',
-          policy: { decision: 'deny', rule: e.data.rule, reason: e.data.reason },
+          policy: verdict('deny', e.data),
           decidedAt: e.data.decidedAt,
           completedAt: e.data.decidedAt,
         };
@@ -101,7 +108,7 @@ export const toolCallsProjection: Projection<ToolCallDocument> = {
         return {
           ...doc,
           status: 'awaiting_approval',
-          policy: { decision: 'require_approval', rule: e.data.rule, reason: e.data.reason },
+          policy: verdict('require_approval', e.data),
           expiresAt: e.data.expiresAt,
         };
       case 'ToolCallApproved':
