@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { BudgetConsumed, LlmCallCompleted, LlmCallRequested } from '@nexus/events';
-import { OpenAiStubServer } from '../../libs/llm/src/testing/openai-stub.server';
-import { eventTypes, openReservationsOf, startAgentLoopCluster, type AgentLoopCluster } from './support/agent-loop.harness';
+import { eventTypes, openReservationsOf, startStubbedAgentLoopCluster, type StubbedAgentLoopCluster } from './support/agent-loop.harness';
 
 const ANSWER_DELAY_MS = 4000;
 
@@ -11,23 +10,16 @@ const ANSWER_DELAY_MS = 4000;
  * (30 s), and the call is made again. The run must end with its reservation settled once.
  */
 describe('agent loop: the llm-gateway crashes mid-call', () => {
-  let cluster: AgentLoopCluster;
-  let stub: OpenAiStubServer;
+  let cluster: StubbedAgentLoopCluster;
 
   beforeAll(async () => {
-    stub = await OpenAiStubServer.start();
-    stub.otherwise = { type: 'success', content: 'thought it over', delayMs: ANSWER_DELAY_MS, usage: { prompt_tokens: 20, completion_tokens: 5 } };
-    cluster = await startAgentLoopCluster({
-      name: 'agent_loop_crash',
-      gatewayEnv: { NEXUS_LLM_PROVIDERS: JSON.stringify([{ name: 'slow', baseUrl: stub.baseURL, models: ['slow-model'] }]) },
-    });
+    const otherwise = { type: 'success' as const, content: 'thought it over', delayMs: ANSWER_DELAY_MS, usage: { prompt_tokens: 20, completion_tokens: 5 } };
+    cluster = await startStubbedAgentLoopCluster({ name: 'agent_loop_crash', stubbed: { provider: 'slow', model: 'slow-model', otherwise } });
   }, 120_000);
-  afterAll(async () => {
-    await cluster?.stop();
-    await stub?.close();
-  });
+  afterAll(() => cluster?.stop());
 
   it('retries the call once after a restart, settles the reservation once and charges once', async () => {
+    const { stub } = cluster;
     const sessionId = await cluster.startSession({ tokens: 100_000, costUsd: 10 });
     const runId = await cluster.startRun(sessionId, { input: 'take your time', model: 'slow-model' });
 

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { LlmCallRequested } from '@nexus/events';
-import { OpenAiStubServer } from '../../libs/llm/src/testing/openai-stub.server';
-import { eventTypes, foldBudget, openReservationsOf, startAgentLoopCluster, type AgentLoopCluster } from './support/agent-loop.harness';
+import { eventTypes, foldBudget, openReservationsOf, startStubbedAgentLoopCluster, type StubbedAgentLoopCluster } from './support/agent-loop.harness';
 
 const MAX_TOKENS = 64;
 /** The stub's usage per call (its default): what each settled reservation consumes. */
@@ -14,22 +13,16 @@ const askForTool = { type: 'success' as const, toolCalls: [{ id: 'x', name: 'loo
  * OpenAI-compatible stub that asks for a tool on every call, so a run needs as many calls as it may.
  */
 describe('agent loop: runs across the distributed apps', () => {
-  let cluster: AgentLoopCluster;
-  let stub: OpenAiStubServer;
+  let cluster: StubbedAgentLoopCluster;
 
   beforeAll(async () => {
-    stub = await OpenAiStubServer.start();
-    stub.otherwise = askForTool;
-    cluster = await startAgentLoopCluster({
+    cluster = await startStubbedAgentLoopCluster({
       name: 'agent_loop',
       commandEnv: { NEXUS_LLM_MAX_TOKENS: String(MAX_TOKENS) },
-      gatewayEnv: { NEXUS_LLM_PROVIDERS: JSON.stringify([{ name: 'loopstub', baseUrl: stub.baseURL, models: ['looping'] }]) },
+      stubbed: { provider: 'loopstub', model: 'looping', otherwise: askForTool },
     });
   }, 120_000);
-  afterAll(async () => {
-    await cluster?.stop();
-    await stub?.close();
-  });
+  afterAll(() => cluster?.stop());
 
   it('completes a run on the local model end to end, and charges its session', async () => {
     const sessionId = await cluster.startSession({ tokens: 10_000, costUsd: 1 });

@@ -1,6 +1,7 @@
 import { budgetDecider, fold } from '@nexus/domain';
 import type { BudgetEvent, RecordedEvent } from '@nexus/events';
 import type { AppProcess } from '@nexus/testing';
+import { OpenAiStubServer, type StubStep } from '../../../libs/llm/src/testing/openai-stub.server';
 import { keyOf, sleep } from './api-client';
 import { startAppCluster } from './app-cluster.harness';
 
@@ -95,6 +96,35 @@ export async function startAgentLoopCluster(options: {
       throw new Error(`stream ${streamId} did not get there in ${timeoutMs} ms: ${last.map((e) => e.type).join(', ')}`);
     },
     stop: () => cluster.stop(),
+  };
+}
+
+export type StubbedAgentLoopCluster = AgentLoopCluster & { readonly stub: OpenAiStubServer };
+
+/**
+ * The same cluster with one model served by an OpenAI-compatible stub through the gateway,
+ * answering `otherwise` unless a test scripts it; the stub stops with the cluster.
+ */
+export async function startStubbedAgentLoopCluster(options: {
+  readonly name: string;
+  readonly commandEnv?: Record<string, string>;
+  readonly stubbed: { readonly provider: string; readonly model: string; readonly otherwise: StubStep };
+}): Promise<StubbedAgentLoopCluster> {
+  const { provider, model, otherwise } = options.stubbed;
+  const stub = await OpenAiStubServer.start();
+  stub.otherwise = otherwise;
+  const gatewayEnv = { NEXUS_LLM_PROVIDERS: JSON.stringify([{ name: provider, baseUrl: stub.baseURL, models: [model] }]) };
+  const cluster = await startAgentLoopCluster({ name: options.name, ...(options.commandEnv ? { commandEnv: options.commandEnv } : {}), gatewayEnv }).catch(async (error: unknown) => {
+    await stub.close();
+    throw error;
+  });
+  return {
+    ...cluster,
+    stub,
+    stop: async () => {
+      await cluster.stop();
+      await stub.close();
+    },
   };
 }
 
