@@ -44,7 +44,10 @@ const sum = (before: BudgetAmountView | null, amount: BudgetAmount): BudgetAmoun
 export const budgetReservationsProjection: Projection<BudgetReservationDocument> = {
   name: 'budget_reservations',
   handles: ['BudgetReserved', 'BudgetReservationAdjusted', 'BudgetConsumed', 'BudgetReleased', 'BudgetReservationExpired'],
-  documentId: (event: RecordedEvent) => (event.data as { reservationId?: string }).reservationId ?? null,
+  documentId: (event: RecordedEvent) => {
+    const e = asDomainEvent<BudgetEvent>(event);
+    return 'reservationId' in e.data ? e.data.reservationId : null;
+  },
   evolve(doc, event) {
     const e = asDomainEvent<BudgetEvent>(event);
     if (e.type === 'BudgetReserved') {

@@ -65,7 +65,8 @@ function emptySession(id: string, tenantId: string): SessionDocument {
 }
 
 function sessionIdOf(event: RecordedEvent): string | null {
-  if (event.type === 'RunStarted') return (event.data as RunStarted['data']).sessionId;
+  const e = asDomainEvent<SessionEvent | BudgetEvent | RunStarted>(event);
+  if (e.type === 'RunStarted') return e.data.sessionId;
   const category = streamCategory(event.streamId);
   return category === 'session' || category === 'budget' ? streamEntityId(event.streamId) : null;
 }
