@@ -1,3 +1,4 @@
+import { ofType } from '@nexus/events';
 import type { EvalCase } from './eval-case';
 import { scoreCase, type EvalObservation } from './eval-scoring';
 import { NexusHttpError } from '../nexus-client';
@@ -73,13 +74,10 @@ export async function playFork(
     const latencyMs = Math.round(performance.now() - started);
     const events = await client.runEvents(runId);
     const governed = new Map((await client.toolCalls(runId)).map((call) => [call.id, call.policy?.decision ?? call.status]));
-    const toolCalls = events
-      .filter((e) => e.type === 'LlmCallCompleted')
-      .flatMap((e) => (e.data['toolCalls'] as { name: string }[]).map((call) => call.name));
-    const answers = events
-      .filter((e) => e.type === 'ToolResultRecorded')
+    const toolCalls = ofType(events, 'LlmCallCompleted').flatMap((e) => e.data.toolCalls.map((call) => call.name));
+    const answers = ofType(events, 'ToolResultRecorded')
       .map((e) => {
-        const { toolCallId, status, replayedFrom } = e.data as { toolCallId: string; status: string; replayedFrom?: string };
+        const { toolCallId, status, replayedFrom } = e.data;
         if (replayedFrom !== undefined) return 'replayed';
         return status === 'simulated' ? 'simulated' : (governed.get(toolCallId) ?? status);
       });

@@ -1,3 +1,4 @@
+import { runEventContract, toRunStreamId, type RecordedEvent, type RecordedEventOf, type RunEvent } from '@nexus/events';
 import { NexusHttpError } from '../nexus-client';
 
 /**
@@ -95,8 +96,10 @@ export class PlatformClient {
   }
 
   /** The raw events of a run's stream, in order. */
-  async runEvents(runId: string): Promise<{ type: string; data: Record<string, unknown> }[]> {
-    return (await this.query<{ events: { type: string; data: Record<string, unknown> }[] }>('requester', `/v1/streams/run-${runId}/events`)).events;
+  /** The run's recorded events, each read through the run contract (typed, upcast). */
+  async runEvents(runId: string): Promise<RecordedEventOf<RunEvent>[]> {
+    const { events } = await this.query<{ events: RecordedEvent[] }>('requester', `/v1/streams/${toRunStreamId(runId)}/events`);
+    return events.map((event) => runEventContract.read(event));
   }
 
   toolCalls(runId: string): Promise<ToolCallDocument[]> {
