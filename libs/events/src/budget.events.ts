@@ -117,14 +117,9 @@ export const budgetEventContract = defineEventContract(budgetStream, {
   BudgetReservationExpired: { data: budgetReservationExpiredDataSchema, version: 2, upcasters: { 1: readsUnchanged } },
   BudgetClosed: { data: budgetClosedDataSchema },
 });
-/** Event type → zod schema of its data, for validating events on append and on read. */
-export const budgetEventDataSchemas = budgetEventContract.dataSchemas;
-/** Event type → current schema version; bump with an upcaster when a payload changes. */
-export const budgetSchemaVersions = budgetEventContract.versions;
 /** Validates a whole `{ type, data }` budget event. */
 export const budgetEventSchema = budgetEventContract.schema;
-export type BudgetEventType = keyof typeof budgetEventDataSchemas;
-export type BudgetEvent = MessageOf<typeof budgetEventDataSchemas>;
+export type BudgetEvent = MessageOf<typeof budgetEventContract.dataSchemas>;
 export type BudgetAllocated = Extract<BudgetEvent, { type: 'BudgetAllocated' }>;
 export type BudgetReserved = Extract<BudgetEvent, { type: 'BudgetReserved' }>;
 export type BudgetConsumed = Extract<BudgetEvent, { type: 'BudgetConsumed' }>;
@@ -188,12 +183,10 @@ export const budgetCommands = defineMessages({
   ExpireReservation: expireReservationDataSchema,
   CloseBudget: closeBudgetDataSchema,
 });
-export const budgetCommandDataSchemas = budgetCommands.dataSchemas;
 /** Validates a whole `{ type, data }` budget command, filling in missing amount dimensions with 0. */
 export const budgetCommandSchema = budgetCommands.schema;
-export type BudgetCommandType = keyof typeof budgetCommandDataSchemas;
 /** A command after parsing: amounts have every dimension filled in. */
-export type BudgetCommand = MessageOf<typeof budgetCommandDataSchemas>;
+export type BudgetCommand = MessageOf<typeof budgetCommands.dataSchemas>;
 export type AllocateBudget = Extract<BudgetCommand, { type: 'AllocateBudget' }>;
 export type ReserveBudget = Extract<BudgetCommand, { type: 'ReserveBudget' }>;
 export type ConsumeReservation = Extract<BudgetCommand, { type: 'ConsumeReservation' }>;

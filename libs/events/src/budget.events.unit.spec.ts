@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { budgetCommandSchema, budgetEventDataSchemas, budgetLimitSchema, budgetSchemaVersions } from './budget.events';
-import { sessionCommandSchema, sessionEventDataSchemas, sessionSchemaVersions } from './session.events';
+import { budgetCommandSchema, budgetEventContract, budgetLimitSchema } from './budget.events';
+import { sessionCommandSchema, sessionEventContract } from './session.events';
 
 const actor = { userId: 'alice', roles: ['user'], tenantId: 'acme' };
 const at = '2026-01-01T10:00:00.000Z';
@@ -38,7 +38,7 @@ describe('budget and session contracts', () => {
   });
 
   it('versions every event type it can validate', () => {
-    expect(Object.keys(budgetSchemaVersions).sort()).toEqual(Object.keys(budgetEventDataSchemas).sort());
-    expect(Object.keys(sessionSchemaVersions).sort()).toEqual(Object.keys(sessionEventDataSchemas).sort());
+    expect(Object.keys(budgetEventContract.versions).sort()).toEqual(Object.keys(budgetEventContract.dataSchemas).sort());
+    expect(Object.keys(sessionEventContract.versions).sort()).toEqual(Object.keys(sessionEventContract.dataSchemas).sort());
   });
 });

@@ -211,14 +211,9 @@ export const runEventContract = defineEventContract(runStream, {
   }),
 });
 
-/** Event type → zod schema of its data, for validating events on append and on read. */
-export const runEventDataSchemas = runEventContract.dataSchemas;
-/** Schema version of each run event type as written today. */
-export const runSchemaVersions = runEventContract.versions;
 /** Validates a whole `{ type, data }` run event. */
 export const runEventSchema = runEventContract.schema;
-export type RunEventType = keyof typeof runEventDataSchemas;
-export type RunEvent = MessageOf<typeof runEventDataSchemas>;
+export type RunEvent = MessageOf<typeof runEventContract.dataSchemas>;
 export type RunStarted = Extract<RunEvent, { type: 'RunStarted' }>;
 export type LlmCallRequested = Extract<RunEvent, { type: 'LlmCallRequested' }>;
 export type LlmCallCompleted = Extract<RunEvent, { type: 'LlmCallCompleted' }>;
@@ -338,11 +333,9 @@ export const runCommands = defineMessages({
   }),
 });
 
-export const runCommandDataSchemas = runCommands.dataSchemas;
 /** Validates a whole `{ type, data }` run command (e.g. one arriving over NATS request/reply). */
 export const runCommandSchema = runCommands.schema;
-export type RunCommandType = keyof typeof runCommandDataSchemas;
-export type RunCommand = MessageOf<typeof runCommandDataSchemas>;
+export type RunCommand = MessageOf<typeof runCommands.dataSchemas>;
 export type StartRun = Extract<RunCommand, { type: 'StartRun' }>;
 export type RequestLlmCall = Extract<RunCommand, { type: 'RequestLlmCall' }>;
 export type RecordLlmCallCompleted = Extract<RunCommand, { type: 'RecordLlmCallCompleted' }>;

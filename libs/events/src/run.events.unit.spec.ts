@@ -1,12 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { runCommandSchema, runEventDataSchemas, runSchemaVersions } from './run.events';
+import { runCommandSchema, runEventContract } from './run.events';
 
 const actor = { userId: 'alice', roles: ['user'], tenantId: 'acme' };
 const at = '2026-11-22T10:00:00.000Z';
 
 describe('run contract', () => {
   it('versions every event type it defines', () => {
-    expect(Object.keys(runSchemaVersions).sort()).toEqual(Object.keys(runEventDataSchemas).sort());
+    expect(Object.keys(runEventContract.versions).sort()).toEqual(Object.keys(runEventContract.dataSchemas).sort());
   });
 
   it('accepts a well-formed command', () => {

@@ -46,14 +46,9 @@ export const sessionEventContract = defineEventContract(sessionStream, {
   SessionRunAdded: { data: sessionRunAddedDataSchema },
   SessionClosed: { data: sessionClosedDataSchema },
 });
-/** Event type → zod schema of its data, for validating events on append and on read. */
-export const sessionEventDataSchemas = sessionEventContract.dataSchemas;
-/** Event type → current schema version; bump with an upcaster when a payload changes. */
-export const sessionSchemaVersions = sessionEventContract.versions;
 /** Validates a whole `{ type, data }` session event. */
 export const sessionEventSchema = sessionEventContract.schema;
-export type SessionEventType = keyof typeof sessionEventDataSchemas;
-export type SessionEvent = MessageOf<typeof sessionEventDataSchemas>;
+export type SessionEvent = MessageOf<typeof sessionEventContract.dataSchemas>;
 export type SessionStarted = Extract<SessionEvent, { type: 'SessionStarted' }>;
 export type SessionRunAdded = Extract<SessionEvent, { type: 'SessionRunAdded' }>;
 export type SessionClosed = Extract<SessionEvent, { type: 'SessionClosed' }>;
@@ -87,11 +82,9 @@ export const sessionCommands = defineMessages({
   AddRun: addRunDataSchema,
   CloseSession: closeSessionDataSchema,
 });
-export const sessionCommandDataSchemas = sessionCommands.dataSchemas;
 /** Validates a whole `{ type, data }` session command. */
 export const sessionCommandSchema = sessionCommands.schema;
-export type SessionCommandType = keyof typeof sessionCommandDataSchemas;
-export type SessionCommand = MessageOf<typeof sessionCommandDataSchemas>;
+export type SessionCommand = MessageOf<typeof sessionCommands.dataSchemas>;
 export type StartSession = Extract<SessionCommand, { type: 'StartSession' }>;
 export type AddRun = Extract<SessionCommand, { type: 'AddRun' }>;
 export type CloseSession = Extract<SessionCommand, { type: 'CloseSession' }>;

@@ -78,14 +78,9 @@ export const toolCallEventContract = defineEventContract(toolCallStream, {
   }),
 });
 
-/** Event type → zod schema of its data, for validating events on append and on read. */
-export const toolCallEventDataSchemas = toolCallEventContract.dataSchemas;
-/** Schema version of each tool-call event type as written today. */
-export const toolCallSchemaVersions = toolCallEventContract.versions;
 /** Validates a whole `{ type, data }` tool-call event. */
 export const toolCallEventSchema = toolCallEventContract.schema;
-export type ToolCallEventType = keyof typeof toolCallEventDataSchemas;
-export type ToolCallEvent = MessageOf<typeof toolCallEventDataSchemas>;
+export type ToolCallEvent = MessageOf<typeof toolCallEventContract.dataSchemas>;
 export type ToolCallRequested = Extract<ToolCallEvent, { type: 'ToolCallRequested' }>;
 export type ToolCallAllowed = Extract<ToolCallEvent, { type: 'ToolCallAllowed' }>;
 export type ToolCallDenied = Extract<ToolCallEvent, { type: 'ToolCallDenied' }>;
@@ -162,11 +157,9 @@ export const toolCallCommands = defineMessages({
   }),
 });
 
-export const toolCallCommandDataSchemas = toolCallCommands.dataSchemas;
 /** Validates a whole `{ type, data }` tool-call command. */
 export const toolCallCommandSchema = toolCallCommands.schema;
-export type ToolCallCommandType = keyof typeof toolCallCommandDataSchemas;
-export type ToolCallCommand = MessageOf<typeof toolCallCommandDataSchemas>;
+export type ToolCallCommand = MessageOf<typeof toolCallCommands.dataSchemas>;
 export type RequestToolCall = Extract<ToolCallCommand, { type: 'RequestToolCall' }>;
 export type RecordPolicyDecision = Extract<ToolCallCommand, { type: 'RecordPolicyDecision' }>;
 export type ApproveToolCall = Extract<ToolCallCommand, { type: 'ApproveToolCall' }>;

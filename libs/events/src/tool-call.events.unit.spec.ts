@@ -1,12 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { toolCallCommandSchema, toolCallEventDataSchemas, toolCallSchemaVersions } from './tool-call.events';
+import { toolCallCommandSchema, toolCallEventContract } from './tool-call.events';
 
 const actor = { userId: 'bob', roles: ['approver'], tenantId: 'acme' };
 const at = '2026-11-22T10:00:00.000Z';
 
 describe('tool-call contract', () => {
   it('versions every event type it defines', () => {
-    expect(Object.keys(toolCallSchemaVersions).sort()).toEqual(Object.keys(toolCallEventDataSchemas).sort());
+    expect(Object.keys(toolCallEventContract.versions).sort()).toEqual(Object.keys(toolCallEventContract.dataSchemas).sort());
   });
 
   it('accepts an approval with or without a digest', () => {
