@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Decider } from '@nexus/domain';
-import type { DomainEvent, RecordedEvent } from '@nexus/events';
+import { readEvent, type DomainEvent, type RecordedEvent } from '@nexus/events';
 import type { EventStorePort } from '@nexus/event-store';
 
 type Folding<State> = Pick<Decider<State, never, DomainEvent>, 'evolve' | 'initialState'>;
@@ -68,7 +68,8 @@ export class AggregateCache {
   private extend<State>(decider: Folding<State>, from: LoadedStream<State>, tail: readonly RecordedEvent[]): LoadedStream<State> {
     const last = tail.at(-1);
     return {
-      state: (tail as unknown as DomainEvent[]).reduce(decider.evolve, from.state),
+      // Deciders fold today's versions: each stored event is read through its stream's contract.
+      state: tail.map((event) => readEvent(event)).reduce(decider.evolve, from.state),
       version: last?.streamVersion ?? from.version,
       position: last?.globalPosition ?? from.position,
     };
