@@ -1,4 +1,4 @@
-import type { Actor, NewEvent, RecordedEvent } from '@nexus/events';
+import { toBudgetStreamId, toRunStreamId, toSessionStreamId, toToolCallStreamId, type Actor, type NewEvent, type RecordedEvent } from '@nexus/events';
 
 export const alice: Actor = { userId: 'alice', roles: ['user'], tenantId: 'acme' };
 export const bob: Actor = { userId: 'bob', roles: ['approver'], tenantId: 'acme' };
@@ -59,10 +59,10 @@ export const amount = (tokens: number, costMicroUsd = 0) => ({ tokens, costMicro
  * then run and succeeded, and the run completing.
  */
 export function sessionHistory(ids: { session: string; run: string; toolCall: string; r1: string; r2: string }) {
-  const session = `session-${ids.session}`;
-  const budget = `budget-${ids.session}`;
-  const run = `run-${ids.run}`;
-  const toolCall = `toolcall-${ids.toolCall}`;
+  const session = toSessionStreamId(ids.session);
+  const budget = toBudgetStreamId(ids.session);
+  const run = toRunStreamId(ids.run);
+  const toolCall = toToolCallStreamId(ids.toolCall);
   const t = (s: number) => `2026-11-22T10:00:${String(s).padStart(2, '0')}.000Z`;
   const limit = { tokens: 10_000, costMicroUsd: 5_000_000 };
   return [
