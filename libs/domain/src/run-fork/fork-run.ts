@@ -1,13 +1,4 @@
-import {
-  argsDigest,
-  type LlmCallCompleted,
-  type RecordRunFork,
-  type RunEvent,
-  type RunStarted,
-  type StartForkedRun,
-  type ToolResultRecorded,
-  uncopiedRunEvent,
-} from '@nexus/events';
+import { argsDigest, ofType, uncopiedRunEvent, type RecordRunFork, type RunEvent, type RunStarted, type StartForkedRun } from '@nexus/events';
 import { authorize } from '../authorization';
 import { DomainValidationError, InvalidStateError, NotFoundError } from '../errors';
 import { assertMayStartRunIn } from '../run/run-start.rules';
@@ -30,10 +21,20 @@ export interface ForkPlan {
 /** The events of a step's history; run-level events (start, end, forks) are not copied. */
 const copiedTypes: ReadonlySet<string> = new Set(['LlmCallRequested', 'LlmCallCompleted', 'LlmCallFailed', 'ToolResultRecorded']);
 
-const stepOf = (event: SourceEvent): number => Number((event.data as { step?: unknown }).step);
+/** An event of the original, typed by its name, with the id a copy of it cites. */
+interface Source {
+  readonly id: string;
+  readonly event: RunEvent;
+}
 
-const copyOf = (event: SourceEvent): RunEvent =>
-  ({ type: 'RunEventCopied', data: { sourceEventId: event.id, type: event.type, data: event.data } }) as RunEvent;
+// The handler read these from the original's run stream, so each is the run event its type names.
+// A fork's own copies stand for the events they copied: forking a fork copies them again, each
+// citing the copy it was taken from.
+const sourceOf = (event: SourceEvent): Source => ({ id: event.id, event: uncopiedRunEvent({ type: event.type, data: event.data } as RunEvent) });
+
+const stepOf = (event: RunEvent): number => ('step' in event.data ? event.data.step : Number.NaN);
+
+const copyOf = ({ id, event }: Source): RunEvent => ({ type: 'RunEventCopied', data: { sourceEventId: id, type: event.type, data: event.data } }) as RunEvent;
 
 /** The event a copy carries, as it was recorded in the original; any other event as it is. */
 export const uncopied = uncopiedRunEvent;
@@ -42,22 +43,22 @@ export const uncopied = uncopiedRunEvent;
  * Steps before `atStep` are copied, so each must be whole: its LLM call completed asking for
  * tools (a step without tool calls ended the run), and every one of them has its result.
  */
-const assertForkableAt = (events: readonly SourceEvent[], atStep: number): void => {
-  const results = new Set(events.filter((e) => e.type === 'ToolResultRecorded').map((e) => (e.data as ToolResultRecorded['data']).toolCallId));
+const assertForkableAt = (events: readonly RunEvent[], atStep: number): void => {
+  const results = new Set(ofType(events, 'ToolResultRecorded').map((e) => e.data.toolCallId));
+  const completions = ofType(events, 'LlmCallCompleted');
   for (let step = 1; step < atStep; step++) {
-    const completed = events.find((e) => e.type === 'LlmCallCompleted' && stepOf(e) === step)?.data as LlmCallCompleted['data'] | undefined;
+    const completed = completions.find((e) => e.data.step === step)?.data;
     if (completed === undefined || completed.toolCalls.length === 0 || completed.toolCalls.some((call) => !results.has(call.toolCallId))) {
       throw new DomainValidationError(`atStep ${atStep}: step ${step} of the run is not complete with tool results, so the run can be forked at step ${step} at most`);
     }
   }
 };
 
-const recordedCalls = (events: readonly SourceEvent[], atStep: number): RecordedToolCall[] => {
-  const results = new Map<string, ToolResultRecorded['data']>();
-  for (const e of events) if (e.type === 'ToolResultRecorded') results.set((e.data as ToolResultRecorded['data']).toolCallId, e.data as ToolResultRecorded['data']);
-  return events
-    .filter((e) => e.type === 'LlmCallCompleted' && stepOf(e) >= atStep)
-    .flatMap((e) => (e.data as LlmCallCompleted['data']).toolCalls.map((call) => ({ call, step: stepOf(e) })))
+const recordedCalls = (events: readonly RunEvent[], atStep: number): RecordedToolCall[] => {
+  const results = new Map(ofType(events, 'ToolResultRecorded').map((e) => [e.data.toolCallId, e.data]));
+  return ofType(events, 'LlmCallCompleted')
+    .filter((e) => e.data.step >= atStep)
+    .flatMap((e) => e.data.toolCalls.map((call) => ({ call, step: e.data.step })))
     .flatMap(({ call, step }) => {
       const result = results.get(call.toolCallId);
       // Only a call that ran has an effect to keep from repeating; one that never ran (denied,
@@ -68,19 +69,15 @@ const recordedCalls = (events: readonly SourceEvent[], atStep: number): Recorded
     });
 };
 
-// A fork's own copies stand for the events they copied: forking a fork copies them again, each
-// citing the copy it was taken from.
-const unwrapped = (event: SourceEvent): SourceEvent =>
-  event.type === 'RunEventCopied' ? { id: event.id, type: String(event.data['type']), data: event.data['data'] as Record<string, unknown> } : event;
-
 /** Which of the original's events a fork at `atStep` copies, and which recorded calls it may replay. */
 export const planFork = (recorded: readonly SourceEvent[], atStep: number): ForkPlan => {
-  const events = recorded.map(unwrapped);
-  const first = events[0];
-  if (first === undefined || first.type !== 'RunStarted') throw new NotFoundError('Run not found');
+  const sources = recorded.map(sourceOf);
+  const events = sources.map((source) => source.event);
+  const first = sources[0];
+  if (first === undefined || first.event.type !== 'RunStarted') throw new NotFoundError('Run not found');
   assertForkableAt(events, atStep);
-  const copies = events.filter((e) => copiedTypes.has(e.type) && stepOf(e) < atStep).map((e) => ({ sourceId: e.id, event: copyOf(e) }));
-  return { started: first.data as RunStarted['data'], startedId: first.id, copies, recorded: recordedCalls(events, atStep) };
+  const copies = sources.filter(({ event }) => copiedTypes.has(event.type) && stepOf(event) < atStep).map((s) => ({ sourceId: s.id, event: copyOf(s) }));
+  return { started: first.event.data, startedId: first.id, copies, recorded: recordedCalls(events, atStep) };
 };
 
 /** The ids of the original events each event of a fork's start cites as its cause, in order. */
