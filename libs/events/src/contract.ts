@@ -103,7 +103,7 @@ export function defineEventContract<C extends string, D extends Readonly<Record<
     if (definition === undefined) throw new Error(`${event.type} (${event.streamId}) is not an event of the ${stream.category} stream`);
     const current = definition.version ?? 1;
     if (event.schemaVersion >= current) return event as RecordedEventOf<MessageOf<S>>;
-    let data = event.data as Record<string, unknown>;
+    let data: Record<string, unknown> = { ...event.data };
     for (let version = event.schemaVersion; version < current; version += 1) data = (definition.upcasters?.[version] as Upcaster)(data);
     return { ...event, schemaVersion: current, data } as RecordedEventOf<MessageOf<S>>;
   };
