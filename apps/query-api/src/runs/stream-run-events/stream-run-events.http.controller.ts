@@ -4,7 +4,7 @@ import { TOKEN_STREAM, type TokenStreamPort } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import { isAllowed } from '@nexus/domain';
 import { EVENT_STORE, readStreamOf, type EventStorePort } from '@nexus/event-store';
-import { readEvent, runEventContract, toolCallEventContract, toRunStreamId, toToolCallStreamId, type RecordedEvent } from '@nexus/events';
+import { runEventContract, toolCallEventContract, toRunStreamId, toToolCallStreamId, type RecordedEvent } from '@nexus/events';
 import { ProblemException, ZodValidationPipe, type AuthenticatedRequest } from '@nexus/http';
 import { idParamSchema } from '../../read-models/read-model.request.dto';
 import { LogTail } from './log-tail';
@@ -73,14 +73,15 @@ export class StreamRunEventsHttpController {
     // log tail hands over (held back until the history is written), skipping what the cursor has.
     let caughtUp = false;
     const held: RecordedEvent[] = [];
-    // Clients see each event as today's version: read through its stream's contract.
-    const send = (recorded: RecordedEvent): void => {
-      const event = readEvent(recorded);
+    // Runs inside the shared tail's delivery: it reads through the contract only the event type it
+    // needs, so an event this release has no reading of (a newer release's) cannot throw here.
+    const send = (event: RecordedEvent): void => {
       if (event.streamVersion <= (cursor[event.streamId] ?? 0)) return;
       cursor[event.streamId] = event.streamVersion;
       write(`id: ${encodeCursor(cursor)}\nevent: ${event.type}\ndata: ${JSON.stringify(sseView(event))}\n\n`);
-      if (event.type === 'LlmCallCompleted') {
-        for (const call of event.data.toolCalls) this.tail.add(follower, toToolCallStreamId(call.toolCallId));
+      const completed = event.type === 'LlmCallCompleted' ? runEventContract.read(event) : undefined;
+      if (completed?.type === 'LlmCallCompleted') {
+        for (const call of completed.data.toolCalls) this.tail.add(follower, toToolCallStreamId(call.toolCallId));
       }
       if (event.streamId === runStream && finished.has(event.type)) {
         write(`event: end\ndata: {}\n\n`);
