@@ -12,7 +12,7 @@ import type {
   ReserveBudget,
 } from '@nexus/events';
 import { authorize, type Action } from '../authorization';
-import type { Decider } from '../decider';
+import { decideByType, type Decider } from '../decider';
 import { BudgetExceededError, ForbiddenError, InvalidStateError, NotFoundError } from '../errors';
 import { addAmounts, addToRemaining, firstExceededDimension, subtractAmounts, zeroAmount, type RemainingBudget } from './budget.amounts';
 import {
@@ -136,24 +136,15 @@ const closeBudget = ({ actor, at }: CloseBudget['data'], state: BudgetState): Bu
   return [{ type: 'BudgetClosed', data: { sessionId: budget.sessionId, closedAt: at } }];
 };
 
-export const decideBudget = (command: BudgetCommand, state: BudgetState): BudgetEvent[] => {
-  switch (command.type) {
-    case 'AllocateBudget':
-      return allocateBudget(command.data, state);
-    case 'ReserveBudget':
-      return reserveBudget(command.data, state);
-    case 'ConsumeReservation':
-      return consumeReservation(command.data, state);
-    case 'AdjustReservation':
-      return adjustReservation(command.data, state);
-    case 'ReleaseReservation':
-      return releaseReservation(command.data, state);
-    case 'ExpireReservation':
-      return expireReservation(command.data, state);
-    case 'CloseBudget':
-      return closeBudget(command.data, state);
-  }
-};
+export const decideBudget = decideByType<BudgetState, BudgetCommand, BudgetEvent>({
+  AllocateBudget: allocateBudget,
+  ReserveBudget: reserveBudget,
+  ConsumeReservation: consumeReservation,
+  AdjustReservation: adjustReservation,
+  ReleaseReservation: releaseReservation,
+  ExpireReservation: expireReservation,
+  CloseBudget: closeBudget,
+});
 
 /**
  * The budget aggregate. Invariant, per dimension: open reservations + consumed ≤ limit, whatever

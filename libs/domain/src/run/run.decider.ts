@@ -11,7 +11,7 @@ import type {
   RunEvent,
   StartRun,
 } from '@nexus/events';
-import type { Decider } from '../decider';
+import { decideByType, type Decider } from '../decider';
 import { authorize } from '../authorization';
 import { InvalidStateError, NotFoundError } from '../errors';
 import { recordRunFork, startForkedRun } from '../run-fork/fork-run';
@@ -139,30 +139,18 @@ const cancelRun = ({ reason, actor, at }: CancelRun['data'], state: RunState): R
   return [{ type: 'RunCancelled', data: { reason, cancelledBy: actor.userId, cancelledAt: at } }];
 };
 
-export const decideRun = (command: RunCommand, state: RunState): RunEvent[] => {
-  switch (command.type) {
-    case 'StartRun':
-      return startRun(command.data, state);
-    case 'RequestLlmCall':
-      return requestLlmCall(command.data, state);
-    case 'RecordLlmCallCompleted':
-      return recordLlmCallCompleted(command.data, state);
-    case 'RecordLlmCallFailed':
-      return recordLlmCallFailed(command.data, state);
-    case 'RecordToolResult':
-      return recordToolResult(command.data, state);
-    case 'CompleteRun':
-      return completeRun(command.data, state);
-    case 'FailRun':
-      return failRun(command.data, state);
-    case 'CancelRun':
-      return cancelRun(command.data, state);
-    case 'StartForkedRun':
-      return startForkedRun(command.data, state);
-    case 'RecordRunFork':
-      return recordRunFork(command.data, state);
-  }
-};
+export const decideRun = decideByType<RunState, RunCommand, RunEvent>({
+  StartRun: startRun,
+  RequestLlmCall: requestLlmCall,
+  RecordLlmCallCompleted: recordLlmCallCompleted,
+  RecordLlmCallFailed: recordLlmCallFailed,
+  RecordToolResult: recordToolResult,
+  CompleteRun: completeRun,
+  FailRun: failRun,
+  CancelRun: cancelRun,
+  StartForkedRun: startForkedRun,
+  RecordRunFork: recordRunFork,
+});
 
 /**
  * The run aggregate: the agent loop's record. One LLM call at a time, the next only when every

@@ -1,5 +1,5 @@
 import type { AddRun, CloseSession, SessionCommand, SessionEvent, StartSession } from '@nexus/events';
-import type { Decider } from '../decider';
+import { decideByType, type Decider } from '../decider';
 import { authorize } from '../authorization';
 import { InvalidStateError, NotFoundError } from '../errors';
 import { evolveSession, initialSessionState, type SessionState } from './session.state';
@@ -29,16 +29,11 @@ const closeSession = ({ sessionId, actor, reason, at }: CloseSession['data'], st
   return [{ type: 'SessionClosed', data: { sessionId, closedBy: actor.userId, reason: reason ?? null, closedAt: at } }];
 };
 
-export const decideSession = (command: SessionCommand, state: SessionState): SessionEvent[] => {
-  switch (command.type) {
-    case 'StartSession':
-      return startSession(command.data, state);
-    case 'AddRun':
-      return addRun(command.data, state);
-    case 'CloseSession':
-      return closeSession(command.data, state);
-  }
-};
+export const decideSession = decideByType<SessionState, SessionCommand, SessionEvent>({
+  StartSession: startSession,
+  AddRun: addRun,
+  CloseSession: closeSession,
+});
 
 /** The session aggregate: start once, add runs while open, close once, by its owner or an admin of its tenant. */
 export const sessionDecider: Decider<SessionState, SessionCommand, SessionEvent> = {

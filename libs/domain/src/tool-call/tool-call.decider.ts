@@ -14,7 +14,7 @@ import {
   type ToolCallEvent,
 } from '@nexus/events';
 import { authorize } from '../authorization';
-import type { Decider } from '../decider';
+import { decideByType, type Decider } from '../decider';
 import { ApprovalSelfError, DomainValidationError, ForbiddenError, InvalidStateError, NotFoundError } from '../errors';
 import { evolveToolCall, initialToolCallState, type RequestedToolCallState, type ToolCallState } from './tool-call.state';
 
@@ -159,28 +159,17 @@ const expireAttempt = ({ attempt, deadline, actor, at }: ExpireToolCallAttempt['
   return [{ type: 'ToolCallFailed', data: { attempt, error, retryable: false, latencyMs, failedAt: at } }];
 };
 
-export const decideToolCall = (command: ToolCallCommand, state: ToolCallState): ToolCallEvent[] => {
-  switch (command.type) {
-    case 'RequestToolCall':
-      return requestToolCall(command.data, state);
-    case 'RecordPolicyDecision':
-      return recordPolicyDecision(command.data, state);
-    case 'ApproveToolCall':
-      return approveToolCall(command.data, state);
-    case 'RejectToolCall':
-      return rejectToolCall(command.data, state);
-    case 'ExpireApproval':
-      return expireApproval(command.data, state);
-    case 'StartToolCall':
-      return startToolCall(command.data, state);
-    case 'RecordToolCallSucceeded':
-      return recordSucceeded(command.data, state);
-    case 'RecordToolCallFailed':
-      return recordFailed(command.data, state);
-    case 'ExpireToolCallAttempt':
-      return expireAttempt(command.data, state);
-  }
-};
+export const decideToolCall = decideByType<ToolCallState, ToolCallCommand, ToolCallEvent>({
+  RequestToolCall: requestToolCall,
+  RecordPolicyDecision: recordPolicyDecision,
+  ApproveToolCall: approveToolCall,
+  RejectToolCall: rejectToolCall,
+  ExpireApproval: expireApproval,
+  StartToolCall: startToolCall,
+  RecordToolCallSucceeded: recordSucceeded,
+  RecordToolCallFailed: recordFailed,
+  ExpireToolCallAttempt: expireAttempt,
+});
 
 /**
  * The tool-call aggregate: policy first, then (if required) a human approval by someone other
