@@ -1,6 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
-import { CqrsModule } from '@nestjs/cqrs';
 import type { NexusConfig } from '@nexus/config';
 import { HealthHttpController, MetricsHttpController, ProblemDetailsFilter, requestGuards } from '@nexus/http';
 import { authenticationProviders, infrastructureProviders, type SharedInfrastructure } from '@nexus/infrastructure';
@@ -25,7 +24,6 @@ import { ListSessionsHttpController } from './sessions/list-sessions/list-sessio
 import { GetToolCallHttpController } from './tool-calls/get-tool-call/get-tool-call.http.controller';
 import { ListToolCallsHttpController } from './tool-calls/list-tool-calls/list-tool-calls.http.controller';
 import { StreamToolCallChangesHttpController } from './tool-calls/stream-tool-call-changes/stream-tool-call-changes.http.controller';
-import { ReadStreamEventsHandler } from './streams/read-stream-events/read-stream-events.handler';
 import { ReadStreamEventsHttpController } from './streams/read-stream-events/read-stream-events.http.controller';
 
 const queryControllers = [
@@ -48,7 +46,6 @@ const queryControllers = [
   ReadOperationsHttpController,
   ServeConsoleHttpController,
 ];
-const queryHandlers = [ReadStreamEventsHandler];
 
 /** Reads: the read models, raw event history and live streams. */
 @Module({})
@@ -56,12 +53,10 @@ export class QueryApiModule {
   static forRoot(config: NexusConfig, shared: SharedInfrastructure = {}): DynamicModule {
     return {
       module: QueryApiModule,
-      imports: [CqrsModule.forRoot()],
       controllers: [HealthHttpController, MetricsHttpController, ...queryControllers],
       providers: [
         ...infrastructureProviders('query-api', config, shared),
         ...authenticationProviders(config, shared),
-        ...queryHandlers,
         ReadModelRepository,
         ProjectionWatcher,
         LogTail,
