@@ -32,6 +32,21 @@ export interface EventConsumerOptions {
   readonly partitions?: number;
 }
 
+/** The settings a deployment gives all its consumers (NATS_URL, NEXUS_BUS_PARTITIONS, NEXUS_CONSUMER_LEASE_MS). */
+export interface ConsumerDeploymentSettings {
+  readonly NATS_URL?: string | undefined;
+  readonly NEXUS_BUS_PARTITIONS: number;
+  readonly NEXUS_CONSUMER_LEASE_MS: number;
+}
+
+/** Where every consumer of a deployment runs: its bus (or the log), partitions, lease and database. */
+export const consumerDeployment = (settings: ConsumerDeploymentSettings, sql: SqlExecutor) => ({
+  natsUrl: settings.NATS_URL,
+  partitions: settings.NEXUS_BUS_PARTITIONS,
+  leaseMs: settings.NEXUS_CONSUMER_LEASE_MS,
+  sql,
+});
+
 /**
  * A Nexus consumer in either mode, with the same semantics: a partition-owned consumer group on
  * JetStream when the deployment has NATS (`startPartitionedConsumer`: instances divide the

@@ -8,4 +8,4 @@ export * from './commands/command-sender.port';
 export { NatsCommandSender } from './commands/nats-command-sender';
 export { connectToBus } from './connect-to-bus';
 export * from './tokens/token-stream.port';
-export { startEventConsumer, type BusConsumer, type EventConsumerOptions } from './event-consumer';
+export { consumerDeployment, startEventConsumer, type BusConsumer, type ConsumerDeploymentSettings, type EventConsumerOptions } from './event-consumer';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { startEventConsumer, type BusConsumer } from '@nexus/bus';
+import { consumerDeployment, startEventConsumer, type BusConsumer } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import {
   parseBudgetStreamId,
@@ -60,10 +60,7 @@ export class RunAgentLoopWorker implements OnApplicationBootstrap, BeforeApplica
   async onApplicationBootstrap(): Promise<void> {
     this.consumer = await startEventConsumer({
       name: AGENT_LOOP_CONSUMER,
-      natsUrl: this.config.NATS_URL,
-      partitions: this.config.NEXUS_BUS_PARTITIONS,
-      leaseMs: this.config.NEXUS_CONSUMER_LEASE_MS,
-      sql: this.sql,
+      ...consumerDeployment(this.config, this.sql),
       accepts: (event) => runEventContract.stream.is(event.streamId) || toolCallEventContract.stream.is(event.streamId) || RESERVATION_EXPIRY_EVENTS.has(event.type),
       // Commands and timers go through other connections than the consumer's transaction.
       handlerOutsideTransaction: true,

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import {
   COMMAND_SENDER,
+  consumerDeployment,
   startEventConsumer,
   type BusConsumer,
   type CommandSenderPort,
@@ -51,10 +52,7 @@ export class CallLlmWorker implements OnApplicationBootstrap, BeforeApplicationS
   async onApplicationBootstrap(): Promise<void> {
     this.consumer = await startEventConsumer({
       name: LLM_GATEWAY_CONSUMER,
-      natsUrl: this.config.NATS_URL,
-      partitions: this.config.NEXUS_BUS_PARTITIONS,
-      leaseMs: this.config.NEXUS_CONSUMER_LEASE_MS,
-      sql: this.sql,
+      ...consumerDeployment(this.config, this.sql),
       category: 'run',
       accepts: (event) => event.type === 'LlmCallRequested',
       // Provider calls take seconds and their outcome is a command: not inside the inbox transaction.

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import {
   COMMAND_SENDER,
+  consumerDeployment,
   startEventConsumer,
   type BusConsumer,
   type CommandSenderPort,
@@ -44,10 +45,7 @@ export class RunToolCallsWorker implements OnApplicationBootstrap, BeforeApplica
   async onApplicationBootstrap(): Promise<void> {
     this.consumer = await startEventConsumer({
       name: TOOL_RUNNER_CONSUMER,
-      natsUrl: this.config.NATS_URL,
-      partitions: this.config.NEXUS_BUS_PARTITIONS,
-      leaseMs: this.config.NEXUS_CONSUMER_LEASE_MS,
-      sql: this.sql,
+      ...consumerDeployment(this.config, this.sql),
       category: 'toolcall',
       accepts: (event) => runnable.has(event.type),
       // Tools run for seconds: never inside the consumer's transaction.
