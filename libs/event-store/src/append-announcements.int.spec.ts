@@ -4,6 +4,7 @@ import { PostgresEventStore } from './postgres-event-store.adapter';
 import type { SqlExecutor } from './sql-executor.port';
 import { createPgExecutor, type PgSqlExecutor } from './pg-sql-executor.adapter';
 import { anEvent, backends, newStreamId, openPostgres } from './testing/event-store-backends';
+import { eventStoreForSuite } from './testing/suite-event-store';
 
 const databaseUrlOf = (sql: SqlExecutor): string => String((sql as PgSqlExecutor).pool.options.connectionString);
 
@@ -20,11 +21,7 @@ const nextNotice = (sql: SqlExecutor, ms = 10_000) =>
 describe.each(backends)('append announcements on %s', (_, open) => {
   let sql: SqlExecutor;
   let store: PostgresEventStore;
-  beforeAll(async () => {
-    sql = await open();
-    store = new PostgresEventStore(sql);
-  });
-  afterAll(() => sql.close());
+  eventStoreForSuite(open, (opened) => void ({ sql, store } = opened));
 
   it('wakes the listeners of this process when an append commits', async () => {
     const heard = nextNotice(sql);

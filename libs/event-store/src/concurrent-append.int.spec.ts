@@ -1,22 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { WrongExpectedVersionError } from './event-store.errors';
 import { PostgresEventStore } from './postgres-event-store.adapter';
-import type { SqlExecutor } from './sql-executor.port';
 import { anEvent, newStreamId, openPostgres } from './testing/event-store-backends';
+import { eventStoreForSuite } from './testing/suite-event-store';
 
 /**
  * Postgres only: racing writers need concurrent sessions. PGlite is a single in-process session
  * that runs one statement (and one transaction) at a time, so its writers can never overlap.
  */
 describe('event store on postgres under concurrent writers', () => {
-  let sql: SqlExecutor;
   let store: PostgresEventStore;
-
-  beforeAll(async () => {
-    sql = await openPostgres(20);
-    store = new PostgresEventStore(sql);
-  });
-  afterAll(() => sql.close());
+  eventStoreForSuite(() => openPostgres(20), (opened) => void ({ store } = opened));
 
   it('lets exactly one of 200 writers with the same expected version win', async () => {
     const streamId = newStreamId();

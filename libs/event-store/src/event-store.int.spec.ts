@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { budgetEventContract, toBudgetStreamId, type NewEvent } from '@nexus/events';
 import { EventIdConflictError, WrongExpectedVersionError } from './event-store.errors';
 import { appendRequests } from './append-events';
@@ -9,6 +9,7 @@ import { PostgresEventStore } from './postgres-event-store.adapter';
 import type { SqlExecutor } from './sql-executor.port';
 import { anEvent, backends, newStreamId } from './testing/event-store-backends';
 import { readStreamOf } from './typed-reads';
+import { eventStoreForSuite } from './testing/suite-event-store';
 
 const isoTime = '2026-11-22T10:00:00.000Z';
 const amount = { tokens: 100, costMicroUsd: 5, wallClockSeconds: 0 };
@@ -16,12 +17,7 @@ const amount = { tokens: 100, costMicroUsd: 5, wallClockSeconds: 0 };
 describe.each(backends)('event store on %s', (_name, open) => {
   let sql: SqlExecutor;
   let store: PostgresEventStore;
-
-  beforeAll(async () => {
-    sql = await open();
-    store = new PostgresEventStore(sql);
-  });
-  afterAll(() => sql.close());
+  eventStoreForSuite(open, (opened) => void ({ sql, store } = opened));
 
   describe('when appending to a new stream', () => {
     it('assigns versions from 1, positions, a transaction id and a hash chain from genesis', async () => {

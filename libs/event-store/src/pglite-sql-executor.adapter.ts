@@ -80,7 +80,8 @@ class PgliteTransactionExecutor implements SqlExecutor {
  * Opens PGlite on a data directory (persisted) or `'memory://'`, with pgvector loaded so a
  * migration may `CREATE EXTENSION vector`.
  */
-export async function createPgliteExecutor(dataDir = 'memory://'): Promise<PgliteSqlExecutor> {
-  const db = await PGlite.create(dataDir, { extensions: { vector } });
+export async function createPgliteExecutor(dataDir = 'memory://', options: { readonly loadDataDir?: Blob } = {}): Promise<PgliteSqlExecutor> {
+  // `loadDataDir`: start from a dumped data directory (`db.dumpDataDir()`) instead of an empty one.
+  const db = await PGlite.create(dataDir, { extensions: { vector }, ...(options.loadDataDir === undefined ? {} : { loadDataDir: options.loadDataDir }) });
   return new PgliteSqlExecutor(db);
 }

@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { GlobalCheckpoint } from './event-store.port';
 import { PostgresEventStore } from './postgres-event-store.adapter';
 import type { SqlExecutor } from './sql-executor.port';
 import { anEvent, backends, gate, newStreamId, openPostgres } from './testing/event-store-backends';
+import { eventStoreForSuite } from './testing/suite-event-store';
 
 async function readToEnd(store: PostgresEventStore, after: GlobalCheckpoint, limit = 1000) {
   const events = [];
@@ -33,14 +34,8 @@ async function readAtLeast(store: PostgresEventStore, after: GlobalCheckpoint, c
 }
 
 describe.each(backends)('reading all events on %s', (_name, open) => {
-  let sql: SqlExecutor;
   let store: PostgresEventStore;
-
-  beforeAll(async () => {
-    sql = await open();
-    store = new PostgresEventStore(sql);
-  });
-  afterAll(() => sql.close());
+  eventStoreForSuite(open, (opened) => void ({ store } = opened));
 
   it('pages through every committed event in (transaction, position) order', async () => {
     const start = (await readToEnd(store, { transactionId: '0', position: 0 })).checkpoint;
@@ -66,12 +61,7 @@ describe.each(backends)('reading all events on %s', (_name, open) => {
 describe('reading all events on postgres while transactions are in flight', () => {
   let sql: SqlExecutor;
   let store: PostgresEventStore;
-
-  beforeAll(async () => {
-    sql = await openPostgres(10);
-    store = new PostgresEventStore(sql);
-  });
-  afterAll(() => sql.close());
+  eventStoreForSuite(() => openPostgres(10), (opened) => void ({ sql, store } = opened));
 
   /** Appends in a transaction that stays open until `release` resolves; `fail` rolls it back. */
   function appendAndHold(release: Promise<void>, fail = false) {

@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { BudgetExceededError, budgetDecider, fold, toBudgetStreamId, type AllocatedBudgetState } from '@nexus/domain';
-import { PostgresEventStore, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
+import { PostgresEventStore, type EventStorePort } from '@nexus/event-store';
 import type { Actor, BudgetCommand, BudgetEvent, EventMetadata } from '@nexus/events';
 import { backends } from '../../../../libs/event-store/src/testing/event-store-backends';
+import { eventStoreForSuite } from '../../../../libs/event-store/src/testing/suite-event-store';
 import { CommandHandlingService } from './command-handling.service';
 
 const alice: Actor = { userId: 'alice', roles: ['user'], tenantId: 'acme' };
@@ -43,14 +44,8 @@ const send = (service: CommandHandlingService, command: BudgetCommand) =>
   service.handle([{ streamId: toBudgetStreamId(command.data.sessionId), decider: budgetDecider, command }], metadata);
 
 describe.each(backends)('command handling with folded states kept, on %s', (_name, open) => {
-  let sql: SqlExecutor;
   let store: PostgresEventStore;
-
-  beforeAll(async () => {
-    sql = await open();
-    store = new PostgresEventStore(sql);
-  });
-  afterAll(() => sql.close());
+  eventStoreForSuite(open, (opened) => void ({ store } = opened));
 
   it('reads a stream once, then only what was appended since', async () => {
     const sessionId = randomUUID();

@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@nexus/config';
 import { budgetDecider, sessionDecider, toBudgetStreamId, toSessionStreamId } from '@nexus/domain';
-import { PostgresEventStore, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
+import { PostgresEventStore, type EventStorePort } from '@nexus/event-store';
 import type { Actor, EventMetadata } from '@nexus/events';
 import { openPostgres } from '../../../../../libs/event-store/src/testing/event-store-backends';
+import { eventStoreForSuite } from '../../../../../libs/event-store/src/testing/suite-event-store';
 import { CommandHandlingService } from '../../command-handling/command-handling.service';
 import { closeSession } from '../../sessions/close-session/close-session.mapping';
 import { startRun } from './start-run.mapping';
@@ -48,14 +49,8 @@ class GatedStore implements Pick<EventStorePort, 'readStream' | 'appendToStreams
  * before the close stands, recorded on the session's stream before `SessionClosed`.
  */
 describe('starting a run while the session is being closed', () => {
-  let sql: SqlExecutor;
   let store: PostgresEventStore;
-
-  beforeAll(async () => {
-    sql = await openPostgres();
-    store = new PostgresEventStore(sql);
-  });
-  afterAll(() => sql.close());
+  eventStoreForSuite(() => openPostgres(), (opened) => void ({ store } = opened));
 
   const openSession = async (service: CommandHandlingService): Promise<string> => {
     const sessionId = randomUUID();
