@@ -1,9 +1,13 @@
 import { useEffect, useState } from 'preact/hooks';
-import { followRun, get, hasRole, post } from '../api.js';
+import { ApiProblem, followRun, get, hasRole, post } from '../api.js';
 import { Decision } from './approvals.js';
 import { html } from '../html.js';
 import { problemText } from '../live.js';
 import { Timeline } from '../timeline.js';
+
+/** How long a run's page waits for the run's document to be projected (40 × 250 ms). */
+const RUN_LOAD_ATTEMPTS = 40;
+const RUN_LOAD_RETRY_MS = 250;
 
 const ends = { RunCompleted: 'completed', RunFailed: 'failed', RunCancelled: 'cancelled' };
 
@@ -19,13 +23,21 @@ export function RunPage({ runId, me }) {
   useEffect(() => {
     const abort = new AbortController();
     document.title = `Run ${runId} · Nexus console`;
-    get(`/v1/runs/${encodeURIComponent(runId)}`).then(
-      (doc) => {
-        setRun(doc);
-        setStatus((current) => current || doc.status);
-      },
-      setError,
-    );
+    // A run just started may not be in the read models yet (they trail the log): its page asks
+    // again for a while before it says the run is not there.
+    const load = (attempt = 0) =>
+      get(`/v1/runs/${encodeURIComponent(runId)}`).then(
+        (doc) => {
+          setRun(doc);
+          setStatus((current) => current || doc.status);
+        },
+        (problem) => {
+          if (abort.signal.aborted) return;
+          if (problem instanceof ApiProblem && problem.status === 404 && attempt < RUN_LOAD_ATTEMPTS) setTimeout(() => load(attempt + 1), RUN_LOAD_RETRY_MS);
+          else setError(problem);
+        },
+      );
+    load();
     // The timeline is built from the SSE stream, which reads the event log itself: it is ahead of
     // the read models, and tokens arrive while the model writes.
     followRun(
