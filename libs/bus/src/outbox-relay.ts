@@ -192,7 +192,9 @@ export class OutboxRelay {
       lost: () => lost,
       nextAppend: (timeoutMs, signal) =>
         new Promise<void>((resolve) => {
-          if (noticed) {
+          // Stopped while reading: an abort that came before this wait fires no 'abort' event,
+          // and the wait would sit out the whole poll interval (minutes, in a test's setting).
+          if (noticed || signal.aborted) {
             noticed = false;
             resolve();
             return;
