@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { NewEvent } from '@nexus/events';
 import { freshTestDatabase } from '@nexus/testing';
 import { migrate } from '../migration-runner';
 import { createPgExecutor } from '../pg-sql-executor.adapter';
 import { createPgliteExecutor } from '../pglite-sql-executor.adapter';
 import type { SqlExecutor } from '../sql-executor.port';
 import { PGLITE_TEMPLATE_ENV } from './pglite-template';
+
+export { anEvent } from './an-event';
 
 /** Both backends every store test runs on: a fresh database on a real server, and PGlite. */
 export const backends: ReadonlyArray<readonly [string, () => Promise<SqlExecutor>]> = [
@@ -35,25 +36,6 @@ export function openPostgres(max = 20): Promise<SqlExecutor> {
 
 export function newStreamId(prefix = 'test'): string {
   return `${prefix}-${randomUUID()}`;
-}
-
-export function anEvent(data: object = { n: 1 }, type = 'SomethingHappened'): NewEvent {
-  return {
-    id: randomUUID(),
-    type,
-    schemaVersion: 1,
-    data,
-    metadata: {
-      actor: { userId: 'user-1', roles: ['user'], tenantId: 'tenant-1' },
-      correlationId: randomUUID(),
-      causationId: null,
-      traceparent: null,
-      ip: null,
-      userAgent: null,
-      idempotencyKey: null,
-    },
-    occurredAt: '2026-11-22T10:00:00.123Z',
-  };
 }
 
 /** A promise with its resolve exposed, to hold a transaction open on cue. */
