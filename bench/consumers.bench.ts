@@ -25,6 +25,9 @@
  * - a handler bound to a slow outside call: BENCH_CALL_MS (20) per batch of at most 20 events,
  *   one batch at a time per instance (a worker calling a rate-limited API);
  * - a CPU-bound handler: about BENCH_CPU_MS (2) of CPU per event.
+ * Each row gives two rates: from the lock's release (start-up hand-over included: the first
+ * instance to start owns every partition until the others join), and from the moment every
+ * instance owns its share of the partitions to the end — the group's throughput once scaled out.
  */
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -68,6 +71,33 @@ async function reset(): Promise<void> {
 
 /** Runs `start` while the inbox is locked, then times draining `events` into `consumer`'s inbox. */
 async function drainTimed(consumer: string, events: number, start: () => Promise<void>): Promise<number> {
+  return (await drainMeasured(consumer, events, start, undefined)).fromRelease;
+}
+
+interface Drain {
+  /** events/s from the lock's release to the last event. */
+  readonly fromRelease: number;
+  /** events/s from the moment `instances` members each own their share of the partitions to the last event. */
+  readonly divided: number;
+}
+
+/** Each of `instances` live owners holds its share of the partitions (what scaling is about, once hand-over is done). */
+async function partitionsDivided(consumer: string, instances: number): Promise<boolean> {
+  const owners = await sql.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM consumer_partitions
+      WHERE consumer = $1 AND owner IS NOT NULL AND lease_until > now() GROUP BY owner`,
+    [consumer],
+  );
+  const share = Math.floor(DEFAULT_PARTITIONS / instances);
+  return owners.length === instances && owners.every((o) => o.n >= share);
+}
+
+/**
+ * Like `drainTimed`, and also the rate once the partitions are divided among `instances`: the
+ * first instance to start owns every partition until the others join and it hands theirs over,
+ * a start-up cost that weighs more the shorter the drain.
+ */
+async function drainMeasured(consumer: string, events: number, start: () => Promise<void>, instances: number | undefined): Promise<Drain> {
   const lock = new pg.Client({ connectionString: databaseUrl });
   await lock.connect();
   await lock.query('BEGIN');
@@ -76,20 +106,27 @@ async function drainTimed(consumer: string, events: number, start: () => Promise
     await start();
     const started = performance.now();
     await lock.query('COMMIT');
+    let divided: { at: number; done: number } | undefined;
+    if (instances !== undefined) {
+      await waitUntil(() => partitionsDivided(consumer, instances), drainTimeoutMs, `${consumer} divided`, 20);
+      divided = { at: performance.now(), done: await inboxCount(consumer) };
+    }
     await waitUntil(async () => (await inboxCount(consumer)) >= events, drainTimeoutMs, consumer, 100);
-    return events / ((performance.now() - started) / 1000);
+    const ended = performance.now();
+    const fromRelease = events / ((ended - started) / 1000);
+    return { fromRelease, divided: divided === undefined ? fromRelease : (events - divided.done) / ((ended - divided.at) / 1000) };
   } finally {
     await lock.end().catch(() => undefined);
   }
 }
 
 /** `instances` worker processes of one consumer group with the given handler. */
-async function workerProcesses(handler: string, instances: number, events: number, extra: Record<string, string> = {}): Promise<number> {
+async function workerProcesses(handler: string, instances: number, events: number, extra: Record<string, string> = {}): Promise<Drain> {
   await reset();
   const group = `bench-${handler}`;
   const workers: ChildProcess[] = [];
   try {
-    return await drainTimed(group, events, async () => {
+    return await drainMeasured(group, events, async () => {
       for (let i = 0; i < instances; i += 1) {
         const worker = spawn('node', ['--import', '@swc-node/register/esm-register', 'bench/support/consumer-worker.ts'], {
           env: { ...process.env, DATABASE_URL: databaseUrl, NATS_URL: nats.url, GROUP: group, HANDLER: handler, ...extra },
@@ -101,7 +138,7 @@ async function workerProcesses(handler: string, instances: number, events: numbe
           worker.on('exit', (code) => reject(new Error(`worker exited ${String(code)}`)));
         });
       }
-    });
+    }, instances);
   } finally {
     await Promise.all(workers.map((w) => new Promise((resolve) => (w.once('exit', resolve), w.kill('SIGTERM')))));
   }
@@ -205,19 +242,24 @@ try {
   }
   printTable(['what', 'events/s', 'vs runProjections'], rows.splice(0));
 
-  // Scaling: each row against the same handler with one instance.
+  // Scaling: each row against the same handler with one instance, from the lock's release and
+  // once the partitions are divided among the instances.
   const scaling: string[][] = [];
-  const slowOne = await workerProcesses('slow', 1, events, { MAX_BATCH: '20', CONCURRENCY: '1' });
-  scaling.push(['slow outside call (20 ms per batch of ≤ 20, one batch at a time) × 1', fixed(slowOne), '1.00']);
-  for (const n of [2, 4]) {
-    const rate = await workerProcesses('slow', n, events, { MAX_BATCH: '20', CONCURRENCY: '1' });
-    scaling.push([`slow outside call × ${n}`, fixed(rate), fixed(rate / slowOne, 2)]);
-  }
+  const row = (what: string, drain: Drain, one: Drain) => [
+    what,
+    fixed(drain.fromRelease),
+    fixed(drain.fromRelease / one.fromRelease, 2),
+    fixed(drain.divided),
+    fixed(drain.divided / one.divided, 2),
+  ];
+  const slow = { MAX_BATCH: '20', CONCURRENCY: '1' };
+  const slowOne = await workerProcesses('slow', 1, events, slow);
+  scaling.push(row('slow outside call (20 ms per batch of ≤ 20, one batch at a time) × 1', slowOne, slowOne));
+  for (const n of [2, 4]) scaling.push(row(`slow outside call × ${n}`, await workerProcesses('slow', n, events, slow), slowOne));
   const cpuOne = await workerProcesses('cpu', 1, events, { CONCURRENCY: '1' });
-  scaling.push(['CPU-bound (≈2 ms of CPU per event) × 1', fixed(cpuOne), '1.00']);
-  const cpuTwo = await workerProcesses('cpu', 2, events, { CONCURRENCY: '1' });
-  scaling.push(['CPU-bound × 2', fixed(cpuTwo), fixed(cpuTwo / cpuOne, 2)]);
-  printTable(['consumer group', 'events/s', 'vs × 1'], scaling);
+  scaling.push(row('CPU-bound (≈2 ms of CPU per event) × 1', cpuOne, cpuOne));
+  scaling.push(row('CPU-bound × 2', await workerProcesses('cpu', 2, events, { CONCURRENCY: '1' }), cpuOne));
+  printTable(['consumer group', 'events/s from release', 'vs × 1', 'events/s once divided', 'vs × 1'], scaling);
 } finally {
   await nc.drain().catch(() => undefined);
   await sql.close();

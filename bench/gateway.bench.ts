@@ -15,6 +15,12 @@
  * call (which opens its lease: a command to command-api) is measured on its own; and streamed
  * calls' time to the first content chunk is compared at concurrency 1. BENCH_CPU_PROF=<dir> has
  * the gateway write a V8 CPU profile into that directory as it stops.
+ *
+ * A stub that answers at once makes concurrency 50 a saturation test: the client, the stub and
+ * the gateway share two cores, so the gateway's CPU per call shows up as queueing. Real models
+ * answer in hundreds of milliseconds; BENCH_UPSTREAM_MS (default 200; 0 to skip) adds rows at the
+ * highest concurrency with the stub answering after that long, where the gateway is not the
+ * bottleneck and what it adds is its own work.
  */
 import { developmentApiKeys } from '../libs/http/src/auth/api-keys';
 import { OpenAiStubServer } from '../libs/llm/src/testing/openai-stub.server';
@@ -25,6 +31,7 @@ import { fixed, percentile, printTable } from './support/report';
 
 const requests = Number(process.env['BENCH_REQUESTS'] ?? 1000);
 const concurrencies = (process.env['BENCH_CONCURRENCIES'] ?? '1,50').split(',').map(Number);
+const upstreamMs = Number(process.env['BENCH_UPSTREAM_MS'] ?? 200);
 const authorization = `Bearer ${developmentApiKeys.find((k) => k.userId === 'alice')?.key ?? ''}`;
 
 let sequence = 0;
@@ -132,14 +139,18 @@ try {
   rows.push(['first call of a session (opens its lease)', '1', String(cold.length), '0', '', ...ms(cold)]);
 
   const cpu = () => ({ gateway: treeCpuSeconds(gateway?.pid() ?? 0), commandApi: treeCpuSeconds(commandApi?.pid() ?? 0) });
-  for (const concurrency of concurrencies) {
+  const runs = concurrencies.map((concurrency) => ({ concurrency, delayMs: 0 }));
+  if (upstreamMs > 0) runs.push({ concurrency: Math.max(...concurrencies), delayMs: upstreamMs });
+  for (const { concurrency, delayMs } of runs) {
+    stub.otherwise = { type: 'success', content: 'stub says hello', delayMs };
+    const upstream = delayMs > 0 ? `, upstream ${delayMs} ms` : '';
     const straight = await measure(direct, noHeaders, concurrency);
     const before = cpu();
     const through = await measure(viaGateway, gatewayHeaders, concurrency);
     const after = cpu();
     // CPU per call is what the gateway costs whatever the box's load: latency on a quiet box is about it plus two local hops.
     cpuRows.push([
-      String(concurrency),
+      `${concurrency}${upstream}`,
       fixed(((after.gateway - before.gateway) * 1000) / through.latencies.length, 2),
       fixed(((after.commandApi - before.commandApi) * 1000) / through.latencies.length, 2),
     ]);
@@ -151,9 +162,9 @@ try {
       fixed(latencies.length / seconds),
       ...ms(latencies),
     ];
-    rows.push(line('direct to stub', straight), line('via gateway', through));
+    rows.push(line(`direct to stub${upstream}`, straight), line(`via gateway${upstream}`, through));
     rows.push([
-      'added by gateway',
+      `added by gateway${upstream}`,
       String(concurrency),
       '',
       '',
@@ -162,6 +173,7 @@ try {
     ]);
   }
 
+  stub.otherwise = { type: 'success', content: 'stub says hello' };
   const streamed = Math.min(requests, 300);
   const straightFirst = await firstChunk(direct, {}, streamed);
   const throughFirst = await firstChunk(viaGateway, gatewayHeaders(0), streamed);
@@ -183,7 +195,7 @@ try {
   await nats.stop();
   await postgres.stop();
 }
-console.log(`${requests} non-streamed completions per concurrency row, one session per concurrent client; stub answers at once`);
+console.log(`${requests} non-streamed completions per concurrency row, one session per concurrent client; stub answers at once unless a row says otherwise`);
 printTable(['path', 'concurrency', 'ok', 'errors', 'req/s', 'p50 ms', 'p99 ms'], rows);
 console.log('CPU per call through the gateway (ms): the gateway process, and command-api (lease heartbeats)');
 printTable(['concurrency', 'llm-gateway', 'command-api'], cpuRows);
