@@ -75,7 +75,8 @@ export async function appendRequests(
   }
 }
 
-function prepare(request: AppendRequest): NormalizedEvent[] {
+/** Normalises the request's events; refuses one that repeats an event id. */
+export function prepare(request: AppendRequest): NormalizedEvent[] {
   const events = request.events.map(normalizeEvent);
   const ids = events.map((e) => e.event.id);
   const repeated = ids.filter((id, i) => ids.indexOf(id) !== i);
@@ -125,44 +126,75 @@ async function insert(
   head: StreamHead,
   events: NormalizedEvent[],
 ): Promise<AppendResult | undefined> {
-  let prevHash = head.hash;
   const params: unknown[] = [streamId];
   const rows: string[] = [];
-  const hashed = events.map(({ event, dataJson, metadataJson }, i) => {
-    const streamVersion = head.version + 1 + i;
-    const hash = computeEventHash(prevHash, { ...event, streamId, streamVersion });
+  const chained = chainEvents(streamId, head, events);
+  for (const { values } of chained) {
     const b = params.length;
-    params.push(streamVersion, event.id, event.type, event.schemaVersion, dataJson, metadataJson, event.occurredAt, prevHash, hash);
+    params.push(...values);
     rows.push(
       `($1, $${b + 1}::int, $${b + 2}::uuid, $${b + 3}::text, $${b + 4}::int, $${b + 5}::jsonb, $${b + 6}::jsonb, ` +
         `$${b + 7}::timestamptz, $${b + 8}::text, $${b + 9}::text)`,
     );
-    const recorded = { ...event, streamId, streamVersion, prevHash, hash };
-    prevHash = hash;
-    return recorded;
-  });
+  }
   let guard = '';
   if (head.version > 0) {
     params.push(head.version, head.hash);
     guard = `WHERE EXISTS (SELECT 1 FROM events WHERE stream_id = $1 AND stream_version = $${params.length - 1}
                                                  AND hash = $${params.length})`;
   }
-  const inserted = await tx.query<{ event_id: string; global_position: string | number; transaction_id: string }>(
+  const inserted = await tx.query<InsertedRow>(
     `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, data, metadata,
                          occurred_at, prev_hash, hash)
      SELECT * FROM (VALUES ${rows.join(', ')}) AS v ${guard}
      RETURNING event_id::text AS event_id, global_position, transaction_id::text AS transaction_id`,
     params,
   );
-  if (inserted.length === 0) return undefined;
+  return inserted.length === 0 ? undefined : appendResult(streamId, head, chained, inserted);
+}
+
+/** An event placed after `head` and hashed: what will be stored, but for its position and transaction. */
+export interface ChainedEvent {
+  readonly recorded: Omit<RecordedEvent, 'globalPosition' | 'transactionId'>;
+  /** The row's values after stream_id, in `events` column order (stream_version .. hash). */
+  readonly values: readonly unknown[];
+}
+
+/** What an INSERT of events returns of each row. */
+export interface InsertedRow {
+  event_id: string;
+  global_position: string | number;
+  transaction_id: string;
+}
+
+/** Numbers the events on from `head` and chains their hashes onto its hash. */
+export function chainEvents(streamId: string, head: StreamHead, events: readonly NormalizedEvent[]): ChainedEvent[] {
+  let prevHash = head.hash;
+  return events.map(({ event, dataJson, metadataJson }, i) => {
+    const streamVersion = head.version + 1 + i;
+    const hash = computeEventHash(prevHash, { ...event, streamId, streamVersion });
+    const values = [streamVersion, event.id, event.type, event.schemaVersion, dataJson, metadataJson, event.occurredAt, prevHash, hash];
+    const recorded = { ...event, streamId, streamVersion, prevHash, hash };
+    prevHash = hash;
+    return { recorded, values };
+  });
+}
+
+/** The result of an append whose rows `inserted` returned (every row of `chained`). */
+export function appendResult(
+  streamId: string,
+  head: StreamHead,
+  chained: readonly ChainedEvent[],
+  inserted: readonly InsertedRow[],
+): AppendResult {
   const byId = new Map(inserted.map((row) => [row.event_id, row]));
-  const recorded: RecordedEvent[] = hashed.map((event) => {
+  const recorded: RecordedEvent[] = chained.map(({ recorded: event }) => {
     const row = byId.get(event.id);
     return { ...event, globalPosition: Number(row?.global_position), transactionId: String(row?.transaction_id) };
   });
   return {
     streamId,
-    nextExpectedVersion: head.version + events.length,
+    nextExpectedVersion: head.version + chained.length,
     lastPosition: Math.max(...recorded.map((e) => e.globalPosition)),
     events: recorded,
   };

@@ -5,7 +5,8 @@ export { migrate, DEFAULT_MIGRATIONS_DIR, MigrationChecksumError, type Migration
 export * from './event-store.port';
 export * from './event-store.errors';
 export { computeEventHash, GENESIS_HASH, type HashedContent } from './event-hash';
-export { PostgresEventStore } from './postgres-event-store.adapter';
+export { PostgresEventStore, type PostgresEventStoreOptions } from './postgres-event-store.adapter';
+export { DEFAULT_BATCHES_IN_FLIGHT, type AppendCoalescingOptions } from './append-coalescer';
 export { EVENTS_APPENDED_CHANNEL } from './append-events';
 export { openDatabase, type DatabaseOptions } from './open-database';
 export { readStreamOf } from './typed-reads';

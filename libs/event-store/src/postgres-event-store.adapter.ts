@@ -1,4 +1,5 @@
 import type { NewEvent, RecordedEvent } from '@nexus/events';
+import { AppendCoalescer, type AppendCoalescingOptions } from './append-coalescer';
 import { appendRequests } from './append-events';
 import { EVENT_COLUMNS, toRecordedEvent, type EventRow } from './event-rows';
 import {
@@ -18,14 +19,25 @@ import { StreamHeadHints } from './stream-head-hints';
 import { verifyChain } from './verify-chain';
 import type { SqlExecutor } from './sql-executor.port';
 
+export interface PostgresEventStoreOptions {
+  /** How concurrent single-stream appends go together in one statement (see `AppendCoalescer`). */
+  readonly appendCoalescing?: AppendCoalescingOptions;
+}
+
 /**
  * The event store on PostgreSQL or PGlite: the same SQL on both, through `SqlExecutor`.
  * The schema is `infra/postgres/migrations/001_event_store.sql`; run `migrate` first.
  */
 export class PostgresEventStore implements EventStorePort {
   private readonly hints = new StreamHeadHints();
+  private readonly coalescer: AppendCoalescer;
 
-  constructor(private readonly sql: SqlExecutor) {}
+  constructor(
+    private readonly sql: SqlExecutor,
+    options: PostgresEventStoreOptions = {},
+  ) {
+    this.coalescer = new AppendCoalescer(sql, this.hints, options.appendCoalescing);
+  }
 
   async readStream(streamId: string, options: { fromVersion?: number } = {}): Promise<RecordedEvent[]> {
     const rows = await this.sql.query<EventRow>(
@@ -43,8 +55,7 @@ export class PostgresEventStore implements EventStorePort {
     events: readonly NewEvent[],
     options: { expectedVersion: ExpectedVersion },
   ): Promise<AppendResult> {
-    const [result] = await appendRequests(this.sql, [{ streamId, events, expectedVersion: options.expectedVersion }], this.hints);
-    return result as AppendResult;
+    return this.coalescer.append({ streamId, events, expectedVersion: options.expectedVersion });
   }
 
   async appendToStreams(requests: readonly AppendRequest[], options: AppendOptions = {}): Promise<AppendResult[]> {
@@ -52,6 +63,8 @@ export class PostgresEventStore implements EventStorePort {
     if (streams.size !== requests.length) {
       throw new RangeError('appendToStreams takes each stream at most once; merge its events into one request');
     }
+    const [only] = requests;
+    if (requests.length === 1 && only !== undefined && options.alongside === undefined) return [await this.coalescer.append(only)];
     return requests.length === 0 ? [] : appendRequests(this.sql, requests, this.hints, options.alongside);
   }
 
