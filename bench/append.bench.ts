@@ -7,7 +7,8 @@
  * harness. BENCH_SECONDS (default 10) sets each run's duration. Each writer appends single
  * events with an expected version to its own stream, starting a new stream every 100 events, so
  * the mix covers both new and existing streams. pgbench inserts one row into a table with a
- * bigserial and a jsonb column: the floor any one-row-per-event store pays.
+ * bigserial and a jsonb column: the floor any one-row-per-event store pays. "each append alone"
+ * is the same store with coalescing off (every append its own statement), for comparison.
  */
 import { randomUUID } from 'node:crypto';
 import { createPgExecutor, migrate, PostgresEventStore } from '../libs/event-store/src/index';
@@ -20,10 +21,10 @@ const seconds = Number(process.env['BENCH_SECONDS'] ?? 10);
 const concurrencies = [1, 32];
 const EVENTS_PER_STREAM = 100;
 
-async function nexusAppendsPerSecond(serverUrl: string, writers: number): Promise<number> {
+async function nexusAppendsPerSecond(serverUrl: string, writers: number, coalescing: boolean): Promise<number> {
   const sql = createPgExecutor(await createTestDatabase(serverUrl, 'nexus_bench'), { max: writers });
   await migrate(sql);
-  const store = new PostgresEventStore(sql);
+  const store = new PostgresEventStore(sql, coalescing ? {} : { appendCoalescing: { batchesInFlight: Infinity } });
   const deadline = Date.now() + seconds * 1000;
   let appended = 0;
   await Promise.all(
@@ -51,11 +52,12 @@ console.log(`server: ${process.env['DATABASE_URL'] ? 'DATABASE_URL' : 'throwaway
 const rows: string[][] = [];
 try {
   for (const writers of concurrencies) {
-    const nexus = await nexusAppendsPerSecond(server.url, writers);
+    const nexus = await nexusAppendsPerSecond(server.url, writers, true);
+    const alone = await nexusAppendsPerSecond(server.url, writers, false);
     const pgbench = pgbenchInsertTps(binDir, server.url, writers, seconds);
-    rows.push([String(writers), nexus.toFixed(0), pgbench.toFixed(0), (nexus / pgbench).toFixed(2)]);
+    rows.push([String(writers), nexus.toFixed(0), alone.toFixed(0), pgbench.toFixed(0), (nexus / pgbench).toFixed(2), (alone / pgbench).toFixed(2)]);
   }
 } finally {
   await server.stop();
 }
-printTable(['writers', 'nexus appends/s', 'pgbench TPS', 'ratio'], rows);
+printTable(['writers', 'nexus appends/s', 'each append alone', 'pgbench TPS', 'ratio', 'ratio alone'], rows);
