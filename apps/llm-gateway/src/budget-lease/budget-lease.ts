@@ -113,16 +113,23 @@ export class BudgetLease {
 
   /**
    * The next heartbeat: report all unreported usage, and hold what calls in flight have drawn plus
-   * `wanted` (calls waiting for room) plus room for the calls to come — the most drawn at once
-   * since the last heartbeat, or twice the usage it reported, whichever is more — so that calls
-   * seldom wait. `exact` asks for no room: the budget is near its end.
+   * `wanted` (calls waiting for room) plus room for the calls to come: the most drawn at once since
+   * the last heartbeat (or the last call's worst case), and beside it the usage one report
+   * interval will bring — twice what the last heartbeat reported, or twice what this one reports
+   * scaled by `pace` (report intervals' worth of time per time since the last heartbeat: a lease
+   * whose calls outran its room in a fifth of an interval asks for five times the usage). Without
+   * that allowance the usage piling up between heartbeats eats the room for the next call, and a
+   * busy lease tops up every call or two: a command to the budget per call, which is what the
+   * lease is there to avoid. `exact` asks for no room: the budget is near its end.
    */
-  beginHeartbeat(wanted: BudgetAmount, size: 'room' | 'exact' = 'room'): Heartbeat {
+  beginHeartbeat(wanted: BudgetAmount, size: 'room' | 'exact' = 'room', pace = 1): Heartbeat {
     if (this.pending !== undefined) throw new Error('a heartbeat is already in flight');
     const needed = plus(this.drawn, wanted);
-    const room = greater(greater(this.peak, this.lastWorstCase), times(this.lastReported, 2));
+    const reporting = plus(this.unreported, this.overflow);
+    const usage = greater(times(this.lastReported, 2), times(reporting, 2 * Math.max(1, pace)));
+    const room = plus(greater(this.peak, this.lastWorstCase), usage);
     this.pending = {
-      consumed: plus(this.unreported, this.overflow),
+      consumed: reporting,
       amount: size === 'room' ? plus(needed, room) : needed,
       overflow: this.overflow,
     };

@@ -52,12 +52,45 @@ describe('a budget lease', () => {
     lease.tryDraw(tokens(40));
     lease.finish(tokens(40), tokens(10));
     const beat = lease.beginHeartbeat(tokens(0));
-    // In flight 40, plus room: the most drawn at once (80).
-    expect(beat).toEqual({ consumed: tokens(10), amount: tokens(120) });
+    // In flight 40, plus room: the most drawn at once (80) and twice the usage reported (20).
+    expect(beat).toEqual({ consumed: tokens(10), amount: tokens(140) });
     lease.heartbeatRecorded();
-    expect(lease.heldAmount).toEqual(tokens(120));
+    expect(lease.heldAmount).toEqual(tokens(140));
     expect(lease.finalUsage().covered).toEqual(tokens(0));
-    expect(lease.available()).toEqual(tokens(80));
+    expect(lease.available()).toEqual(tokens(100));
+  });
+
+  it('asks for room for a whole report interval of usage when its calls used up the room sooner', () => {
+    const atPace = (pace: number) => {
+      const lease = new BudgetLease('r1', tokens(100));
+      for (let call = 0; call < 3; call += 1) {
+        lease.tryDraw(tokens(30));
+        lease.finish(tokens(30), tokens(20));
+      }
+      return lease.beginHeartbeat(tokens(0), 'room', pace);
+    };
+    // 60 used: at the planned pace room for twice that beside the largest call (30); five times
+    // faster than planned, room for five times as much.
+    expect(atPace(1)).toEqual({ consumed: tokens(60), amount: tokens(30 + 120) });
+    expect(atPace(5)).toEqual({ consumed: tokens(60), amount: tokens(30 + 600) });
+  });
+
+  it('keeps room for calls between heartbeats: a busy lease tops up once per interval, not every call or two', () => {
+    const lease = new BudgetLease('r1', tokens(60));
+    let heartbeats = 0;
+    // Calls of worst case 30 using 10 each, one at a time; a heartbeat when the next would not fit.
+    for (let call = 0; call < 100; call += 1) {
+      if (lease.wantsRoom()) {
+        lease.beginHeartbeat(tokens(0));
+        lease.heartbeatRecorded();
+        heartbeats += 1;
+      }
+      expect(lease.tryDraw(tokens(30))).toBe(true);
+      lease.finish(tokens(30), tokens(10));
+    }
+    // The room grows with the usage it has seen: 4 top-ups for a hundred calls (10 when the room
+    // for usage was not kept beside the room for the next call).
+    expect(heartbeats).toBeLessThanOrEqual(5);
   });
 
   it('asks for exactly what waiting calls need when the budget is near its end', () => {

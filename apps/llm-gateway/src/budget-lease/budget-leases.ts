@@ -65,6 +65,9 @@ const now = (): string => new Date().toISOString();
 
 const SHUTDOWN_SETTLE_MS = 3_000;
 
+/** The most a lease's room for usage grows in one heartbeat over what its last interval used (see `paceOf`). */
+const MAX_PACE = 10;
+
 /**
  * The llm-gateway's budget leases. A call does not wait on command-api: it draws its worst case
  * from a lease this instance holds on the session's budget — a real reservation, recorded on the
@@ -172,7 +175,7 @@ export class BudgetLeases implements OnApplicationShutdown {
         sinceHeartbeat >= this.keepAliveMs
       ) {
         this.run(entry, async () => {
-          const refused = await this.heartbeat(entry, lease, lease.beginHeartbeat(zero));
+          const refused = await this.heartbeat(entry, lease, lease.beginHeartbeat(zero, 'room', this.paceOf(entry)));
           // No room to grow: report the usage all the same, keeping the hold as it is.
           if (refused?.code === 'budget_exceeded') await this.heartbeat(entry, lease, lease.beginSteadyHeartbeat());
         });
@@ -287,7 +290,17 @@ export class BudgetLeases implements OnApplicationShutdown {
     const lease = entry.lease;
     if (lease === undefined) return this.open(entry, wanted, size);
     // Room the lease has already counts: only the rest is asked for.
-    return this.heartbeat(entry, lease, lease.beginHeartbeat(fitsIn(wanted, lease.available()) ? zero : wanted, size));
+    return this.heartbeat(entry, lease, lease.beginHeartbeat(fitsIn(wanted, lease.available()) ? zero : wanted, size, this.paceOf(entry)));
+  }
+
+  /**
+   * Report intervals per time since the lease's last heartbeat, capped: how much faster than
+   * planned its calls used up its room (see `BudgetLease.beginHeartbeat`). The cap keeps one burst
+   * just after a heartbeat from asking for a large share of the session's budget.
+   */
+  private paceOf(entry: Entry): number {
+    const since = Math.max(1, Date.now() - entry.lastHeartbeatAt);
+    return Math.min(MAX_PACE, this.reportMs / since);
   }
 
   /** Sends a heartbeat begun on `lease`; a refusal comes back, anything else unexpected is logged. */
