@@ -1,6 +1,7 @@
 export * from './sql-executor.port';
 export { PgSqlExecutor, createPgExecutor } from './pg-sql-executor.adapter';
 export { PgliteSqlExecutor, createPgliteExecutor } from './pglite-sql-executor.adapter';
+export { PgliteWorkerSqlExecutor } from './pglite-worker-sql-executor.adapter';
 export { migrate, DEFAULT_MIGRATIONS_DIR, MigrationChecksumError, type MigrationResult } from './migration-runner';
 export * from './event-store.port';
 export * from './event-store.errors';

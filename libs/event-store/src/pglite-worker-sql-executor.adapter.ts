@@ -1,0 +1,148 @@
+import { Worker } from 'node:worker_threads';
+import { Announcements, TransactionAnnouncements, type SqlExecutor } from './sql-executor.port';
+
+const WORKER_URL = new URL('./pglite.worker.mjs', import.meta.url);
+
+type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: { name: string; message: string; fields: Record<string, unknown> } };
+
+interface Pending {
+  readonly resolve: (result: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** The database thread's requests and replies, matched by id. */
+class WorkerLink {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private failure: Error | undefined;
+
+  constructor(private readonly worker: Worker) {
+    worker.on('message', (reply: Reply) => this.settle(reply));
+    worker.on('error', (error) => this.fail(error));
+    worker.on('exit', (code) => this.fail(new Error(`the embedded database thread exited (code ${code})`)));
+  }
+
+  call<T>(op: string, args: Record<string, unknown> = {}): Promise<T> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const id = this.nextId;
+    this.nextId += 1;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (result: unknown) => void, reject });
+      this.worker.postMessage({ id, op, ...args });
+    });
+  }
+
+  private settle(reply: Reply): void {
+    const pending = this.pending.get(reply.id);
+    if (pending === undefined) return;
+    this.pending.delete(reply.id);
+    if (reply.ok) return pending.resolve(reply.result);
+    // PostgreSQL's fields (code above all: the store tells conflicts by it) on an Error of this thread.
+    pending.reject(Object.assign(new Error(reply.error.message), reply.error.fields, { name: reply.error.name }));
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const { reject } of this.pending.values()) reject(error);
+    this.pending.clear();
+  }
+}
+
+/**
+ * A `SqlExecutor` over PGlite running in a worker thread (`pglite.worker.mjs`): the embedded
+ * platform's database. PGlite executes each statement synchronously on the thread that calls it;
+ * in a thread of its own, statements no longer hold up the HTTP servers, SSE streams and
+ * consumers of the main thread, and run beside them on a second core. Same semantics as
+ * `PgliteSqlExecutor`: one session, statements serialised, a transaction holding the session
+ * until it ends; announcements stay on the main thread, where every writer is.
+ */
+export class PgliteWorkerSqlExecutor implements SqlExecutor {
+  readonly dialect = 'pglite' as const;
+  private readonly announcements = new Announcements();
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly link: WorkerLink,
+  ) {}
+
+  /** Starts the thread and opens `dataDir` (a directory, or `memory://`) in it. */
+  static async open(dataDir: string): Promise<PgliteWorkerSqlExecutor> {
+    const worker = new Worker(WORKER_URL, { workerData: { dataDir } });
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the embedded database thread exited while opening (code ${code})`)));
+    });
+    return new PgliteWorkerSqlExecutor(worker, new WorkerLink(worker));
+  }
+
+  query<R>(text: string, params?: unknown[]): Promise<R[]> {
+    return this.link.call<R[]>('query', { text, params });
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.link.call('exec', { sql });
+  }
+
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const tx = await this.link.call<number>('begin');
+    const announced = new TransactionAnnouncements();
+    let result: T;
+    try {
+      result = await fn(new PgliteWorkerTransactionExecutor(this.link, tx, announced));
+    } catch (error) {
+      await this.link.call('end', { tx, commit: false }).catch(() => undefined);
+      throw error;
+    }
+    await this.link.call('end', { tx, commit: true });
+    announced.flush((channel, detail) => this.announce(channel, detail));
+    return result;
+  }
+
+  /** Every writer of a PGlite database is in this process, and announces its commits here. */
+  async listen(channel: string, onNotify: (detail: string) => void): Promise<() => Promise<void>> {
+    const subscription = this.announcements.subscribe(channel, onNotify);
+    return async () => {
+      subscription.unsubscribe();
+    };
+  }
+
+  announce(channel: string, detail?: string): void {
+    this.announcements.announce(channel, detail);
+  }
+
+  async close(): Promise<void> {
+    await this.link.call('close').catch(() => undefined);
+    await this.worker.terminate();
+  }
+}
+
+class PgliteWorkerTransactionExecutor implements SqlExecutor {
+  readonly dialect = 'pglite' as const;
+
+  constructor(
+    private readonly link: WorkerLink,
+    private readonly tx: number,
+    private readonly announced: TransactionAnnouncements,
+  ) {}
+
+  query<R>(text: string, params?: unknown[]): Promise<R[]> {
+    return this.link.call<R[]>('query', { tx: this.tx, text, params });
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.link.call('exec', { tx: this.tx, sql });
+  }
+
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+
+  announce(channel: string, detail?: string): void {
+    this.announced.add(channel, detail);
+  }
+
+  async close(): Promise<void> {
+    throw new Error('a transaction executor is closed by its transaction');
+  }
+}
