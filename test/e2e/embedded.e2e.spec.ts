@@ -1,7 +1,11 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type EmbeddedProcess, nexusCli, startEmbeddedProcess } from '@nexus/testing';
+import { type EmbeddedProcess, freePort, nexusCli, startEmbeddedProcess } from '@nexus/testing';
 import { keyOf } from './support/api-client';
 
 const exec = promisify(execFile);
@@ -83,4 +87,37 @@ describe('embedded mode (nexus start)', () => {
     expect(replay.stdout).toMatch(/runs rebuilt from \d+ events/);
     expect(await get(`/v1/runs/${runId}`)).toMatchObject({ status: 'completed' });
   }, 150_000);
+
+  it('ends with an error when a port is taken, instead of living on with its database open', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    const dir = mkdtempSync(join(tmpdir(), 'nexus-port-taken-'));
+    try {
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        NEXUS_DATA_DIR: join(dir, 'data'),
+        NEXUS_HOST: '127.0.0.1',
+        NEXUS_LOG_LEVEL: 'silent',
+        COMMAND_API_PORT: String(await freePort()),
+        // The second app to listen finds its port in use: the first is up, the database open.
+        QUERY_API_PORT: String(port),
+        PROJECTOR_PORT: String(await freePort()),
+        LLM_GATEWAY_PORT: String(await freePort()),
+        TOOL_RUNNER_PORT: String(await freePort()),
+      };
+      for (const name of ['DATABASE_URL', 'NATS_URL', 'REDIS_URL', 'NEXUS_API_KEYS_FILE']) delete env[name];
+      // A process that lived on would be killed at the timeout: `killed`, no exit code.
+      const outcome = await exec('node', [nexusCli(), 'start'], { env, timeout: 90_000 }).then(
+        () => ({ code: 0 as number | null, killed: false, stderr: '' }),
+        (error: { code?: number | null; killed?: boolean; stderr?: string }) => ({ code: error.code ?? null, killed: error.killed === true, stderr: error.stderr ?? '' }),
+      );
+      expect(outcome.killed).toBe(false);
+      expect(outcome.code).toBe(2);
+      expect(outcome.stderr).toMatch(/EADDRINUSE|address already in use/i);
+    } finally {
+      taken.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

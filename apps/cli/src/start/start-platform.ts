@@ -38,18 +38,19 @@ export async function startPlatform(options: { app?: string }): Promise<void> {
   // process may serve the development keys on loopback (`npm start` with nothing to set up); one
   // app of a deployment is refused them unless asked for.
   let shared: SharedInfrastructure = { sql, tokenStream: new InProcessTokenStream(), embedded: options.app === undefined };
+  // A refused start (the development keys, a port in use) must end the process: the database
+  // (its thread, embedded) and the apps already started would keep it alive.
+  const giveUp = async (error: unknown, created?: NestFastifyApplication): Promise<never> => {
+    for (const running of [...(created === undefined ? [] : [created]), ...started.reverse()]) await running.close();
+    await sql.close();
+    throw error;
+  };
   for (const name of selected) {
     const app = apps[name] as (typeof apps)[string];
-    const nest = await app.create(config, shared).catch(async (error: unknown) => {
-      // A refused start (the development keys, say) must end the process: the open database
-      // and the apps already listening would keep it alive.
-      for (const running of started.reverse()) await running.close();
-      await sql.close();
-      throw error;
-    });
+    const nest = await app.create(config, shared).catch((error: unknown) => giveUp(error));
     // Services started after command-api send it internal commands in process.
     if (name === 'command-api') shared = { ...shared, commandSender: commandSenderOf(nest) };
-    await nest.listen(app.port(config), config.NEXUS_HOST);
+    await nest.listen(app.port(config), config.NEXUS_HOST).catch((error: unknown) => giveUp(error, nest));
     started.push(nest);
     console.log(`nexus ${name.padEnd(12)} http://${config.NEXUS_HOST}:${app.port(config)}`);
   }
