@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { Announcements, TransactionAnnouncements, type SqlExecutor } from './sql-executor.port';
+import { Announcements, TransactionExecutor, type SqlExecutor } from './sql-executor.port';
 
 type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
@@ -157,12 +157,12 @@ export class PgSqlExecutor implements SqlExecutor {
   }
 }
 
-class PgTransactionExecutor implements SqlExecutor {
+class PgTransactionExecutor extends TransactionExecutor {
   readonly dialect = 'postgres' as const;
-  /** Announced inside the transaction: sent after its COMMIT. */
-  readonly announced = new TransactionAnnouncements();
 
-  constructor(private readonly client: Queryable) {}
+  constructor(private readonly client: Queryable) {
+    super();
+  }
 
   async query<R>(text: string, params?: unknown[]): Promise<R[]> {
     return (await this.client.query(prepared(text, params))).rows as R[];
@@ -170,18 +170,6 @@ class PgTransactionExecutor implements SqlExecutor {
 
   async exec(sql: string): Promise<void> {
     await this.client.query(sql);
-  }
-
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return fn(this);
-  }
-
-  announce(channel: string, detail?: string): void {
-    this.announced.add(channel, detail);
-  }
-
-  async close(): Promise<void> {
-    throw new Error('a transaction executor is closed by its transaction');
   }
 }
 

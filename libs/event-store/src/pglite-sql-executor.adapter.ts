@@ -1,6 +1,6 @@
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
-import { Announcements, TransactionAnnouncements, type SqlExecutor } from './sql-executor.port';
+import { PgliteExecutor, TransactionExecutor, type SqlExecutor } from './sql-executor.port';
 
 type PgliteSession = Pick<PGlite, 'query' | 'exec'> | Transaction;
 
@@ -8,12 +8,10 @@ type PgliteSession = Pick<PGlite, 'query' | 'exec'> | Transaction;
  * A `SqlExecutor` over PGlite's in-process API. PGlite is one Postgres session: its queries are
  * serialised, and a transaction holds the session exclusively until it ends.
  */
-export class PgliteSqlExecutor implements SqlExecutor {
-  readonly dialect = 'pglite' as const;
-  // PGlite lives in this process only: announcing is calling its listeners.
-  private readonly announcements = new Announcements();
-
-  constructor(readonly db: PGlite) {}
+export class PgliteSqlExecutor extends PgliteExecutor implements SqlExecutor {
+  constructor(readonly db: PGlite) {
+    super();
+  }
 
   async query<R>(text: string, params?: unknown[]): Promise<R[]> {
     return (await this.db.query<R>(text, params)).rows;
@@ -24,22 +22,10 @@ export class PgliteSqlExecutor implements SqlExecutor {
   }
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    const announced = new TransactionAnnouncements();
-    const result = await this.db.transaction((tx) => fn(new PgliteTransactionExecutor(tx, announced)));
-    announced.flush((channel, detail) => this.announce(channel, detail));
+    let executor: PgliteTransactionExecutor | undefined;
+    const result = await this.db.transaction((tx) => fn((executor = new PgliteTransactionExecutor(tx))));
+    executor?.announced.flush((channel, detail) => this.announce(channel, detail));
     return result;
-  }
-
-  /** Every writer of a PGlite database is in this process, and announces its commits here. */
-  async listen(channel: string, onNotify: (detail: string) => void): Promise<() => Promise<void>> {
-    const subscription = this.announcements.subscribe(channel, onNotify);
-    return async () => {
-      subscription.unsubscribe();
-    };
-  }
-
-  announce(channel: string, detail?: string): void {
-    this.announcements.announce(channel, detail);
   }
 
   async close(): Promise<void> {
@@ -47,13 +33,12 @@ export class PgliteSqlExecutor implements SqlExecutor {
   }
 }
 
-class PgliteTransactionExecutor implements SqlExecutor {
+class PgliteTransactionExecutor extends TransactionExecutor {
   readonly dialect = 'pglite' as const;
 
-  constructor(
-    private readonly session: PgliteSession,
-    private readonly announced: TransactionAnnouncements,
-  ) {}
+  constructor(private readonly session: PgliteSession) {
+    super();
+  }
 
   async query<R>(text: string, params?: unknown[]): Promise<R[]> {
     return (await this.session.query<R>(text, params)).rows;
@@ -61,18 +46,6 @@ class PgliteTransactionExecutor implements SqlExecutor {
 
   async exec(sql: string): Promise<void> {
     await this.session.exec(sql);
-  }
-
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return fn(this);
-  }
-
-  announce(channel: string, detail?: string): void {
-    this.announced.add(channel, detail);
-  }
-
-  async close(): Promise<void> {
-    throw new Error('a transaction executor is closed by its transaction');
   }
 }
 

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { Announcements, TransactionAnnouncements, type SqlExecutor } from './sql-executor.port';
+import { PgliteExecutor, TransactionExecutor, type SqlExecutor } from './sql-executor.port';
 
 const WORKER_URL = new URL('./pglite.worker.mjs', import.meta.url);
 
@@ -56,14 +56,13 @@ class WorkerLink {
  * `PgliteSqlExecutor`: one session, statements serialised, a transaction holding the session
  * until it ends; announcements stay on the main thread, where every writer is.
  */
-export class PgliteWorkerSqlExecutor implements SqlExecutor {
-  readonly dialect = 'pglite' as const;
-  private readonly announcements = new Announcements();
-
+export class PgliteWorkerSqlExecutor extends PgliteExecutor implements SqlExecutor {
   private constructor(
     private readonly worker: Worker,
     private readonly link: WorkerLink,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Starts the thread and opens `dataDir` (a directory, or `memory://`) in it. */
   static async open(dataDir: string): Promise<PgliteWorkerSqlExecutor> {
@@ -85,30 +84,17 @@ export class PgliteWorkerSqlExecutor implements SqlExecutor {
   }
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    const tx = await this.link.call<number>('begin');
-    const announced = new TransactionAnnouncements();
+    const tx = new PgliteWorkerTransactionExecutor(this.link, await this.link.call<number>('begin'));
     let result: T;
     try {
-      result = await fn(new PgliteWorkerTransactionExecutor(this.link, tx, announced));
+      result = await fn(tx);
     } catch (error) {
-      await this.link.call('end', { tx, commit: false }).catch(() => undefined);
+      await tx.end(false).catch(() => undefined);
       throw error;
     }
-    await this.link.call('end', { tx, commit: true });
-    announced.flush((channel, detail) => this.announce(channel, detail));
+    await tx.end(true);
+    tx.announced.flush((channel, detail) => this.announce(channel, detail));
     return result;
-  }
-
-  /** Every writer of a PGlite database is in this process, and announces its commits here. */
-  async listen(channel: string, onNotify: (detail: string) => void): Promise<() => Promise<void>> {
-    const subscription = this.announcements.subscribe(channel, onNotify);
-    return async () => {
-      subscription.unsubscribe();
-    };
-  }
-
-  announce(channel: string, detail?: string): void {
-    this.announcements.announce(channel, detail);
   }
 
   async close(): Promise<void> {
@@ -117,32 +103,26 @@ export class PgliteWorkerSqlExecutor implements SqlExecutor {
   }
 }
 
-class PgliteWorkerTransactionExecutor implements SqlExecutor {
+class PgliteWorkerTransactionExecutor extends TransactionExecutor {
   readonly dialect = 'pglite' as const;
 
   constructor(
     private readonly link: WorkerLink,
-    private readonly tx: number,
-    private readonly announced: TransactionAnnouncements,
-  ) {}
+    private readonly id: number,
+  ) {
+    super();
+  }
 
   query<R>(text: string, params?: unknown[]): Promise<R[]> {
-    return this.link.call<R[]>('query', { tx: this.tx, text, params });
+    return this.link.call<R[]>('query', { tx: this.id, text, params });
   }
 
   async exec(sql: string): Promise<void> {
-    await this.link.call('exec', { tx: this.tx, sql });
+    await this.link.call('exec', { tx: this.id, sql });
   }
 
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return fn(this);
-  }
-
-  announce(channel: string, detail?: string): void {
-    this.announced.add(channel, detail);
-  }
-
-  async close(): Promise<void> {
-    throw new Error('a transaction executor is closed by its transaction');
+  /** Commits, or rolls back; the worker answers once PGlite has. */
+  async end(commit: boolean): Promise<void> {
+    await this.link.call('end', { tx: this.id, commit });
   }
 }

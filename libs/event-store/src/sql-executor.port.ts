@@ -116,6 +116,51 @@ export class TransactionAnnouncements {
   }
 }
 
+/**
+ * The executor a transaction hands its callback: statements on the transaction's connection (the
+ * adapter's part), nested transactions joining it, announcements held until its COMMIT.
+ */
+export abstract class TransactionExecutor implements SqlExecutor {
+  abstract readonly dialect: SqlExecutor['dialect'];
+  /** Announced inside the transaction: sent after its COMMIT. */
+  readonly announced = new TransactionAnnouncements();
+
+  abstract query<R>(text: string, params?: unknown[]): Promise<R[]>;
+  abstract exec(sql: string): Promise<void>;
+
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+
+  announce(channel: string, detail?: string): void {
+    this.announced.add(channel, detail);
+  }
+
+  async close(): Promise<void> {
+    throw new Error('a transaction executor is closed by its transaction');
+  }
+}
+
+/**
+ * PGlite's executors, in this thread or another: every writer of a PGlite database is in this
+ * process and announces its commits here, so announcing is calling the listeners.
+ */
+export abstract class PgliteExecutor {
+  readonly dialect = 'pglite' as const;
+  private readonly announcements = new Announcements();
+
+  async listen(channel: string, onNotify: (detail: string) => void): Promise<() => Promise<void>> {
+    const subscription = this.announcements.subscribe(channel, onNotify);
+    return async () => {
+      subscription.unsubscribe();
+    };
+  }
+
+  announce(channel: string, detail?: string): void {
+    this.announcements.announce(channel, detail);
+  }
+}
+
 export const SQL_EXECUTOR = Symbol('SqlExecutor');
 
 /** The SQLSTATE of a driver error (both drivers expose `code`), if any. */
