@@ -1,5 +1,4 @@
 import { appendRequests, appendResult, chainEvents, EVENTS_APPENDED_CHANNEL, prepare, type ChainedEvent, type InsertedRow } from './append-events';
-import { GENESIS_HASH } from './event-hash';
 import type { AppendRequest, AppendResult } from './event-store.port';
 import type { SqlExecutor } from './sql-executor.port';
 import type { StreamHead, StreamHeadHints } from './stream-head-hints';
@@ -88,7 +87,7 @@ export class AppendCoalescer {
     if (expectedVersion === 'any' || request.events.length === 0 || request.events.length > this.maxBatchRows) {
       return this.alone(request);
     }
-    if (this.knownHead(request.streamId, expectedVersion) === undefined) return this.alone(request);
+    if (this.hints.headFor(request.streamId, expectedVersion) === undefined) return this.alone(request);
     return new Promise<AppendResult>((resolve, reject) => {
       this.queue.push({ request, expectedVersion, resolve, reject });
       this.drain();
@@ -159,7 +158,7 @@ export class AppendCoalescer {
     const ready: Chained[] = [];
     for (const pending of batch) {
       const { streamId } = pending.request;
-      const head = this.knownHead(streamId, pending.expectedVersion);
+      const head = this.hints.headFor(streamId, pending.expectedVersion);
       if (head === undefined) {
         this.settle(pending, this.alone(pending.request));
         continue;
@@ -207,12 +206,6 @@ export class AppendCoalescer {
       }
     }
     return this.sql.query<BatchRow>(BATCH_INSERT_SQL, columns);
-  }
-
-  /** The head a request can chain onto without reading it: a new stream's, or a matching hint. */
-  private knownHead(streamId: string, expectedVersion: number): StreamHead | undefined {
-    const head = expectedVersion === 0 ? { version: 0, hash: GENESIS_HASH } : this.hints.get(streamId);
-    return head?.version === expectedVersion ? head : undefined;
   }
 
   /** The request on its own, exactly as without coalescing. */

@@ -92,8 +92,8 @@ async function appendOne(
 ): Promise<AppendResult> {
   const { streamId, expectedVersion } = request;
   if (expectedVersion !== 'any' && events.length > 0 && hints) {
-    const known = expectedVersion === 0 ? { version: 0, hash: GENESIS_HASH } : hints.get(streamId);
-    if (known?.version === expectedVersion) {
+    const known = hints.headFor(streamId, expectedVersion);
+    if (known !== undefined) {
       const result = await insert(tx, streamId, known, events);
       if (result) return result;
       hints.forget(streamId);

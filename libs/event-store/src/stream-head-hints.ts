@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '@nexus/events';
+import { GENESIS_HASH } from './event-hash';
 
 export interface StreamHead {
   readonly version: number;
@@ -19,6 +20,12 @@ export class StreamHeadHints {
 
   get(streamId: string): StreamHead | undefined {
     return this.heads.get(streamId);
+  }
+
+  /** The head an append expecting `expectedVersion` chains onto without reading it: a new stream's, or a matching hint. */
+  headFor(streamId: string, expectedVersion: number): StreamHead | undefined {
+    const head = expectedVersion === 0 ? { version: 0, hash: GENESIS_HASH } : this.heads.get(streamId);
+    return head?.version === expectedVersion ? head : undefined;
   }
 
   remember(events: readonly RecordedEvent[]): void {
