@@ -119,8 +119,11 @@ describe('llm-gateway: a budget raced by two instances, one of them killed', () 
       }
     };
     const calls = Array.from({ length: CALLS }, (_, i) => call(i % 2 === 0 ? 'a' : 'b'));
-    // Kill B mid-run: once it has answered a few, with more of its calls drawn and in flight.
-    for (let waited = 0; answeredBy.b < 5 && waited < 30_000; waited += 5) await sleep(5);
+    // Kill B mid-run: once its lease has answered a call, with more of its calls drawn and in
+    // flight. How the budget splits between the two leases is a race of their commands (the one
+    // whose halving lands first holds most of it; B answered 2 to 13 calls across runs), so the
+    // kill waits for B to hold a lease it draws on, not for a share of it.
+    for (let waited = 0; answeredBy.b < 1 && waited < 30_000; waited += 5) await sleep(5);
     await gatewayB.kill();
     const outcomes = await Promise.all(calls);
 
@@ -129,7 +132,7 @@ describe('llm-gateway: a budget raced by two instances, one of them killed', () 
     const other = outcomes.filter((o) => o.status !== 200 && o.status !== 402 && !(o.gateway === 'b' && o.status === 'cut'));
     expect(other).toEqual([]);
     expect(answered.filter((o) => o.gateway === 'a').length).toBeGreaterThan(0);
-    expect(answered.filter((o) => o.gateway === 'b').length).toBeGreaterThanOrEqual(5);
+    expect(answered.filter((o) => o.gateway === 'b').length).toBeGreaterThanOrEqual(1);
     expect(answered.length).toBeLessThanOrEqual(FITS);
     expect(refused.length).toBeGreaterThan(0);
     expect(answered.every((o) => o.usage === WORST_CASE)).toBe(true);
