@@ -38,8 +38,8 @@ export async function startPlatform(options: { app?: string }): Promise<void> {
   // process may serve the development keys on loopback (`npm start` with nothing to set up); one
   // app of a deployment is refused them unless asked for.
   let shared: SharedInfrastructure = { sql, tokenStream: new InProcessTokenStream(), embedded: options.app === undefined };
-  // A refused start (the development keys, a port in use) must end the process: the database
-  // (its thread, embedded) and the apps already started would keep it alive.
+  // A refused start (the development keys, a port in use) must end the process: the apps already
+  // started and the open database would keep it alive.
   const giveUp = async (error: unknown, created?: NestFastifyApplication): Promise<never> => {
     for (const running of [...(created === undefined ? [] : [created]), ...started.reverse()]) await running.close();
     await sql.close();
