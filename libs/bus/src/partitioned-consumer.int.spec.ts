@@ -182,8 +182,14 @@ describe('partition-owned consumer group', () => {
     const others = written.filter((event) => partitionOf(event.streamId, PARTITIONS) !== lost);
     await waitFor(() => others.every((event) => applied.some((a) => a.id === event.id)));
     await waitFor(() => !(groups[0]?.owned() ?? []).includes(lost));
-    const inbox = await world.sql.query<{ event_id: string }>(`SELECT event_id::text AS event_id FROM processed_events WHERE consumer = 'test-group'`);
-    const inboxIds = new Set(inbox.map((row) => row.event_id));
+    // The handler runs inside the batch's transaction: the last batch applied may not have
+    // committed yet. Wait for its inbox rows (the assertions below say what must be there).
+    let inboxIds = new Set<string>();
+    const inboxNow = async () => new Set((await world.sql.query<{ event_id: string }>(`SELECT event_id::text AS event_id FROM processed_events WHERE consumer = 'test-group'`)).map((row) => row.event_id));
+    for (let waited = 0; waited < 10_000 && !others.every((event) => inboxIds.has(event.id)); waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      inboxIds = await inboxNow();
+    }
     expect(written.filter((event) => partitionOf(event.streamId, PARTITIONS) === lost).some((event) => inboxIds.has(event.id))).toBe(false);
     expect(others.every((event) => inboxIds.has(event.id))).toBe(true);
     const [row] = await world.sql.query<{ owner: string; stream_seq: string }>(
