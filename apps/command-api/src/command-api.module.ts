@@ -19,6 +19,7 @@ import { ServeInternalCommandsNatsListener } from './internal/serve-internal-com
 import { AgentLoopExecutor } from './agent-loop/agent-loop.executor';
 import { InProcessCommandSender } from './agent-loop/internal-command.sender';
 import { RunAgentLoopWorker } from './agent-loop/run-agent-loop.worker';
+import { ArmReservationExpiryWorker } from './arm-reservation-expiry/arm-reservation-expiry.worker';
 import { toolCatalogProviders } from './agent-loop/tool-catalog.providers';
 import { FireDueTimersWorker } from './timers/fire-due-timers.worker';
 import { RelayEventsWorker } from './relay-events/relay-events.worker';
@@ -60,6 +61,7 @@ export class CommandApiModule {
         ...toolCatalogProviders,
         AgentLoopExecutor,
         RunAgentLoopWorker,
+        ArmReservationExpiryWorker,
         FireDueTimersWorker,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -3,7 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { connectToBus } from './connect-to-bus';
 import { PostgresEventStore, type SqlExecutor } from '@nexus/event-store';
 import type { RecordedEvent } from '@nexus/events';
-import { startPartitionedConsumer } from './partitioned-consumer';
+import { startPartitionedConsumer, type PartitionedConsumerOptions } from './partitioned-consumer';
 import { DEFAULT_PARTITIONS } from './subjects';
 import { createLogConsumer } from './log-consumer';
 import { ensureStream, loadEventStreamDefinition } from './stream-definitions';
@@ -13,24 +13,40 @@ export interface BusConsumer {
   stop(): Promise<void>;
 }
 
-export interface EventConsumerOptions {
+interface ConsumerSettings {
   /** The consumer's name: its durables, inbox and dead letters. */
   readonly name: string;
   /** JetStream when set; otherwise the event store itself is the bus (embedded mode). */
   readonly natsUrl: string | undefined;
   readonly sql: SqlExecutor;
-  readonly handler: (event: RecordedEvent, tx: SqlExecutor) => Promise<void>;
   /** On the bus: only this stream-id category (`run`, `toolcall`, …); all when omitted. */
   readonly category?: string;
-  /** The events the handler wants (the checkpoint moves past the rest). */
-  readonly accepts?: (event: RecordedEvent) => boolean;
-  /** Run the handler outside the inbox transaction (effects go elsewhere; see both consumers). */
-  readonly handlerOutsideTransaction?: boolean;
   /** How long an instance keeps its partitions without renewing them (`NEXUS_CONSUMER_LEASE_MS`). */
   readonly leaseMs?: number;
   /** The bus's partition count (`NEXUS_BUS_PARTITIONS`). */
   readonly partitions?: number;
 }
+
+/** A handler of one event at a time. */
+interface EventHandlerSettings {
+  readonly handler: (event: RecordedEvent, tx: SqlExecutor) => Promise<void>;
+  /** The events the handler wants (the checkpoint moves past the rest). */
+  readonly accepts?: (event: RecordedEvent) => boolean;
+  /** Run the handler outside the inbox transaction (effects go elsewhere; see both consumers). */
+  readonly handlerOutsideTransaction?: boolean;
+}
+
+/**
+ * Or a handler of a whole batch, inside the batch's transaction with its inbox rows and
+ * checkpoint: for effects that are rows of the same database, written for the batch in one
+ * statement. The events are one partition's in order, or several partitions' (each in order);
+ * in embedded mode a batch is one event.
+ */
+interface BatchHandlerSettings {
+  readonly batchHandler: (events: readonly RecordedEvent[], tx: SqlExecutor) => Promise<void>;
+}
+
+export type EventConsumerOptions = ConsumerSettings & (EventHandlerSettings | BatchHandlerSettings);
 
 /** The settings a deployment gives all its consumers (NATS_URL, NEXUS_BUS_PARTITIONS, NEXUS_CONSUMER_LEASE_MS). */
 export interface ConsumerDeploymentSettings {
@@ -59,15 +75,18 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
       name: options.name,
       sql: options.sql,
       storeFor: (sql) => new PostgresEventStore(sql),
-      handler: options.handler,
-      ...(options.accepts === undefined ? {} : { accepts: options.accepts }),
-      ...(options.handlerOutsideTransaction === undefined ? {} : { handlerOutsideTransaction: options.handlerOutsideTransaction }),
+      ...('batchHandler' in options
+        ? { handler: (event: RecordedEvent, tx: SqlExecutor) => options.batchHandler([event], tx) }
+        : {
+            handler: options.handler,
+            ...(options.accepts === undefined ? {} : { accepts: options.accepts }),
+            ...(options.handlerOutsideTransaction === undefined ? {} : { handlerOutsideTransaction: options.handlerOutsideTransaction }),
+          }),
     });
   }
   const nats: NatsConnection = await connectToBus(options.natsUrl);
   const stream = loadEventStreamDefinition();
   await ensureStream(await jetstreamManager(nats), stream);
-  const { handler } = options;
   const partitions = options.partitions ?? DEFAULT_PARTITIONS;
   const consumer = await startPartitionedConsumer({
     name: options.name,
@@ -77,21 +96,29 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     partitions,
     ...(options.category === undefined ? {} : { category: options.category }),
     ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
-    ...(options.handlerOutsideTransaction
-      ? // Provider calls and tools wait on the outside: as many at once as there are partitions.
-        {
-          handler: (event: RecordedEvent) => handler(event, options.sql),
-          concurrency: partitions,
-          ...(options.accepts === undefined ? {} : { accepts: options.accepts }),
-        }
-      : { batchHandler: async (events: readonly RecordedEvent[], tx: SqlExecutor) => {
-          for (const event of events) await handler(event, tx);
-        } }),
+    ...handlingOf(options, partitions),
   });
   return {
     async stop() {
       await consumer.stop();
       await nats.drain();
     },
+  };
+}
+
+/** How the partitioned consumer runs the options' handler. */
+function handlingOf(options: EventConsumerOptions, partitions: number): Partial<PartitionedConsumerOptions> {
+  if ('batchHandler' in options) return { batchHandler: options.batchHandler };
+  const { handler } = options;
+  if (options.handlerOutsideTransaction !== true) {
+    return { batchHandler: async (events: readonly RecordedEvent[], tx: SqlExecutor) => {
+      for (const event of events) await handler(event, tx);
+    } };
+  }
+  // Provider calls and tools wait on the outside: as many at once as there are partitions.
+  return {
+    handler: (event: RecordedEvent) => handler(event, options.sql),
+    concurrency: partitions,
+    ...(options.accepts === undefined ? {} : { accepts: options.accepts }),
   };
 }

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { RecordedEvent } from '@nexus/events';
 import { OutboxRelay } from './outbox-relay';
 import { startPartitionedConsumer, type PartitionedConsumer, type PartitionedConsumerOptions } from './partitioned-consumer';
@@ -197,5 +198,63 @@ describe('partition-owned consumer group', () => {
       [lost],
     );
     expect(row).toEqual({ owner: 'new-owner', stream_seq: '0' });
+  });
+
+  it('a handler consumer stores its checkpoint past events it does not want only with a handled batch, after a lease, or on handing over', async () => {
+    const handled: RecordedEvent[] = [];
+    const options = {
+      name: 'test-group',
+      nats: world.nc,
+      sql: world.sql,
+      stream: STREAM,
+      partitions: PARTITIONS,
+      leaseMs: 60_000,
+      heartbeatMs: 100,
+      accepts: (event: RecordedEvent) => event.streamId.startsWith('run-'),
+      handler: async (event: RecordedEvent) => void handled.push(event),
+    };
+    const first = await startPartitionedConsumer(options);
+    groups.push(first);
+    await waitFor(() => first.owned().length === PARTITIONS);
+    const unwanted = await appendEvents(world.store, 6, 3);
+    const wanted = await appendEvents(world.store, 2, 2, 'run');
+    await waitFor(() => handled.length === wanted.length);
+    await waitFor(async () => (await first.pending()) === 0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    // What each partition's messages end at, from the stream itself.
+    const jsm = await jetstreamManager(world.nc);
+    const total = unwanted.length + wanted.length;
+    const lastOf = new Map<number, { seq: number; wanted: boolean }>();
+    for (let seq = 1; seq <= total; seq += 1) {
+      const msg = await jsm.streams.getMessage(STREAM, { seq });
+      const partition = Number(msg?.subject.split('.').at(-1));
+      const event = msg?.json<RecordedEvent>();
+      lastOf.set(partition, { seq, wanted: event?.streamId.startsWith('run-') === true || lastOf.get(partition)?.wanted === true });
+    }
+    const stored = async () =>
+      new Map(
+        (await world.sql.query<{ partition: number; stream_seq: string }>(`SELECT partition, stream_seq::text AS stream_seq FROM consumer_partitions WHERE consumer = 'test-group'`)).map(
+          (row) => [row.partition, Number(row.stream_seq)],
+        ),
+      );
+    // Running: a partition that never had a wanted event has stored nothing yet.
+    const running = await stored();
+    for (const [partition, { wanted: any }] of lastOf) if (!any) expect(running.get(partition)).toBe(0);
+    expect([...lastOf.values()].some((p) => !p.wanted)).toBe(true);
+
+    // Handing over stores every partition's move.
+    await first.stop();
+    groups.splice(groups.indexOf(first), 1);
+    const after = await stored();
+    for (const [partition, { seq }] of lastOf) expect(after.get(partition)).toBe(seq);
+
+    // The next owner goes on from there: it handles only what is new.
+    const second = await startPartitionedConsumer({ ...options, leaseMs: 1_000 });
+    groups.push(second);
+    const more = await appendEvents(world.store, 1, 1, 'run');
+    await waitFor(() => handled.length === wanted.length + more.length);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(handled.map((e) => e.id).sort()).toEqual([...wanted, ...more].map((e) => e.id).sort());
   });
 });

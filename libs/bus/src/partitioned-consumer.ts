@@ -473,6 +473,13 @@ class PartitionReader {
   private readonly attempts = new Map<number, number>();
   private readonly maxBatch: number;
   private lastDelivery = Date.now();
+  /**
+   * The checkpoint as stored (`seq` is how far this owner has got): behind `seq` only while a
+   * handler consumer defers storing a move past events it does not want (see `handleOutside`).
+   * Every write of the checkpoint is fenced on it.
+   */
+  private stored: number;
+  private storedAt = Date.now();
 
   constructor(
     private readonly group: ConsumerGroup,
@@ -480,6 +487,7 @@ class PartitionReader {
     private seq: number,
   ) {
     this.maxBatch = group.options.maxBatch ?? 500;
+    this.stored = seq;
   }
 
   start(js: JetStreamClient): void {
@@ -497,6 +505,9 @@ class PartitionReader {
     this.messages?.stop();
     this.wake();
     await this.running;
+    // A deferred move is stored before the partition is handed over (else the next owner reads
+    // those events again only to pass them by). Best effort: a failure costs just that.
+    if (this.stored !== this.seq) await this.recordHandled(this.seq, []).catch(() => undefined);
   }
 
   private wake(): void {
@@ -583,15 +594,16 @@ class PartitionReader {
     return this.partition;
   }
 
-  /** The stream sequence this partition's checkpoint stands at. */
+  /** The stream sequence this partition's stored checkpoint stands at: a combined commit's fence. */
   get checkpoint(): number {
-    return this.seq;
+    return this.stored;
   }
 
-  /** A combined commit moved this partition's checkpoint to `seq`. */
+  /** A commit moved this partition's stored checkpoint to `seq`. */
   committed(seq: number): void {
     for (const key of this.attempts.keys()) if (key <= seq) this.attempts.delete(key);
-    this.seq = seq;
+    this.seq = this.stored = seq;
+    this.storedAt = Date.now();
   }
 
   /** Applies messages in order; splits a failing batch to isolate the event that fails. */
@@ -639,16 +651,18 @@ class PartitionReader {
       await this.advance(tx, last);
       return toApply.length;
     });
-    this.seq = last;
-    for (const msg of msgs) this.attempts.delete(msg.seq);
+    this.committed(last);
     busMetrics.processed.inc({ consumer: options.name }, applied);
   }
 
   /**
    * Events one by one through the handler, outside any transaction (those in the inbox already,
-   * or not wanted, are skipped); then one transaction for their inbox rows and the checkpoint.
+   * or not wanted, are skipped); then one statement for their inbox rows and the checkpoint.
    * When the handler fails, what was handled before it is recorded first, so a retry repeats
-   * only the failing event.
+   * only the failing event. A batch with nothing wanted (a consumer of some event types sees
+   * every event of its partitions) moves the checkpoint in memory only, stored with the next
+   * handled batch, at the latest after a lease's time, or when the partition is handed over: a
+   * crash before that reads those events again, to pass them by again.
    */
   private async handleOutside(batch: readonly JsMsg[], handler: (event: RecordedEvent) => Promise<void>): Promise<void> {
     const { name, accepts } = this.group.options;
@@ -656,6 +670,11 @@ class PartitionReader {
     if (msgs.length === 0) return;
     const events = msgs.map((msg) => msg.json<RecordedEvent>());
     const wanted = events.map((event) => accepts?.(event) ?? true);
+    if (!wanted.includes(true)) {
+      this.seq = (msgs.at(-1) as JsMsg).seq;
+      if (Date.now() - this.storedAt >= this.group.leaseMs) await this.recordHandled(this.seq, []);
+      return;
+    }
     const seen = await inboxHolds(this.group.options.sql, name, events.filter((_, i) => wanted[i]).map((event) => event.id));
     let handled = 0;
     let done = 0;
@@ -669,14 +688,14 @@ class PartitionReader {
         done = i + 1;
       }
     } finally {
-      if (done > 0) await this.recordHandled(msgs.slice(0, done), events.slice(0, done).filter((_, i) => wanted[i]));
+      if (done > 0) await this.recordHandled((msgs[done - 1] as JsMsg).seq, events.slice(0, done).filter((_, i) => wanted[i]));
       busMetrics.processed.inc({ consumer: name }, handled);
     }
   }
 
-  private async recordHandled(msgs: readonly JsMsg[], handled: readonly RecordedEvent[]): Promise<void> {
+  /** Inbox rows for the handled events and the checkpoint moved to `last`. */
+  private async recordHandled(last: number, handled: readonly RecordedEvent[]): Promise<void> {
     const { name } = this.group.options;
-    const last = (msgs.at(-1) as JsMsg).seq;
     // One statement, so no transaction around it: the inbox rows are written even when the
     // checkpoint is refused (this instance lost the partition), which is still the truth — the
     // handler ran — and spares the next owner repeating it.
@@ -684,11 +703,10 @@ class PartitionReader {
       `WITH inbox AS (${insertIntoInboxSql('$1', '$6')})
        UPDATE consumer_partitions SET stream_seq = $4, updated_at = now()
         WHERE consumer = $1 AND partition = $2 AND owner = $3 AND stream_seq = $5 RETURNING 1`,
-      [name, this.partition, this.group.memberId, last, this.seq, handled.map((e) => e.id)],
+      [name, this.partition, this.group.memberId, last, this.stored, handled.map((e) => e.id)],
     );
     if (moved.length === 0) throw new PartitionLostError(this.partition);
-    this.seq = last;
-    for (const msg of msgs) this.attempts.delete(msg.seq);
+    this.committed(last);
   }
 
   /**
@@ -710,7 +728,7 @@ class PartitionReader {
     const moved = await tx.query(
       `UPDATE consumer_partitions SET stream_seq = $4, updated_at = now()
         WHERE consumer = $1 AND partition = $2 AND owner = $3 AND stream_seq = $5 RETURNING 1`,
-      [name, this.partition, this.group.memberId, to, this.seq],
+      [name, this.partition, this.group.memberId, to, this.stored],
     );
     if (moved.length === 0) throw new PartitionLostError(this.partition);
   }
@@ -723,7 +741,6 @@ class PartitionReader {
       await deadLetter(tx, { consumer: name, event, subject: msg.subject, streamSeq: msg.seq, deliveries, error: String(error) });
       await this.advance(tx, msg.seq);
     });
-    this.seq = msg.seq;
-    this.attempts.delete(msg.seq);
+    this.committed(msg.seq);
   }
 }

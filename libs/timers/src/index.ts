@@ -4,7 +4,9 @@ export {
   markTimerFired,
   recordTimerFailure,
   rescheduleTimer,
+  rescheduleTimers,
   scheduleTimer,
+  scheduleTimers,
   type ScheduleTimerInput,
   type Timer,
 } from './timers.store';

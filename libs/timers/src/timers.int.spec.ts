@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createPgExecutor, createPgliteExecutor, migrate, type SqlExecutor } from '@nexus/event-store';
 import { freshTestDatabase } from '@nexus/testing';
-import { cancelTimer, claimDueTimers, markTimerFired, rescheduleTimer, scheduleTimer, TimerWorker, type Timer } from './index';
+import { cancelTimer, claimDueTimers, markTimerFired, rescheduleTimer, rescheduleTimers, scheduleTimer, scheduleTimers, TimerWorker, type Timer } from './index';
 
 const backends: ReadonlyArray<readonly [string, () => Promise<SqlExecutor>]> = [
   ['postgres', async () => createPgExecutor(await freshTestDatabase(), { max: 10 })],
@@ -64,6 +64,38 @@ describe.each(backends)('durable timers on %s', (_, open) => {
     const fired: unknown[] = [];
     await new TimerWorker({ sql, fire: async (t) => void fired.push(t.command) }).runOnce();
     expect(fired).toEqual([command(1)]);
+  });
+
+  it('schedules many timers in one statement, the first of an id winning also within the call', async () => {
+    await scheduleTimer(sql, { id: 'held', dueAt: ago(10), command: command(1) });
+    const created = await scheduleTimers(sql, [
+      { id: 'held', dueAt: ago(10), command: command(2) },
+      { id: 'x', dueAt: ago(30), command: command(3), metadata: { correlationId: 'c-x' } },
+      { id: 'x', dueAt: ago(20), command: command(4) },
+      { id: 'y', dueAt: fromNow(60_000), command: command(5) },
+    ]);
+    expect([...created].sort()).toEqual(['x', 'y']);
+    expect(await scheduleTimers(sql, [])).toEqual(new Set());
+    const fired: Timer[] = [];
+    await new TimerWorker({ sql, fire: async (t) => void fired.push(t) }).runOnce();
+    expect(fired.map((t) => [t.id, t.command, t.metadata])).toEqual([
+      ['x', command(3), { correlationId: 'c-x' }],
+      ['held', command(1), {}],
+    ]);
+  });
+
+  it('moves many timers in one statement, each to the latest due time it was given', async () => {
+    const dueOf = async (id: string) => (await sql.query<{ due_at: Date }>('SELECT due_at FROM timers WHERE id = $1', [id]))[0]?.due_at;
+    const [soon, later, latest] = [fromNow(30_000), fromNow(60_000), fromNow(90_000)];
+    await rescheduleTimer(sql, { id: 'a', dueAt: later, command: command(1) });
+    const changed = await rescheduleTimers(sql, [
+      { id: 'a', dueAt: soon, command: command(2) },
+      { id: 'b', dueAt: latest, command: command(3) },
+      { id: 'b', dueAt: later, command: command(4) },
+    ]);
+    expect([...changed]).toEqual(['b']);
+    expect((await dueOf('a'))?.getTime()).toBe(later.getTime());
+    expect((await dueOf('b'))?.getTime()).toBe(latest.getTime());
   });
 
   it('does not fire a cancelled timer', async () => {

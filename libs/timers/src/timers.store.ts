@@ -36,39 +36,66 @@ const toTimer = (row: TimerRow): Timer => ({
   attempts: row.attempts,
 });
 
+/** The statement's columns: one array per column, so any number of timers is one statement of fixed text. */
+function columnsOf(inputs: readonly ScheduleTimerInput[]): unknown[] {
+  return [
+    inputs.map((t) => t.id),
+    inputs.map((t) => (typeof t.dueAt === 'string' ? t.dueAt : t.dueAt.toISOString())),
+    inputs.map((t) => JSON.stringify(t.command)),
+    inputs.map((t) => JSON.stringify(t.metadata ?? {})),
+  ];
+}
+
+const insertTimers = `INSERT INTO timers (id, due_at, command, metadata)
+  SELECT id, due_at, command::jsonb, metadata::jsonb FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[]) AS t(id, due_at, command, metadata)`;
+
 /**
- * Schedules a timer, idempotently by id: a redelivered reaction that schedules it again changes
- * nothing (the first schedule wins). Resolves to whether this call created it.
+ * Schedules timers, idempotently by id: a redelivered reaction that schedules one again changes
+ * nothing (the first schedule wins, also within one call). One statement for all of them.
+ * Resolves to the ids this call created.
  */
+export async function scheduleTimers(sql: SqlExecutor, inputs: readonly ScheduleTimerInput[]): Promise<Set<string>> {
+  if (inputs.length === 0) return new Set();
+  const rows = await sql.query<{ id: string }>(`${insertTimers} ON CONFLICT (id) DO NOTHING RETURNING id`, columnsOf(inputs));
+  return new Set(rows.map((row) => row.id));
+}
+
+/** Schedules one timer (see `scheduleTimers`); resolves to whether this call created it. */
 export async function scheduleTimer(sql: SqlExecutor, input: ScheduleTimerInput): Promise<boolean> {
-  const dueAt = typeof input.dueAt === 'string' ? input.dueAt : input.dueAt.toISOString();
-  const rows = await sql.query<{ id: string }>(
-    `INSERT INTO timers (id, due_at, command, metadata) VALUES ($1, $2, $3::jsonb, $4::jsonb)
-     ON CONFLICT (id) DO NOTHING RETURNING id`,
-    [input.id, dueAt, JSON.stringify(input.command), JSON.stringify(input.metadata ?? {})],
-  );
-  return rows.length > 0;
+  return (await scheduleTimers(sql, [input])).size > 0;
 }
 
 /**
- * Moves a timer later, creating it if it is not there: for a deadline that can be extended (a
+ * Moves timers later, creating those that are not there: for deadlines that can be extended (a
  * budget lease's expiry). A due time earlier than the one stored changes nothing, so heartbeats
- * handled out of order never bring an expiry forward. Moving it re-arms it as new (attempts 0,
- * not fired, not failed): a firing of the old due time still in flight is fenced off by its
- * attempt number and cannot mark the new one fired. Resolves to whether the timer changed.
+ * handled out of order never bring an expiry forward. Moving a timer re-arms it as new (attempts
+ * 0, not fired, not failed): a firing of the old due time still in flight is fenced off by its
+ * attempt number and cannot mark the new one fired. Several moves of one timer in a call count
+ * as its latest one (moving only ever later, the others would change nothing after it). One
+ * statement; resolves to the ids that changed.
  */
-export async function rescheduleTimer(sql: SqlExecutor, input: ScheduleTimerInput): Promise<boolean> {
-  const dueAt = typeof input.dueAt === 'string' ? input.dueAt : input.dueAt.toISOString();
+export async function rescheduleTimers(sql: SqlExecutor, inputs: readonly ScheduleTimerInput[]): Promise<Set<string>> {
+  if (inputs.length === 0) return new Set();
+  const latest = new Map<string, ScheduleTimerInput>();
+  for (const input of inputs) {
+    const held = latest.get(input.id);
+    if (held === undefined || new Date(held.dueAt).getTime() < new Date(input.dueAt).getTime()) latest.set(input.id, input);
+  }
   const rows = await sql.query<{ id: string }>(
-    `INSERT INTO timers (id, due_at, command, metadata) VALUES ($1, $2, $3::jsonb, $4::jsonb)
+    `${insertTimers}
      ON CONFLICT (id) DO UPDATE
         SET due_at = EXCLUDED.due_at, command = EXCLUDED.command, metadata = EXCLUDED.metadata,
             attempts = 0, fired_at = NULL, failed_at = NULL, not_before = NULL, last_error = NULL
       WHERE timers.due_at < EXCLUDED.due_at
      RETURNING id`,
-    [input.id, dueAt, JSON.stringify(input.command), JSON.stringify(input.metadata ?? {})],
+    columnsOf([...latest.values()]),
   );
-  return rows.length > 0;
+  return new Set(rows.map((row) => row.id));
+}
+
+/** Moves one timer later, creating it if it is not there (see `rescheduleTimers`); resolves to whether it changed. */
+export async function rescheduleTimer(sql: SqlExecutor, input: ScheduleTimerInput): Promise<boolean> {
+  return (await rescheduleTimers(sql, [input])).size > 0;
 }
 
 /** Cancels a timer that has not fired yet; resolves to whether there was one. */

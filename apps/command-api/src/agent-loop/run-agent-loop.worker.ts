@@ -2,12 +2,9 @@ import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationB
 import { consumerDeployment, startEventConsumer, type BusConsumer } from '@nexus/bus';
 import { NEXUS_CONFIG, type NexusConfig } from '@nexus/config';
 import {
-  parseBudgetStreamId,
   parseRunStreamId,
   parseToolCallStreamId,
   reactToToolCallEvent,
-  RESERVATION_EXPIRY_EVENTS,
-  reservationExpiryTimers,
   runProcess,
   toolCallOutcome,
   type AgentLoopOutput,
@@ -15,7 +12,7 @@ import {
   type ToolCatalog,
 } from '@nexus/domain';
 import { EVENT_STORE, readStreamOf, SQL_EXECUTOR, type EventStorePort, type SqlExecutor } from '@nexus/event-store';
-import { budgetEventContract, runEventContract, toolCallEventContract, type RecordedEvent } from '@nexus/events';
+import { runEventContract, toolCallEventContract, type RecordedEvent } from '@nexus/events';
 import { llmCallMeter, loadPriceTable } from '@nexus/llm';
 import { metadataCausedBy } from '@nexus/observability';
 import { POLICY_ENGINE, type PolicyEnginePort } from '@nexus/policy';
@@ -26,11 +23,11 @@ import { TOOL_REGISTRY, toolCatalogOf } from './tool-catalog.providers';
 export const AGENT_LOOP_CONSUMER = 'agent-loop';
 
 /**
- * Hosts the agent loop: consumes run, tool-call and reservation events (JetStream, or the log in
- * embedded mode), loads the stream the domain folds, asks the domain what follows and has the
- * executor send and schedule it. The rules are the domain's: the run process for runs,
- * `reactToToolCallEvent` for tool calls (their deadline, their result), `reservationExpiryTimers`
- * for reservations.
+ * Hosts the agent loop: consumes run and tool-call events (JetStream, or the log in embedded
+ * mode), loads the stream the domain folds, asks the domain what follows and has the executor
+ * send and schedule it. The rules are the domain's: the run process for runs,
+ * `reactToToolCallEvent` for tool calls (their deadline, their result). Reservations' expiry
+ * timers are armed by their own consumer (`ArmReservationExpiryWorker`), a batch per statement.
  */
 @Injectable()
 export class RunAgentLoopWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -61,7 +58,7 @@ export class RunAgentLoopWorker implements OnApplicationBootstrap, BeforeApplica
     this.consumer = await startEventConsumer({
       name: AGENT_LOOP_CONSUMER,
       ...consumerDeployment(this.config, this.sql),
-      accepts: (event) => runEventContract.stream.is(event.streamId) || toolCallEventContract.stream.is(event.streamId) || RESERVATION_EXPIRY_EVENTS.has(event.type),
+      accepts: (event) => runEventContract.stream.is(event.streamId) || toolCallEventContract.stream.is(event.streamId),
       // Commands and timers go through other connections than the consumer's transaction.
       handlerOutsideTransaction: true,
       handler: async (event) => this.executor.execute(await this.react(event, new Date().toISOString()), metadataCausedBy(event, 'nexus-agent-loop')),
@@ -86,7 +83,6 @@ export class RunAgentLoopWorker implements OnApplicationBootstrap, BeforeApplica
       const context = { at, tools: this.tools, deadlineGraceSeconds: this.config.NEXUS_TOOL_DEADLINE_GRACE_SECONDS };
       return reactToToolCallEvent(state, toolCallEventContract.read(event), context);
     }
-    const sessionId = parseBudgetStreamId(event.streamId);
-    return sessionId === undefined ? [] : reservationExpiryTimers(sessionId, event.metadata.actor.tenantId, budgetEventContract.read(event));
+    return [];
   }
 }
