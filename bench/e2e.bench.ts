@@ -28,7 +28,7 @@
  *   command once the previous one is visible. Baseline: pgbench single-row INSERT transactions at
  *   the same concurrency on the same server, and the ratio of visible commands/s to its TPS.
  *
- * BENCH_CPU_PROF=<dir> has command-api write a V8 CPU profile into that directory as it stops;
+ * BENCH_CPU_PROF=<dir> has each app write a V8 CPU profile into <dir>/<app> as it stops;
  * BENCH_PG_STATEMENTS=1 prints the statements the server spent its time on (pg_stat_statements).
  * Beside each scenario, the CPU time each component used per visible command.
  *
@@ -148,8 +148,18 @@ async function printTopStatements(url: string): Promise<void> {
               left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS statement
          FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 20`,
     );
-    console.log(`\nstatements (whole run): ${all.calls} calls, ${all.ms} ms executing`);
-    printTable(['calls', 'ms', 'ms/call', 'statement'], rows.map((r) => [String(r.calls), String(r.ms), String(r.per_call), String(r.statement)]));
+    // By calls too: each call is a round trip, whose cost (parse, network, the commit) the
+    // execution time leaves out; BEGIN and COMMIT show only here.
+    const { rows: frequent } = await client.query(
+      `SELECT calls, round(total_exec_time::numeric, 0) AS ms, round((total_exec_time / calls)::numeric, 3) AS per_call,
+              left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS statement
+         FROM pg_stat_statements ORDER BY calls DESC LIMIT 25`,
+    );
+    const table = (list: typeof rows) => printTable(['calls', 'ms', 'ms/call', 'statement'], list.map((r) => [String(r.calls), String(r.ms), String(r.per_call), String(r.statement)]));
+    console.log(`\nstatements (whole run): ${all.calls} calls, ${all.ms} ms executing; by time:`);
+    table(rows);
+    console.log('by calls:');
+    table(frequent);
   } finally {
     await client.end();
   }
@@ -194,12 +204,13 @@ function cpuRow(label: string, before: number[], visible: number, elapsedSeconds
 let projector: AppProcess | undefined;
 try {
   // One at a time: the migrations run at each app's start, and 2 cores start them no faster together.
-  // BENCH_CPU_PROF=<dir>: command-api writes a V8 CPU profile there when it stops (open it in
-  // Chrome's DevTools or speedscope) — where its time goes at the rates below.
+  // BENCH_CPU_PROF=<dir>: each app writes a V8 CPU profile into <dir>/<app> when it stops (open
+  // it in Chrome's DevTools or speedscope) — where its time goes at the rates below.
   const profile = process.env['BENCH_CPU_PROF'];
-  commandApi = await startAppProcess('command-api', env, profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profile}`] } : {});
-  projector = await startAppProcess('projector', env);
-  queryApi = await startAppProcess('query-api', env);
+  const profiled = (app: string) => (profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profile}/${app}`] } : {});
+  commandApi = await startAppProcess('command-api', env, profiled('command-api'));
+  projector = await startAppProcess('projector', env, profiled('projector'));
+  queryApi = await startAppProcess('query-api', env, profiled('query-api'));
   console.log(`server: ${process.env['DATABASE_URL'] ? 'DATABASE_URL' : 'throwaway, fsync on'}; ${seconds} s per run; client: node:http, ${connections} keep-alive connections per app`);
   console.log(`load average (1/5/15 min) at start: ${loadAverage()}`);
 
