@@ -2,7 +2,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectToBus } from './connect-to-bus';
 import { PostgresEventStore, type SqlExecutor } from '@nexus/event-store';
-import type { RecordedEvent } from '@nexus/events';
+import { streamCategory, type RecordedEvent } from '@nexus/events';
 import { startPartitionedConsumer, type PartitionedConsumerOptions } from './partitioned-consumer';
 import { DEFAULT_PARTITIONS } from './subjects';
 import { createLogConsumer } from './log-consumer';
@@ -71,15 +71,19 @@ export const consumerDeployment = (settings: ConsumerDeploymentSettings, sql: Sq
  */
 export async function startEventConsumer(options: EventConsumerOptions): Promise<BusConsumer> {
   if (options.natsUrl === undefined) {
+    // The log holds every category: the bus's subject filter becomes a filter of the events.
+    const { category } = options;
+    const inCategory = (event: RecordedEvent) => category === undefined || streamCategory(event.streamId) === category;
+    const accepts = 'batchHandler' in options || options.accepts === undefined ? inCategory : (event: RecordedEvent) => inCategory(event) && (options.accepts?.(event) ?? true);
     return createLogConsumer({
       name: options.name,
       sql: options.sql,
       storeFor: (sql) => new PostgresEventStore(sql),
+      accepts,
       ...('batchHandler' in options
         ? { handler: (event: RecordedEvent, tx: SqlExecutor) => options.batchHandler([event], tx) }
         : {
             handler: options.handler,
-            ...(options.accepts === undefined ? {} : { accepts: options.accepts }),
             ...(options.handlerOutsideTransaction === undefined ? {} : { handlerOutsideTransaction: options.handlerOutsideTransaction }),
           }),
     });

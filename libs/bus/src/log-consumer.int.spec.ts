@@ -92,4 +92,39 @@ describe.each(backends)('log consumer on %s', (_name, open) => {
     await consumer.stop();
     expect(await effects()).toEqual(written.map((e) => e.id));
   }, 30_000);
+
+  it('passes by the events it does not want without a statement each: no inbox rows, one checkpoint save', async () => {
+    sql = await open();
+    await sql.exec('CREATE TABLE log_effects (n serial PRIMARY KEY, event_id uuid NOT NULL UNIQUE)');
+    const store = new PostgresEventStore(sql);
+    const ignored = (await store.appendToStream(newStreamId('other'), [anEvent(), anEvent(), anEvent()], { expectedVersion: 0 })).events;
+    const wanted = (await store.appendToStream(newStreamId('wanted'), [anEvent()], { expectedVersion: 0 })).events;
+    const after = (await store.appendToStream(newStreamId('other'), [anEvent(), anEvent()], { expectedVersion: 0 })).events;
+    const start = () =>
+      createLogConsumer({
+        name: 'choosy',
+        sql,
+        storeFor: (executor) => new PostgresEventStore(executor),
+        pollMs: 10,
+        accepts: (event) => event.streamId.startsWith('wanted-'),
+        handler: async (event, tx) => void (await tx.query('INSERT INTO log_effects (event_id) VALUES ($1)', [event.id])),
+      });
+    const checkpoint = async () =>
+      (await sql.query<{ position: string }>(`SELECT position::text AS position FROM log_consumer_checkpoints WHERE consumer = 'choosy'`))[0]?.position;
+    const last = after.at(-1) as RecordedEvent;
+    let consumer = start();
+    await waitFor(async () => (await checkpoint()) === String(last.globalPosition));
+    await consumer.stop();
+    expect(await effects()).toEqual(wanted.map((e) => e.id));
+    const inbox = await sql.query<{ event_id: string }>(`SELECT event_id::text AS event_id FROM processed_events WHERE consumer = 'choosy'`);
+    expect(inbox.map((row) => row.event_id)).toEqual(wanted.map((e) => e.id));
+    expect(ignored.every((e) => e.globalPosition < last.globalPosition)).toBe(true);
+
+    // Started again, it goes on from the checkpoint: nothing applied twice.
+    const more = (await store.appendToStream(newStreamId('wanted'), [anEvent()], { expectedVersion: 0 })).events;
+    consumer = start();
+    await waitFor(async () => (await effects()).length === 2);
+    await consumer.stop();
+    expect(await effects()).toEqual([...wanted, ...more].map((e) => e.id));
+  }, 30_000);
 });

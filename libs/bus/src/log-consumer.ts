@@ -13,7 +13,7 @@ export interface LogConsumerOptions {
   /** The store as seen through an executor (inside the consumer's transaction). */
   readonly storeFor: (sql: SqlExecutor) => EventStorePort;
   readonly handler: (event: RecordedEvent, tx: SqlExecutor) => Promise<void>;
-  /** Only events whose type this accepts reach the handler (the checkpoint moves past the rest). */
+  /** Only events this accepts reach the handler (the checkpoint moves past the rest, without inbox rows). */
   readonly accepts?: (event: RecordedEvent) => boolean;
   readonly pollMs?: number;
   readonly batchSize?: number;
@@ -50,11 +50,11 @@ export function createLogConsumer(options: LogConsumerOptions): BusConsumer {
   const handle = (event: RecordedEvent, tx: SqlExecutor): Promise<void> =>
     withConsumerSpan(options.name, event, () => options.handler(event, tx));
 
+  /** A wanted event: its effect, its inbox row and the checkpoint (which passes every event before it too). */
   const handleOne = async (event: RecordedEvent): Promise<void> => {
-    const wanted = options.accepts?.(event) ?? true;
     if (options.handlerOutsideTransaction === true) {
       const seen = await inboxHolds(options.sql, options.name, [event.id]);
-      if (!seen.has(event.id) && wanted) await handle(event, options.sql);
+      if (!seen.has(event.id)) await handle(event, options.sql);
       await options.sql.transaction(async (tx) => {
         await recordInInbox(tx, options.name, [event.id]);
         await saveCheckpoint(tx, options.name, checkpointOf(event));
@@ -63,7 +63,7 @@ export function createLogConsumer(options: LogConsumerOptions): BusConsumer {
     }
     await options.sql.transaction(async (tx) => {
       const fresh = await recordInInbox(tx, options.name, [event.id]);
-      if (fresh.has(event.id) && wanted) await handle(event, tx);
+      if (fresh.has(event.id)) await handle(event, tx);
       await saveCheckpoint(tx, options.name, checkpointOf(event));
     });
   };
@@ -83,8 +83,17 @@ export function createLogConsumer(options: LogConsumerOptions): BusConsumer {
     const store = options.storeFor(options.sql);
     const { events } = await store.readAll({ after, limit: options.batchSize ?? 200 });
     heldBack = events.length === 0 && (await store.hasUnreadEvents(after).catch(() => false));
+    // Events the handler does not want cost no statement of their own (every consumer of the
+    // embedded platform reads the whole log): the next wanted event's checkpoint passes them, or
+    // one save at the end of the pass.
+    let passedBy: RecordedEvent | undefined;
     for (const event of events) {
       if (stopped) break;
+      if (!(options.accepts?.(event) ?? true)) {
+        passedBy = event;
+        continue;
+      }
+      passedBy = undefined;
       try {
         await handleOne(event);
         failures.delete(event.id);
@@ -98,6 +107,7 @@ export function createLogConsumer(options: LogConsumerOptions): BusConsumer {
         await deadLetter(event, error);
       }
     }
+    if (passedBy !== undefined) await saveCheckpoint(options.sql, options.name, checkpointOf(passedBy));
     return events.length;
   };
 
