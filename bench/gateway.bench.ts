@@ -14,7 +14,10 @@
  * has its own text, so the response cache never answers. Before the rows, each session's first
  * call (which opens its lease: a command to command-api) is measured on its own; and streamed
  * calls' time to the first content chunk is compared at concurrency 1. BENCH_CPU_PROF=<dir> has
- * the gateway write a V8 CPU profile into that directory as it stops.
+ * the gateway write a V8 CPU profile into that directory as it stops. BENCH_GATEWAY_WARMUP=<n>
+ * (default 0) sends n calls through the gateway at the highest concurrency before the rows: without
+ * it the first row's CPU per call includes the gateway's JIT warm-up (V8 optimising its code on
+ * background threads while it runs unoptimised): a third or more of it over the first thousand calls.
  *
  * A stub that answers at once makes concurrency 50 a saturation test: the client, the stub and
  * the gateway share two cores, so the gateway's CPU per call shows up as queueing. Real models
@@ -32,6 +35,7 @@ import { fixed, percentile, printTable } from './support/report';
 const requests = Number(process.env['BENCH_REQUESTS'] ?? 1000);
 const concurrencies = (process.env['BENCH_CONCURRENCIES'] ?? '1,50').split(',').map(Number);
 const upstreamMs = Number(process.env['BENCH_UPSTREAM_MS'] ?? 200);
+const gatewayWarmup = Number(process.env['BENCH_GATEWAY_WARMUP'] ?? 0);
 const authorization = `Bearer ${developmentApiKeys.find((k) => k.userId === 'alice')?.key ?? ''}`;
 
 let sequence = 0;
@@ -44,15 +48,15 @@ interface Measured {
   readonly seconds: number;
 }
 
-/** Latencies (ms) of the 2xx answers to `requests` POSTs to `url`, `concurrency` in flight; worker i sends `headers(i)`. */
-async function measure(url: string, headers: (worker: number) => Record<string, string>, concurrency: number): Promise<Measured> {
+/** Latencies (ms) of the 2xx answers to `count` POSTs to `url`, `concurrency` in flight; worker i sends `headers(i)`. */
+async function measure(url: string, headers: (worker: number) => Record<string, string>, concurrency: number, count = requests): Promise<Measured> {
   const latencies: number[] = [];
   let errors = 0;
   let sent = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async (_, worker) => {
-      while (sent < requests) {
+      while (sent < count) {
         sent += 1;
         const before = performance.now();
         const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers(worker) }, body: body() });
@@ -137,6 +141,7 @@ try {
     cold.push(performance.now() - before);
   }
   rows.push(['first call of a session (opens its lease)', '1', String(cold.length), '0', '', ...ms(cold)]);
+  if (gatewayWarmup > 0) await measure(viaGateway, gatewayHeaders, Math.max(...concurrencies), gatewayWarmup);
 
   const cpu = () => ({ gateway: treeCpuSeconds(gateway?.pid() ?? 0), commandApi: treeCpuSeconds(commandApi?.pid() ?? 0) });
   const runs = concurrencies.map((concurrency) => ({ concurrency, delayMs: 0 }));
@@ -195,7 +200,10 @@ try {
   await nats.stop();
   await postgres.stop();
 }
-console.log(`${requests} non-streamed completions per concurrency row, one session per concurrent client; stub answers at once unless a row says otherwise`);
+console.log(
+  `${requests} non-streamed completions per concurrency row, one session per concurrent client; stub answers at once unless a row says otherwise` +
+    (gatewayWarmup > 0 ? `; the gateway warmed up with ${gatewayWarmup} calls first` : ''),
+);
 printTable(['path', 'concurrency', 'ok', 'errors', 'req/s', 'p50 ms', 'p99 ms'], rows);
 console.log('CPU per call through the gateway (ms): the gateway process, and command-api (lease heartbeats)');
 printTable(['concurrency', 'llm-gateway', 'command-api'], cpuRows);

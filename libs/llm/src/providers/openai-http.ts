@@ -1,6 +1,6 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { APIError, APIUserAbortError } from 'openai';
-import { Agent, request, type Dispatcher } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
@@ -20,14 +20,20 @@ export interface OpenAiHttpOptions {
  * retries, breakers and 4xx pass-through read them as before.
  */
 export class OpenAiHttp {
-  private readonly baseURL: string;
+  /** The base URL's path (`/v1`), which every request's path starts with. */
+  private readonly basePath: string;
   private readonly headers: Record<string, string>;
-  private readonly dispatcher: Dispatcher;
+  /**
+   * One provider is one origin: its pool directly, not an `Agent` that parses each request's URL
+   * to find the pool (about 0.04 ms of CPU per call).
+   */
+  private readonly pool: Pool;
 
   constructor(private readonly options: OpenAiHttpOptions) {
-    this.baseURL = (options.baseURL ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+    const base = new URL(options.baseURL ?? DEFAULT_BASE_URL);
+    this.basePath = base.pathname.replace(/\/+$/, '');
     this.headers = { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${options.apiKey}` };
-    this.dispatcher = new Agent({ keepAliveTimeout: 30_000, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs });
+    this.pool = new Pool(base.origin, { keepAliveTimeout: 30_000, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs });
   }
 
   /** POSTs `body` and resolves the JSON answer. */
@@ -64,7 +70,7 @@ export class OpenAiHttp {
 
   private async post(path: string, body: unknown, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
     const response = await this.guard(
-      () => request(`${this.baseURL}${path}`, { method: 'POST', headers: this.headers, body: JSON.stringify(body), signal, dispatcher: this.dispatcher }),
+      () => this.pool.request({ path: `${this.basePath}${path}`, method: 'POST', headers: this.headers, body: JSON.stringify(body), signal }),
       signal,
     );
     if (response.statusCode < 400) return response;
