@@ -12,6 +12,8 @@ export interface LoadedStream<State> {
   readonly version: number;
   /** Global position of the stream's last event (0 when it has none). */
   readonly position: number;
+  /** Taken from the cache without asking the store for the tail: maybe behind the stream. */
+  readonly unverified?: true;
 }
 
 
@@ -21,10 +23,12 @@ export interface LoadedStream<State> {
  * call; without this every reservation re-read and re-folded all of them, and a gateway session's
  * commands grew slower with every call it had made.
  *
- * Never a source of truth: every load still asks the store for the stream's tail, so another
- * command-api instance's appends are always seen; an append that loses the optimistic race is
- * retried from the tail. States are shared between commands and must not be mutated — deciders
- * are pure and `evolve` returns new states.
+ * Never a source of truth. A load asks the store for the stream's tail, so another command-api
+ * instance's appends are seen — unless the caller trusts the cache (`trustCached`): a command's
+ * first attempt decides on the cached state without a read, and its append's expected version
+ * catches a stream that moved meanwhile (the retry then reads the tail). An append that loses the
+ * optimistic race is retried from the tail. States are shared between commands and must not be
+ * mutated — deciders are pure and `evolve` returns new states.
  */
 export class AggregateCache {
   private readonly entries: LRUCache<string, LoadedStream<unknown>> | undefined;
@@ -40,8 +44,9 @@ export class AggregateCache {
     this.entries = maxStreams > 0 ? new LRUCache({ max: maxStreams }) : undefined;
   }
 
-  async load<State>(decider: Folding<State>, streamId: string): Promise<LoadedStream<State>> {
+  async load<State>(decider: Folding<State>, streamId: string, options: { trustCached?: boolean } = {}): Promise<LoadedStream<State>> {
     const cached = this.cached(decider, streamId);
+    if (cached !== undefined && options.trustCached === true) return { ...cached, unverified: true };
     const tail = await this.store.readStream(streamId, cached === undefined ? {} : { fromVersion: cached.version + 1 });
     if (cached !== undefined && tail.length === 0) return cached;
     // A tail that does not continue the cached head (never expected) is not patched: fold it all.

@@ -26,9 +26,11 @@ const reserve = (sessionId: string, tokens: number): BudgetCommand => ({
 /** The real store, counting the events each read returns: what a command costs to load. */
 class CountingStore implements Pick<EventStorePort, 'readStream' | 'appendToStreams'> {
   eventsRead = 0;
+  reads = 0;
   constructor(public target: EventStorePort) {}
   async readStream(...args: Parameters<EventStorePort['readStream']>) {
     const events = await this.target.readStream(...args);
+    this.reads += 1;
     this.eventsRead += events.length;
     return events;
   }
@@ -61,6 +63,21 @@ describe.each(backends)('command handling with folded states kept, on %s', (_nam
     expect(uncached.eventsRead).toBe(240);
     const state = fold(budgetDecider, (await store.readStream(toBudgetStreamId(sessionId))) as unknown as BudgetEvent[]);
     expect(await withCache.load(budgetDecider, toBudgetStreamId(sessionId))).toEqual(state);
+  });
+
+  it('decides on its folded state without reading the stream while nothing else writes it; a refusal is decided again on the stream', async () => {
+    const sessionId = randomUUID();
+    const counting = new CountingStore(store);
+    const service = serviceOver(counting);
+    await send(service, allocate(sessionId, 1_000));
+    const first = counting.reads;
+    for (let i = 0; i < 5; i++) await send(service, reserve(sessionId, 100));
+    expect(counting.reads).toBe(first);
+
+    // Another writer frees nothing here, but a refusal must never rest on a state that may be
+    // behind: the command is decided again on the stream's tail before it is refused.
+    await expect(send(service, reserve(sessionId, 600))).rejects.toThrow(BudgetExceededError);
+    expect(counting.reads).toBe(first + 1);
   });
 
   it('decides on what another instance appended', async () => {

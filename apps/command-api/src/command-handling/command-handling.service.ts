@@ -7,7 +7,7 @@ import { schemaVersionOf, type DomainCommand, type DomainEvent, type EventMetada
 import { EVENT_STORE, WrongExpectedVersionError, type EventStorePort } from '@nexus/event-store';
 import { commandsTotal, eventsAppendedTotal, ProblemException, toProblem } from '@nexus/http';
 import { replyToCommit } from '../idempotency/reply-to-commit';
-import { AggregateCache } from './aggregate-cache';
+import { AggregateCache, type LoadedStream } from './aggregate-cache';
 import { KeyedLock } from './keyed-lock';
 
 /** One stream a command decides on: its decider, and the command built from the stream's state. */
@@ -91,7 +91,7 @@ export class CommandHandlingService {
         () =>
           conflictRetry.execute(async ({ attempt }) => {
             if (attempt > 0) targets = await this.targetsOf(plan);
-            return this.attempt(targets, metadata);
+            return this.attempt(targets, metadata, attempt === 0);
           }),
       );
       this.commandsTotal.inc({ command, outcome: 'accepted' });
@@ -116,9 +116,28 @@ export class CommandHandlingService {
     return typeof plan === 'function' ? plan(this.reads) : Promise.resolve(plan);
   }
 
-  private async attempt(targets: readonly CommandTarget[], metadata: EventMetadata): Promise<CommandOutcome> {
-    const loaded = await Promise.all(targets.map((t) => this.streams.load(t.decider, t.streamId)));
-    const requests = targets.map((target, i) => {
+  /**
+   * Load, decide, append. The first attempt decides on the cached states without reading the
+   * streams' tails (a round trip per command): the append's expected versions catch a stream that
+   * moved meanwhile, and the retry reads. What no append checks is decided again on the tails: a
+   * refusal, and a target that decides nothing (its answer names the stream's head).
+   */
+  private async attempt(targets: readonly CommandTarget[], metadata: EventMetadata, trustCached: boolean): Promise<CommandOutcome> {
+    const loaded = await Promise.all(targets.map((t) => this.streams.load(t.decider, t.streamId, { trustCached })));
+    const unverified = loaded.some((head) => head.unverified === true);
+    let requests;
+    try {
+      requests = this.decideAll(targets, loaded, metadata);
+    } catch (error) {
+      if (unverified) return this.attempt(targets, metadata, false);
+      throw error;
+    }
+    if (unverified && requests.some((r) => r.events.length === 0)) return this.attempt(targets, metadata, false);
+    return this.append(requests, metadata);
+  }
+
+  private decideAll(targets: readonly CommandTarget[], loaded: readonly LoadedStream<unknown>[], metadata: EventMetadata) {
+    return targets.map((target, i) => {
       const head = loaded[i] as (typeof loaded)[number];
       const { state } = head;
       const decided = target.decider.decide(target.command, state);
@@ -134,6 +153,9 @@ export class CommandHandlingService {
       }));
       return { target, streamId: target.streamId, expectedVersion: head.version, events, decided, head };
     });
+  }
+
+  private async append(requests: ReturnType<CommandHandlingService['decideAll']>, metadata: EventMetadata): Promise<CommandOutcome> {
     const toAppend = requests.filter((r) => r.events.length > 0);
     let results;
     // A keyed request's answer commits with its events (one durable commit for both).
