@@ -14,10 +14,11 @@
  * has its own text, so the response cache never answers. Before the rows, each session's first
  * call (which opens its lease: a command to command-api) is measured on its own; and streamed
  * calls' time to the first content chunk is compared at concurrency 1. BENCH_CPU_PROF=<dir> has
- * the gateway write a V8 CPU profile into that directory as it stops. BENCH_GATEWAY_WARMUP=<n>
- * (default 0) sends n calls through the gateway at the highest concurrency before the rows: without
- * it the first row's CPU per call includes the gateway's JIT warm-up (V8 optimising its code on
- * background threads while it runs unoptimised): a third or more of it over the first thousand calls.
+ * the gateway write a V8 CPU profile into that directory as it stops. Both paths are warmed up
+ * alike before the rows: BENCH_REQUESTS calls straight to the stub, and BENCH_GATEWAY_WARMUP
+ * (default BENCH_REQUESTS; 0 for a cold gateway) through the gateway at the highest concurrency.
+ * A cold gateway's first thousand calls include its JIT warm-up (V8 optimising its code on
+ * background threads while it runs unoptimised): a third or more of its CPU per call.
  *
  * A stub that answers at once makes concurrency 50 a saturation test: the client, the stub and
  * the gateway share two cores, so the gateway's CPU per call shows up as queueing. Real models
@@ -35,7 +36,7 @@ import { fixed, percentile, printTable } from './support/report';
 const requests = Number(process.env['BENCH_REQUESTS'] ?? 1000);
 const concurrencies = (process.env['BENCH_CONCURRENCIES'] ?? '1,50').split(',').map(Number);
 const upstreamMs = Number(process.env['BENCH_UPSTREAM_MS'] ?? 200);
-const gatewayWarmup = Number(process.env['BENCH_GATEWAY_WARMUP'] ?? 0);
+const gatewayWarmup = Number(process.env['BENCH_GATEWAY_WARMUP'] ?? requests);
 const authorization = `Bearer ${developmentApiKeys.find((k) => k.userId === 'alice')?.key ?? ''}`;
 
 let sequence = 0;
