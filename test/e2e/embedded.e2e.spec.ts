@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +88,18 @@ describe('embedded mode (nexus start)', () => {
     expect(replay.stdout).toMatch(/runs rebuilt from \d+ events/);
     expect(await get(`/v1/runs/${runId}`)).toMatchObject({ status: 'completed' });
   }, 150_000);
+
+  it('is not taken for started on the word of another process that answers on its port', async () => {
+    // Another suite's app, handed the same free port, bound it first: it answers /healthz too.
+    const other = createHttpServer((_request, response) => response.end('{"status":"ok"}'));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (other.address() as { port: number }).port;
+      await expect(startEmbeddedProcess({}, { ports: { 'tool-runner': port } })).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      other.close();
+    }
+  }, 120_000);
 
   it('ends with an error when a port is taken, instead of living on with its database open', async () => {
     const taken = createServer();

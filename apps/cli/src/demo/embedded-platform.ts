@@ -57,7 +57,12 @@ export async function startEmbeddedPlatform(timeoutMs = 90_000): Promise<Embedde
   };
   for (const name of ['DATABASE_URL', 'NATS_URL', 'REDIS_URL', 'QDRANT_URL', 'NEXUS_API_KEYS_FILE']) delete env[name];
   const bin = fileURLToPath(new URL('../../bin/nexus.mjs', import.meta.url));
-  const child: ChildProcess = spawn(process.execPath, [bin, 'start'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, [bin, 'start'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  // What it prints once each app listens: until then, an answer on one of its ports may come from
+  // another process that was handed the same free port and bound it first.
+  let printed = '';
+  child.stdout?.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+  const listening = (port: number) => new RegExp(`^nexus tool-runner .*:${port}$`, 'm').test(printed);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -70,7 +75,7 @@ export async function startEmbeddedPlatform(timeoutMs = 90_000): Promise<Embedde
   };
   const ready = async (port: number) => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
   const deadline = Date.now() + timeoutMs;
-  while (!((await ready(query)) && (await ready(command)) && (await ready(toolRunner)))) {
+  while (!(listening(toolRunner) && (await ready(query)) && (await ready(command)) && (await ready(toolRunner)))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
       throw new Error('the embedded platform did not come up');

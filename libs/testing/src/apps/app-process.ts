@@ -28,8 +28,21 @@ export interface AppProcess {
 }
 
 /**
- * One Nexus app as its own OS process (`node` running the app's `main`), on a free port,
- * ready when its `/healthz` answers. For tests that need real separate instances. One app alone
+ * Whether a Nexus process's output says `app` listens at `url`: a line `nexus <app> … <url>`, which
+ * `nexus start` and each app's main print once the port is bound. Only then is an answer on the
+ * port this process's: another process handed the same free port could have bound it first.
+ */
+export function saysItListens(output: string, app: NexusApp, url: string): boolean {
+  return output.split('\n').some((line) => line.startsWith(`nexus ${app} `) && line.trimEnd().endsWith(` ${url}`));
+}
+
+/** How often a start may find its port taken (another process bound it first) before giving up. */
+export const PORT_ATTEMPTS = 3;
+
+/**
+ * One Nexus app as its own OS process (`node` running the app's `main`), on a free port (another
+ * one if the first turns out taken), ready when its `/healthz` answers and its output says it
+ * listens there. For tests that need real separate instances. One app alone
  * is refused the development keys unless told (NEXUS_ALLOW_DEV_KEYS); tests use them, so it is
  * told here unless `env` says otherwise.
  */
@@ -38,7 +51,16 @@ export async function startAppProcess(
   env: Record<string, string>,
   options: { readonly nodeArgs?: readonly string[] } = {},
 ): Promise<AppProcess> {
-  const port = await freePort();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnPort(app, env, options, await freePort());
+    } catch (error) {
+      if (attempt === PORT_ATTEMPTS || !/EADDRINUSE/.test(String(error))) throw error;
+    }
+  }
+}
+
+async function startOnPort(app: NexusApp, env: Record<string, string>, options: { readonly nodeArgs?: readonly string[] }, port: number): Promise<AppProcess> {
   const url = `http://127.0.0.1:${port}`;
   const variables = { NEXUS_LOG_LEVEL: 'warn', NEXUS_ALLOW_DEV_KEYS: 'true', ...env, [portVariable[app]]: String(port), NEXUS_HOST: '127.0.0.1' };
   const process = new ManagedProcess({
@@ -51,8 +73,13 @@ export async function startAppProcess(
       ...appEntryArgs(app),
     ],
     dir: mkdtempSync(join(tmpdir(), `nexus-${app}-`)),
-    ready: async () => (await fetch(`${url}/healthz`)).ok,
+    ready: async (output) => saysItListens(output(), app, url) && (await fetch(`${url}/healthz`)).ok,
     stopSignal: 'SIGTERM',
   });
-  return { url, ...(await startControlled(process, 60_000)) };
+  try {
+    return { url, ...(await startControlled(process, 60_000)) };
+  } catch (error) {
+    process.removeDir();
+    throw error;
+  }
 }

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, ManagedProcess, startControlled } from '../infra/managed-process';
-import type { NexusApp } from './app-process';
+import { PORT_ATTEMPTS, saysItListens, type NexusApp } from './app-process';
 import { nexusCli } from './entry-points';
 
 export interface EmbeddedProcess {
@@ -26,17 +26,33 @@ const UNSET_ON_A_FRESH_MACHINE = [
 /**
  * `nexus start` as a newcomer runs it: one OS process, every app in it, embedded PostgreSQL under
  * a fresh NEXUS_DATA_DIR, the log as the bus — services, providers and key files are unset
- * whatever the test runner's environment says. Ready when the last app it starts answers.
+ * whatever the test runner's environment says. Ready when the last app it starts answers, and
+ * its own output says it listens there: another process that bound the same port would answer
+ * too. A start that finds a port it chose taken starts again on others; `ports` are used as given.
  */
-export async function startEmbeddedProcess(env: Record<string, string> = {}): Promise<EmbeddedProcess> {
+export async function startEmbeddedProcess(
+  env: Record<string, string> = {},
+  options: { readonly ports?: Partial<Record<NexusApp, number>> } = {},
+): Promise<EmbeddedProcess> {
+  const attempts = options.ports === undefined ? PORT_ATTEMPTS : 1;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnPorts(env, options.ports ?? {});
+    } catch (error) {
+      if (attempt === attempts || !/EADDRINUSE/.test(String(error))) throw error;
+    }
+  }
+}
+
+async function startOnPorts(env: Record<string, string>, given: Partial<Record<NexusApp, number>>): Promise<EmbeddedProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'nexus-embedded-'));
   const dataDir = join(dir, 'data');
   const ports: Record<NexusApp, number> = {
-    'command-api': await freePort(),
-    'query-api': await freePort(),
-    projector: await freePort(),
-    'llm-gateway': await freePort(),
-    'tool-runner': await freePort(),
+    'command-api': given['command-api'] ?? (await freePort()),
+    'query-api': given['query-api'] ?? (await freePort()),
+    projector: given.projector ?? (await freePort()),
+    'llm-gateway': given['llm-gateway'] ?? (await freePort()),
+    'tool-runner': given['tool-runner'] ?? (await freePort()),
   };
   const urls = Object.fromEntries(Object.entries(ports).map(([app, port]) => [app, `http://127.0.0.1:${port}`])) as Record<NexusApp, string>;
   const variables = {
@@ -61,9 +77,14 @@ export async function startEmbeddedProcess(env: Record<string, string> = {}): Pr
       'start',
     ],
     dir,
-    // The tool runner is the last app `nexus start` brings up.
-    ready: async () => (await fetch(`${urls['tool-runner']}/healthz`)).ok,
+    // The tool runner is the last app `nexus start` brings up; it prints each app once listening.
+    ready: async (output) => saysItListens(output(), 'tool-runner', urls['tool-runner']) && (await fetch(`${urls['tool-runner']}/healthz`)).ok,
     stopSignal: 'SIGTERM',
   });
-  return { urls, dataDir, ...(await startControlled(process, 90_000)) };
+  try {
+    return { urls, dataDir, ...(await startControlled(process, 90_000)) };
+  } catch (error) {
+    process.removeDir();
+    throw error;
+  }
 }

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** What every throwaway server hands back to a test. */
@@ -20,7 +21,11 @@ export interface ProcessSpec {
   readonly args: readonly string[];
   /** Directory removed when the server stops for good; the log file lives here too. */
   readonly dir: string;
-  readonly ready: () => Promise<boolean>;
+  /**
+   * Whether the server serves. `output` is what this start of the process has written so far: a
+   * probe of its port alone can be answered by another process that got the same port.
+   */
+  readonly ready: (output: () => string) => Promise<boolean>;
   readonly stopSignal: NodeJS.Signals;
   /** The pid that should receive the graceful stop signal, when it is not the spawned one. */
   readonly stopPid?: () => number | undefined;
@@ -59,6 +64,8 @@ export class ManagedProcess {
   }
 
   async start(timeoutMs = 30_000): Promise<void> {
+    const logStart = existsSync(this.logFile) ? statSync(this.logFile).size : 0;
+    const output = (): string => readFileSync(this.logFile).subarray(logStart).toString();
     const log = openSync(this.logFile, 'a');
     const child = spawn(this.spec.command, [...this.spec.args], {
       detached: true,
@@ -78,7 +85,7 @@ export class ManagedProcess {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (exitCode !== undefined) break;
-      if (await this.spec.ready().catch(() => false)) {
+      if (await this.spec.ready(output).catch(() => false)) {
         // A server left running must not keep the test process alive; the exit hook and the
         // watchdog end it.
         child.unref();
@@ -213,8 +220,45 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** A port the OS just handed out; the tiny race until the server binds it is accepted. */
+/**
+ * Ports handed out by `freePort` in the last minutes, by every process of the machine: one file
+ * per port. The OS hands out a port that is free now; a server binds it only seconds later (a
+ * platform starting), and meanwhile another suite's `freePort` could be handed the same port —
+ * a birthday collision, seen every few runs of two suites side by side.
+ */
+const RESERVATIONS = join(tmpdir(), 'nexus-test-ports');
+const RESERVED_MS = 10 * 60_000;
+
+/** Takes `port` for this caller unless another took it in the last RESERVED_MS. */
+function reserve(port: number): boolean {
+  const file = join(RESERVATIONS, String(port));
+  try {
+    closeSync(openSync(file, 'wx'));
+    return true;
+  } catch {
+    try {
+      if (Date.now() - statSync(file).mtimeMs < RESERVED_MS) return false;
+      // Stale: whoever had it is long done with it (two takers of one stale file would both
+      // have had to be handed this port by the OS at once).
+      const now = new Date();
+      utimesSync(file, now, now);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** A port the OS just handed out, not handed out by `freePort` to any process in the last minutes. */
 export async function freePort(): Promise<number> {
+  mkdirSync(RESERVATIONS, { recursive: true });
+  let port = await portFromTheOs();
+  // A thousand refusals would mean the reservations hold most of the range: take what the OS gave.
+  for (let tries = 1; tries < 1000 && !reserve(port); tries++) port = await portFromTheOs();
+  return port;
+}
+
+function portFromTheOs(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
