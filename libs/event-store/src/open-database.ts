@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrate } from './migration-runner';
 import { createPgExecutor } from './pg-sql-executor.adapter';
-import { createPgliteExecutor } from './pglite-sql-executor.adapter';
+import { PgliteWorkerSqlExecutor } from './pglite-worker-sql-executor.adapter';
 import type { SqlExecutor } from './sql-executor.port';
 
 export interface DatabaseOptions {
@@ -14,9 +14,8 @@ export interface DatabaseOptions {
 
 /**
  * The database every Nexus app starts with: real PostgreSQL when a URL is configured, otherwise
- * an embedded PostgreSQL (PGlite) persisted in the data directory, on this thread: the
- * worker-thread adapter (`PgliteWorkerSqlExecutor`) is not the default until the loss of an
- * embedded platform seen once on CI with it is understood. Migrations are applied before it is
+ * an embedded PostgreSQL (PGlite) persisted in the data directory, in a thread of its own so that
+ * its statements do not hold up the process's event loop. Migrations are applied before it is
  * handed out.
  */
 export async function openDatabase({ databaseUrl, dataDir, poolSize }: DatabaseOptions): Promise<SqlExecutor> {
@@ -26,7 +25,7 @@ export async function openDatabase({ databaseUrl, dataDir, poolSize }: DatabaseO
   } else {
     const dir = join(dataDir, 'pgdata');
     mkdirSync(dir, { recursive: true });
-    executor = await createPgliteExecutor(dir);
+    executor = await PgliteWorkerSqlExecutor.open(dir);
   }
   await migrate(executor);
   return executor;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { EVENTS_APPENDED_CHANNEL } from './append-events';
 import { WrongExpectedVersionError } from './event-store.errors';
 import { migrate } from './migration-runner';
+import { openDatabase } from './open-database';
 import { PgliteWorkerSqlExecutor } from './pglite-worker-sql-executor.adapter';
 import { PostgresEventStore } from './postgres-event-store.adapter';
 import { sqlState, UNIQUE_VIOLATION, type SqlExecutor } from './sql-executor.port';
@@ -16,15 +17,15 @@ describe('the embedded database in a thread of its own', () => {
   let sql: SqlExecutor;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'nexus-pglite-worker-'));
-    sql = await PgliteWorkerSqlExecutor.open(join(dir, 'pgdata'));
-    await migrate(sql);
+    sql = await openDatabase({ databaseUrl: undefined, dataDir: dir, poolSize: 1 });
   });
   afterAll(async () => {
     await sql.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('opens migrated', async () => {
+  it('is what an app without a database URL opens, migrated', async () => {
+    expect(sql).toBeInstanceOf(PgliteWorkerSqlExecutor);
     expect(sql.dialect).toBe('pglite');
     const [row] = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name = 'events'`);
     expect(row?.n).toBe(1);
