@@ -25,10 +25,9 @@ export interface LoadedStream<State> {
  *
  * Never a source of truth. A load asks the store for the stream's tail, so another command-api
  * instance's appends are seen — unless the caller trusts the cache (`trustCached`): a command's
- * first attempt decides on the cached state without a read, and its append's expected version
- * catches a stream that moved meanwhile (the retry then reads the tail). A stream not cached is
- * read, even one that is most likely new: taking such streams to be new made about one command in
- * a hundred wait seconds under load (bench:e2e at 300/s), for a cause not found yet. An append that loses the
+ * first attempt decides on the cached state without a read (a stream not cached is taken to be
+ * new: most are, a session's streams at its start), and its append's expected version catches a
+ * stream that moved meanwhile or was not new (the retry then reads the tail). An append that loses the
  * optimistic race is retried from the tail. States are shared between commands and must not be
  * mutated — deciders are pure and `evolve` returns new states.
  */
@@ -48,7 +47,7 @@ export class AggregateCache {
 
   async load<State>(decider: Folding<State>, streamId: string, options: { trustCached?: boolean } = {}): Promise<LoadedStream<State>> {
     const cached = this.cached(decider, streamId);
-    if (options.trustCached === true && cached !== undefined) return { ...cached, unverified: true };
+    if (options.trustCached === true) return { ...(cached ?? { state: decider.initialState(), version: 0, position: 0 }), unverified: true };
     const tail = await this.store.readStream(streamId, cached === undefined ? {} : { fromVersion: cached.version + 1 });
     if (cached !== undefined && tail.length === 0) return cached;
     // A tail that does not continue the cached head (never expected) is not patched: fold it all.

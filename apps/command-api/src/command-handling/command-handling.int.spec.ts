@@ -69,8 +69,10 @@ describe.each(backends)('command handling with folded states kept, on %s', (_nam
     const sessionId = randomUUID();
     const counting = new CountingStore(store);
     const service = serviceOver(counting);
+    // A stream it has not seen is taken to be new: the append's expected version 0 checks that.
     await send(service, allocate(sessionId, 1_000));
     const first = counting.reads;
+    expect(first).toBe(0);
     for (let i = 0; i < 5; i++) await send(service, reserve(sessionId, 100));
     expect(counting.reads).toBe(first);
 
@@ -78,6 +80,24 @@ describe.each(backends)('command handling with folded states kept, on %s', (_nam
     // behind: the command is decided again on the stream's tail before it is refused.
     await expect(send(service, reserve(sessionId, 600))).rejects.toThrow(BudgetExceededError);
     expect(counting.reads).toBe(first + 1);
+  });
+
+  it('reads a stream it took to be new when the decision or the append finds it is not', async () => {
+    const sessionId = randomUUID();
+    const streamId = toBudgetStreamId(sessionId);
+    await send(serviceOver(store), allocate(sessionId, 1_000));
+    // Not cached here: decided on an empty stream, the reservation is refused (no budget), so it
+    // is decided again on the stream, where the budget is: reserved.
+    const reading = new CountingStore(store);
+    await send(serviceOver(reading), reserve(sessionId, 100));
+    expect(reading.reads).toBeGreaterThan(0);
+    // Decided on an empty stream, a second allocation would be appended as the stream's first
+    // event: the append's expected version refuses it, and the retry decides on the stream.
+    const appending = new CountingStore(store);
+    await send(serviceOver(appending), allocate(sessionId, 1_000)).catch(() => undefined);
+    expect(appending.reads).toBeGreaterThan(0);
+    const types = (await store.readStream(streamId)).map((event) => event.type);
+    expect(types).toEqual(['BudgetAllocated', 'BudgetReserved']);
   });
 
   it('decides on what another instance appended', async () => {
