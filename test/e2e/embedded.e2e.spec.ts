@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
@@ -130,6 +130,44 @@ describe('embedded mode (nexus start)', () => {
       expect(outcome.stderr).toMatch(/EADDRINUSE|address already in use/i);
     } finally {
       taken.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('stops on SIGTERM by closing its apps and then its database, and exits with 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nexus-sigterm-'));
+    try {
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        NEXUS_DATA_DIR: join(dir, 'data'),
+        NEXUS_HOST: '127.0.0.1',
+        NEXUS_LOG_LEVEL: 'silent',
+        COMMAND_API_PORT: String(await freePort()),
+        QUERY_API_PORT: String(await freePort()),
+        PROJECTOR_PORT: String(await freePort()),
+        LLM_GATEWAY_PORT: String(await freePort()),
+        TOOL_RUNNER_PORT: String(await freePort()),
+      };
+      for (const name of ['DATABASE_URL', 'NATS_URL', 'REDIS_URL', 'NEXUS_API_KEYS_FILE']) delete env[name];
+      const child = spawn('node', [nexusCli(), 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+      let output = '';
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`nexus start did not start: ${output}`)), 90_000);
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          // The last app it starts: all five listen, the database is open.
+          if (/nexus tool-runner/.test(output)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      child.kill('SIGTERM');
+      // Each app's own shutdown hook would raise the signal again and end the process by it
+      // (code null, signal SIGTERM) before the database was closed.
+      await expect(exited).resolves.toEqual({ code: 0, signal: null });
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);

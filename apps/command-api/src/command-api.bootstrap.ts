@@ -9,7 +9,7 @@ import { allowConsoleOrigin } from './console-cors';
 
 /** Builds the command API (not yet listening): used by `main.ts`, the embedded runner and tests. */
 export async function createCommandApi(config: NexusConfig, shared: SharedInfrastructure = {}): Promise<NestFastifyApplication> {
-  const app = await createHttpApp('command-api', CommandApiModule.forRoot(config, shared), config);
+  const app = await createHttpApp('command-api', CommandApiModule.forRoot(config, shared), config, { shutdownHooks: shared.signalsHandled !== true });
   allowConsoleOrigin(app, config);
   return app;
 }

@@ -6,4 +6,4 @@ import { LlmGatewayModule } from './llm-gateway.module';
 
 /** Builds the LLM gateway (not yet listening): used by `main.ts`, the embedded host and tests. */
 export const createLlmGateway = (config: NexusConfig, shared: SharedInfrastructure = {}): Promise<NestFastifyApplication> =>
-  createHttpApp('llm-gateway', LlmGatewayModule.forRoot(config, shared), config);
+  createHttpApp('llm-gateway', LlmGatewayModule.forRoot(config, shared), config, { shutdownHooks: shared.signalsHandled !== true });

@@ -6,4 +6,4 @@ import { ProjectorModule } from './projector.module';
 
 /** Builds the projector (not yet listening): used by `main.ts`, the embedded host and tests. */
 export const createProjector = (config: NexusConfig, shared: SharedInfrastructure = {}): Promise<NestFastifyApplication> =>
-  createHttpApp('projector', ProjectorModule.forRoot(config, shared), config);
+  createHttpApp('projector', ProjectorModule.forRoot(config, shared), config, { shutdownHooks: shared.signalsHandled !== true });

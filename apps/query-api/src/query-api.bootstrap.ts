@@ -6,4 +6,4 @@ import { QueryApiModule } from './query-api.module';
 
 /** Builds the query API (not yet listening): used by `main.ts`, the embedded runner and tests. */
 export const createQueryApi = (config: NexusConfig, shared: SharedInfrastructure = {}): Promise<NestFastifyApplication> =>
-  createHttpApp('query-api', QueryApiModule.forRoot(config, shared), config);
+  createHttpApp('query-api', QueryApiModule.forRoot(config, shared), config, { shutdownHooks: shared.signalsHandled !== true });

@@ -6,4 +6,4 @@ import { ToolRunnerModule } from './tool-runner.module';
 
 /** Builds the tool runner (not yet listening): used by `main.ts`, the embedded host and tests. */
 export const createToolRunner = (config: NexusConfig, shared: SharedInfrastructure = {}): Promise<NestFastifyApplication> =>
-  createHttpApp('tool-runner', ToolRunnerModule.forRoot(config, shared), config);
+  createHttpApp('tool-runner', ToolRunnerModule.forRoot(config, shared), config, { shutdownHooks: shared.signalsHandled !== true });

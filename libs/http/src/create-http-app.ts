@@ -14,8 +14,13 @@ import { collectProcessMetrics, httpRequestDuration } from './metrics/metrics';
 const trustedProxies = (config: NexusConfig): false | string[] =>
   config.NEXUS_TRUSTED_PROXIES.length === 0 ? false : [...config.NEXUS_TRUSTED_PROXIES];
 
-/** A Nest app on Fastify with Nexus's body limit, trusted proxies, logging and request metrics, not yet listening. */
-export async function createHttpApp(app: string, module: unknown, config: NexusConfig): Promise<NestFastifyApplication> {
+/**
+ * A Nest app on Fastify with Nexus's body limit, trusted proxies, logging and request metrics, not
+ * yet listening. With `shutdownHooks` (the default) it closes itself on SIGTERM/SIGINT and then
+ * raises the signal again, ending the process: right for an app alone in its process, wrong beside
+ * others (see `SharedInfrastructure.signalsHandled`).
+ */
+export async function createHttpApp(app: string, module: unknown, config: NexusConfig, options: { shutdownHooks?: boolean } = {}): Promise<NestFastifyApplication> {
   // forceCloseConnections: a long-lived SSE stream must not hold a shutdown hostage. What Node's
   // parser and Fastify's router refuse before Nest sees a request is answered as problem documents.
   const adapter = new FastifyAdapter({
@@ -61,6 +66,6 @@ export async function createHttpApp(app: string, module: unknown, config: NexusC
     duration.observe({ app, method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     done();
   });
-  nest.enableShutdownHooks();
+  if (options.shutdownHooks !== false) nest.enableShutdownHooks();
   return nest;
 }

@@ -23,6 +23,12 @@ export interface SharedInfrastructure {
   readonly tokenStream?: TokenStreamPort;
   /** Every app of the platform runs in this process (`nexus start`): see `authenticationProviders`. */
   readonly embedded?: boolean;
+  /**
+   * The process's owner stops the apps on SIGTERM/SIGINT itself (`nexus start`), then closes the
+   * database: the apps install no shutdown hooks, whose first to finish would raise the signal
+   * again and end the process before the database is closed.
+   */
+  readonly signalsHandled?: boolean;
 }
 
 /** Closes the connections these providers opened, so tests and restarts leave nothing behind. */

@@ -34,10 +34,19 @@ export async function startPlatform(options: { app?: string }): Promise<void> {
   startTelemetry(options.app === undefined ? 'nexus' : `nexus-${options.app}`);
   const sql = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir, poolSize: config.NEXUS_DB_POOL_SIZE });
   const started: NestFastifyApplication[] = [];
+  // From the moment the database is open, a stop closes what has started and then the database.
+  const stop = async (): Promise<void> => {
+    for (const nest of [...started].reverse()) await nest.close();
+    await sql.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
   // One database and one token stream for every app of the process. The whole platform in one
   // process may serve the development keys on loopback (`npm start` with nothing to set up); one
   // app of a deployment is refused them unless asked for.
-  let shared: SharedInfrastructure = { sql, tokenStream: new InProcessTokenStream(), embedded: options.app === undefined };
+  // The signals are this function's to handle (see `stop` below), not each app's.
+  let shared: SharedInfrastructure = { sql, tokenStream: new InProcessTokenStream(), embedded: options.app === undefined, signalsHandled: true };
   // A refused start (the development keys, a port in use) must end the process: the apps already
   // started and the open database would keep it alive.
   const giveUp = async (error: unknown, created?: NestFastifyApplication): Promise<never> => {
@@ -62,11 +71,4 @@ export async function startPlatform(options: { app?: string }): Promise<void> {
     console.log('development keys (NEXUS_API_KEYS_FILE is unset; never deploy with them):');
     for (const { key, userId, tenantId, roles } of developmentApiKeys) console.log(`  ${key}  ${userId}@${tenantId}  ${roles.join(',')}`);
   }
-  const stop = async (): Promise<void> => {
-    for (const nest of started.reverse()) await nest.close();
-    await sql.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
 }
