@@ -11,6 +11,23 @@ import { keyOf } from './support/api-client';
 
 const exec = promisify(execFile);
 
+/** `nexus start`'s environment on a fresh machine, its data under `dir`, on free ports unless `ports` names some. */
+async function freshStartEnv(dir: string, ports: Partial<Record<'QUERY_API_PORT', number>> = {}): Promise<NodeJS.ProcessEnv> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NEXUS_DATA_DIR: join(dir, 'data'),
+    NEXUS_HOST: '127.0.0.1',
+    NEXUS_LOG_LEVEL: 'silent',
+    COMMAND_API_PORT: String(await freePort()),
+    QUERY_API_PORT: String(ports.QUERY_API_PORT ?? (await freePort())),
+    PROJECTOR_PORT: String(await freePort()),
+    LLM_GATEWAY_PORT: String(await freePort()),
+    TOOL_RUNNER_PORT: String(await freePort()),
+  };
+  for (const name of ['DATABASE_URL', 'NATS_URL', 'REDIS_URL', 'NEXUS_API_KEYS_FILE']) delete env[name];
+  return env;
+}
+
 /** `npm start` with nothing configured: every app in one process on embedded PostgreSQL. */
 describe('embedded mode (nexus start)', () => {
   let embedded: EmbeddedProcess;
@@ -107,19 +124,8 @@ describe('embedded mode (nexus start)', () => {
     const port = (taken.address() as { port: number }).port;
     const dir = mkdtempSync(join(tmpdir(), 'nexus-port-taken-'));
     try {
-      const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        NEXUS_DATA_DIR: join(dir, 'data'),
-        NEXUS_HOST: '127.0.0.1',
-        NEXUS_LOG_LEVEL: 'silent',
-        COMMAND_API_PORT: String(await freePort()),
-        // The second app to listen finds its port in use: the first is up, the database open.
-        QUERY_API_PORT: String(port),
-        PROJECTOR_PORT: String(await freePort()),
-        LLM_GATEWAY_PORT: String(await freePort()),
-        TOOL_RUNNER_PORT: String(await freePort()),
-      };
-      for (const name of ['DATABASE_URL', 'NATS_URL', 'REDIS_URL', 'NEXUS_API_KEYS_FILE']) delete env[name];
+      // The second app to listen finds its port in use: the first is up, the database open.
+      const env = await freshStartEnv(dir, { QUERY_API_PORT: port });
       // A process that lived on would be killed at the timeout: `killed`, no exit code.
       const outcome = await exec('node', [nexusCli(), 'start'], { env, timeout: 90_000 }).then(
         () => ({ code: 0 as number | null, killed: false, stderr: '' }),
@@ -137,18 +143,7 @@ describe('embedded mode (nexus start)', () => {
   it('stops on SIGTERM by closing its apps and then its database, and exits with 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nexus-sigterm-'));
     try {
-      const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        NEXUS_DATA_DIR: join(dir, 'data'),
-        NEXUS_HOST: '127.0.0.1',
-        NEXUS_LOG_LEVEL: 'silent',
-        COMMAND_API_PORT: String(await freePort()),
-        QUERY_API_PORT: String(await freePort()),
-        PROJECTOR_PORT: String(await freePort()),
-        LLM_GATEWAY_PORT: String(await freePort()),
-        TOOL_RUNNER_PORT: String(await freePort()),
-      };
-      for (const name of ['DATABASE_URL', 'NATS_URL', 'REDIS_URL', 'NEXUS_API_KEYS_FILE']) delete env[name];
+      const env = await freshStartEnv(dir);
       const child = spawn('node', [nexusCli(), 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
       let output = '';
