@@ -82,6 +82,28 @@ describe('partition-owned consumer group', () => {
     expect(new Set([...a, ...b, ...c].map((e) => e.id)).size).toBe(written.length + more.length + last.length);
   });
 
+  it('hands partitions over when an instance joins or leaves, without waiting for a heartbeat', async () => {
+    // Heartbeats a minute apart: a division that waited for them would take that long.
+    const slow = { leaseMs: 300_000, heartbeatMs: 60_000 };
+    const a: RecordedEvent[] = [];
+    const b: RecordedEvent[] = [];
+    const first = await start({ ...slow, batchHandler: recorder(a) });
+    expect(first.owned()).toHaveLength(PARTITIONS);
+    const second = await start({ ...slow, batchHandler: recorder(b) });
+    await waitFor(() => first.owned().length === PARTITIONS / 2 && second.owned().length === PARTITIONS / 2, 10_000);
+
+    const written = await appendEvents(world.store, 40, 3);
+    await waitFor(() => a.length + b.length === written.length);
+    expect(b.length).toBeGreaterThan(0);
+
+    await second.stop();
+    groups.splice(groups.indexOf(second), 1);
+    await waitFor(() => first.owned().length === PARTITIONS, 10_000);
+    const more = await appendEvents(world.store, 40, 1);
+    await waitFor(() => a.length + b.length === written.length + more.length);
+    expect(new Set([...a, ...b].map((e) => e.id)).size).toBe(written.length + more.length);
+  });
+
   it('applies a backlog in batches, one transaction each', async () => {
     const written = await appendEvents(world.store, 10, 30);
     await waitFor(async () => (await world.sql.query('SELECT 1 FROM events')).length === written.length);
@@ -131,6 +153,42 @@ describe('partition-owned consumer group', () => {
     expect(await world.sql.query(`SELECT 1 FROM processed_events WHERE consumer = 'test-group'`)).toEqual([]);
     const rows = await world.sql.query<{ owner: string; stream_seq: string }>(`SELECT owner, stream_seq::text AS stream_seq FROM consumer_partitions WHERE consumer = 'test-group'`);
     expect(rows).toEqual(Array(PARTITIONS).fill({ owner: 'new-owner', stream_seq: '0' }));
+  });
+
+  it('a reader whose commit is refused while its buffer is full starts over from the stored checkpoint', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const applied: RecordedEvent[] = [];
+    const group = await start({
+      maxBatch: 2,
+      concurrency: 1,
+      batchHandler: async (events) => {
+        calls += 1;
+        if (calls === 1) await held;
+        applied.push(...events);
+      },
+    });
+    const written = await appendEvents(world.store, 1, 12); // one stream: one partition
+    await waitFor(() => calls === 1);
+    // The reader buffers up to two batches, then pauses its pump until the loop takes one.
+    const jsm = await jetstreamManager(world.nc);
+    await waitFor(async () => (await jsm.streams.info(STREAM)).state.messages === written.length);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Another reader of this same instance applied the first batch meanwhile (a partition handed
+    // over and back): the batch in hand is refused by its checkpoint's fence.
+    const { first_seq: first } = (await jsm.streams.info(STREAM)).state;
+    await world.sql.query(`UPDATE consumer_partitions SET stream_seq = $1 WHERE consumer = 'test-group' AND stream_seq = 0 AND partition = $2`, [
+      first + 1,
+      partitionOf((written[0] as RecordedEvent).streamId, PARTITIONS),
+    ]);
+    release();
+    // The refused batch wrote nothing; the rest is applied from the stored checkpoint on.
+    const inbox = async () => (await world.sql.query<{ event_id: string }>(`SELECT event_id FROM processed_events WHERE consumer = 'test-group'`)).map((r) => r.event_id);
+    await waitFor(async () => (await inbox()).length === written.length - 2);
+    expect((await inbox()).sort()).toEqual(written.slice(2).map((e) => e.id).sort());
+    expect(applied.slice(2).map((e) => e.streamVersion)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(group.owned()).toHaveLength(PARTITIONS);
   });
 
   it('commits batches of several partitions waiting for the commit slot in one transaction, each in order', async () => {

@@ -61,6 +61,14 @@ export interface PartitionedConsumer {
 /** How often an instance reports its backlog (nexus_bus_consumer_pending_messages). */
 const pendingReportMs = 10_000;
 
+/**
+ * Where members say the division of a group's partitions changed (the detail names the group):
+ * one joined, handed partitions back, or left. The others run their round at once instead of at
+ * their next heartbeat, so a partition changes hands in the time of the batch in hand, not in up
+ * to two heartbeats (the leaving owner's, then the claimer's).
+ */
+const MEMBERSHIP_CHANNEL = 'nexus_consumer_members';
+
 /** The partition was taken over (this owner's lease ran out): nothing of the batch was written. */
 class PartitionLostError extends Error {
   constructor(readonly partition: number) {
@@ -225,11 +233,17 @@ class ConsumerGroup implements PartitionedConsumer {
   private readonly readers = new Map<number, PartitionReader>();
   /** Readers stopping in the background (handing a partition over): awaited by `stop`. */
   private readonly leaving = new Set<Promise<unknown>>();
+  /** Partitions whose reader is stopping before their release: not claimed again until released. */
+  private readonly handingOver = new Set<number>();
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
   private lastRenewal = Date.now();
   private pendingReportedAt = 0;
   private pendingReport: Promise<void> | undefined;
+  private unlisten: (() => Promise<void>) | undefined;
+  /** Ends the heartbeat's wait early; `nudged` when a notice came while a round was running. */
+  private nudge: (() => void) | undefined;
+  private nudged = false;
 
   constructor(readonly options: PartitionedConsumerOptions) {
     this.memberId = options.memberId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -277,9 +291,47 @@ class ConsumerGroup implements PartitionedConsumer {
       `INSERT INTO consumer_partitions (consumer, partition) SELECT $1, generate_series(0, $2 - 1) ON CONFLICT DO NOTHING`,
       [this.options.name, this.partitions],
     );
+    // Best effort, like every notice: without it the heartbeat still rebalances, only later.
+    this.unlisten = await this.options.sql
+      .listen?.(MEMBERSHIP_CHANNEL, (detail) => {
+        if (detail === '' || detail.split(',').includes(this.options.name)) this.soon();
+      })
+      .catch(() => undefined);
     await this.tick().catch(() => undefined);
     this.loop = this.heartbeat();
     this.restartReadersOnReconnect().catch(() => undefined);
+    this.divisionChanged(); // joined: the others hand this member its share now
+  }
+
+  /** Tells every member of the group (this one too) to run its round now. */
+  private divisionChanged(): void {
+    this.options.sql.announce?.(MEMBERSHIP_CHANNEL, this.options.name);
+  }
+
+  /** Runs the next round at once: now if the heartbeat waits, else right after the round in progress. */
+  private soon(): void {
+    if (this.nudge !== undefined) this.nudge();
+    else this.nudged = true;
+  }
+
+  /** The heartbeat's wait: its interval, or until a notice or `stop`. */
+  private pause(signal: AbortSignal): Promise<void> {
+    if (this.nudged) {
+      this.nudged = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.nudge = undefined;
+        this.nudged = false;
+        resolve();
+      };
+      const timer = setTimeout(done, this.heartbeatMs);
+      this.nudge = done;
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   /**
@@ -306,6 +358,7 @@ class ConsumerGroup implements PartitionedConsumer {
   async stop(): Promise<void> {
     this.abort.abort();
     await this.loop;
+    await this.unlisten?.().catch(() => undefined);
     // Hand the partitions back at once, so the others need not wait out the leases.
     await Promise.all([...this.readers.values()].map((reader) => reader.stop()));
     await Promise.all([...this.leaving]);
@@ -319,13 +372,14 @@ class ConsumerGroup implements PartitionedConsumer {
       ])
       .catch(() => undefined);
     await this.options.sql.query('DELETE FROM consumer_members WHERE consumer = $1 AND member = $2', [this.options.name, this.memberId]).catch(() => undefined);
+    this.divisionChanged(); // the others claim what this member held, and divide among fewer
     this.report();
   }
 
   private async heartbeat(): Promise<void> {
     const signal = this.abort.signal;
     while (!signal.aborted) {
-      await sleep(this.heartbeatMs, undefined, { signal }).catch(() => undefined);
+      await this.pause(signal);
       if (signal.aborted) break;
       try {
         await this.tick();
@@ -360,6 +414,7 @@ class ConsumerGroup implements PartitionedConsumer {
     for (const [partition, reader] of this.readers) {
       if (targets.has(partition)) continue;
       this.readers.delete(partition);
+      this.handingOver.add(partition);
       this.background(
         reader
           .stop()
@@ -368,7 +423,9 @@ class ConsumerGroup implements PartitionedConsumer {
               `UPDATE consumer_partitions SET owner = NULL, lease_until = '-infinity' WHERE consumer = $1 AND partition = $2 AND owner = $3`,
               [name, partition, this.memberId],
             ),
-          ),
+          )
+          .finally(() => this.handingOver.delete(partition))
+          .then(() => this.divisionChanged()),
       );
     }
 
@@ -394,7 +451,9 @@ class ConsumerGroup implements PartitionedConsumer {
     }
 
     // Claim our share where it is free, ours, or its owner's lease ran out.
-    const wanted = [...targets].filter((p) => !this.readers.has(p));
+    // Not one this instance is still handing over, though the division gives it back already:
+    // its release, once the old reader stops, would free the partition under the new reader.
+    const wanted = [...targets].filter((p) => !this.readers.has(p) && !this.handingOver.has(p));
     if (wanted.length > 0) {
       // SKIP LOCKED: a row locked by a deposed owner's last commit is claimed next round.
       const claimed = await this.options.sql.query<{ partition: number; stream_seq: string }>(
@@ -529,7 +588,8 @@ class PartitionReader {
         }));
         if (this.stopped) return;
         const messages = (this.messages = await consumer.consume({ max_messages: this.maxBatch }));
-        const pump = this.pump(messages).finally(() => {
+        const round = { over: false };
+        const pump = this.pump(messages, round).finally(() => {
           pumped = true;
           this.wake();
         });
@@ -544,7 +604,12 @@ class PartitionReader {
             await this.group.dispatch(this, batch);
           }
         } finally {
+          // A pump paused on a full buffer waits for the loop to take a batch, which it no longer
+          // will (a refused commit ends the round): wake it, or this await never returns and the
+          // reader, still counted as the partition's, applies nothing again.
+          round.over = true;
           messages.stop();
+          this.wake();
           await pump.catch(() => undefined);
         }
       } catch (error) {
@@ -578,15 +643,15 @@ class PartitionReader {
   }
 
   /** Moves delivered messages to the buffer, pausing (and so pulling no more) while it is full. */
-  private async pump(messages: ConsumerMessages): Promise<void> {
+  private async pump(messages: ConsumerMessages, round: { over: boolean }): Promise<void> {
     for await (const msg of messages) {
-      if (this.stopped) break;
+      if (this.stopped || round.over) break;
       this.lastDelivery = Date.now();
       // Skips what an earlier owner's batches already covered (an ordered consumer restarting).
       if (msg.seq <= this.seq) continue;
       this.buffer.push(msg);
       this.wake();
-      while (this.buffer.length >= this.maxBatch * 2 && !this.stopped) await new Promise<void>((resolve) => (this.roomReady = resolve));
+      while (this.buffer.length >= this.maxBatch * 2 && !this.stopped && !round.over) await new Promise<void>((resolve) => (this.roomReady = resolve));
     }
   }
 
