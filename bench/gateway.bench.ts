@@ -6,7 +6,7 @@
  * Starts a throwaway durable PostgreSQL (or uses DATABASE_URL), a NATS JetStream server (or
  * NATS_URL), command-api and llm-gateway (each its own process) and a real OpenAI-compatible stub
  * server (in this process, answering at once). The gateway serves `stub-model` from the stub only.
- * For each concurrency of BENCH_CONCURRENCIES (default `1,50`), BENCH_REQUESTS (default 1000)
+ * For each concurrency of BENCH_CONCURRENCIES (default `1,50`), BENCH_REQUESTS (default 5000)
  * non-streamed chat completions go (a) straight to the stub and (b) to the gateway's
  * `POST /v1/chat/completions`, each concurrent client charged to its own session: auth, rate
  * limit, validation, the budget hold drawn from the gateway's lease on the session (its usage
@@ -19,6 +19,11 @@
  * (default BENCH_REQUESTS; 0 for a cold gateway) through the gateway at the highest concurrency.
  * A cold gateway's first thousand calls include its JIT warm-up (V8 optimising its code on
  * background threads while it runs unoptimised): a third or more of its CPU per call.
+ *
+ * Rows of 5,000 calls, not 1,000: at concurrency 50 a thousand calls last half a second, and
+ * one pause of any process on the box (a GC, another process scheduled) moved the row's p50 by
+ * several milliseconds between runs of the same code (added p50 13.1 and 18.7 ms in two runs, 9.8
+ * and 5.4 with 5,000).
  *
  * A stub that answers at once makes concurrency 50 a saturation test: the client, the stub and
  * the gateway share two cores, so the gateway's CPU per call shows up as queueing. Real models
@@ -33,7 +38,7 @@ import { createTestDatabase, startNats, startPostgres } from '../libs/testing/sr
 import { loadAverage, treeCpuSeconds } from './support/proc-stats';
 import { fixed, percentile, printTable } from './support/report';
 
-const requests = Number(process.env['BENCH_REQUESTS'] ?? 1000);
+const requests = Number(process.env['BENCH_REQUESTS'] ?? 5000);
 const concurrencies = (process.env['BENCH_CONCURRENCIES'] ?? '1,50').split(',').map(Number);
 const upstreamMs = Number(process.env['BENCH_UPSTREAM_MS'] ?? 200);
 const gatewayWarmup = Number(process.env['BENCH_GATEWAY_WARMUP'] ?? requests);
