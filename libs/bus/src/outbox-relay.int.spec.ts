@@ -51,6 +51,23 @@ describe('outbox relay', () => {
     expect(jsmSubjects.every((s) => /^nexus\.events\.session\.\d+$/.test(s))).toBe(true);
   });
 
+  it('publishes a backlog of many pages in global order, each once, its checkpoint at the last event', async () => {
+    // Pages of 7: each full page's successor is read while it is published.
+    const written = await appendEvents(world.store, 9, 8);
+    const relayed = async () => (await busMetrics.eventsRelayed.get()).values[0]?.value ?? 0;
+    const before = await relayed();
+    relay({ batchSize: 7 });
+    await waitFor(async () => (await streamMessageCount(world.nc)) >= written.length);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await streamContents(world.nc)).map((e) => e.id)).toEqual(written.map((e) => e.id));
+    const last = written.at(-1) as RecordedEvent;
+    await waitFor(async () => {
+      const rows = await world.sql.query<{ position: string }>(`SELECT position::text AS position FROM bus_relay_checkpoints`);
+      return rows.length === 1 && rows[0]?.position === String(last.globalPosition);
+    });
+    expect((await relayed()) - before).toBe(written.length); // no page published twice
+  });
+
   it('publishes an event held back by an older transaction once that one ends, without waiting for the poll', async () => {
     // The read horizon is server-wide: other suites' transactions on the shared server would hold it too.
     await world.close();

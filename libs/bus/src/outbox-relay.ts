@@ -4,6 +4,7 @@ import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { ExponentialBackoff, handleAll, retry, type RetryPolicy } from 'cockatiel';
 import pg from 'pg';
 import {
+  compareCheckpoints,
   EVENTS_APPENDED_CHANNEL,
   PostgresEventStore,
   START_CHECKPOINT,
@@ -231,10 +232,21 @@ export class OutboxRelay {
     let lagMeasuredAt = 0;
     const batchSize = this.options.batchSize ?? 500;
     const pollMs = this.options.pollIntervalMs ?? 100;
+    const read = (after: GlobalCheckpoint) => this.policy.execute(() => this.store.readAll({ after, limit: batchSize }), signal);
+    // The page after a full one, read while the full one is published: a backlog then goes out
+    // at the pace of the slower of the two, not of both one after the other.
+    let ahead: { after: GlobalCheckpoint; page: ReturnType<typeof read> } | undefined;
     while (!signal.aborted && !lock.lost()) {
       const after = checkpoint;
-      const page = await this.policy.execute(() => this.store.readAll({ after, limit: batchSize }), signal);
+      const page = ahead !== undefined && compareCheckpoints(ahead.after, after) === 0 ? await ahead.page : await read(after);
+      ahead = undefined;
       if (page.events.length > 0) {
+        if (page.events.length === batchSize) {
+          const last = page.events.at(-1) as RecordedEvent;
+          const next = { transactionId: last.transactionId, position: last.globalPosition };
+          ahead = { after: next, page: read(next) };
+          ahead.page.catch(() => undefined); // not used when the publish fails; its error is not one
+        }
         checkpoint = await this.publishAll(js, page.events, checkpoint);
         await this.policy.execute(() => this.writeCheckpoint(checkpoint), signal);
       }
