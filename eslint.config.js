@@ -38,8 +38,10 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^(?!@nexus/events$|\\./|\\.\\./)',
-              message: 'libs/domain is pure: it imports only @nexus/events (no Nest, no I/O, no Node APIs).',
+              // immutable: persistent collections, pure data structures (folding an event must
+              // not copy a long stream's whole state).
+              regex: '^(?!@nexus/events$|immutable$|\\./|\\.\\./)',
+              message: 'libs/domain is pure: it imports only @nexus/events and immutable (no Nest, no I/O, no Node APIs).',
             },
             { regex: '^(\\.\\./){3,}', message: 'libs/domain must not reach outside itself by relative path.' },
           ],

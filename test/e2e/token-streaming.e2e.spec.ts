@@ -97,7 +97,7 @@ describe('streaming tokens and metering', () => {
     }
     if (budget.status === 'none') throw new Error('no budget');
     expect(budget.consumed.tokens).toBeGreaterThan(0);
-    expect(Object.values(budget.reservations).map((r) => r.status)).toEqual(['consumed']);
+    expect([...budget.reservations.values()].map((r) => r.status)).toEqual(['consumed']);
     expect(budget.reserved.tokens).toBe(0);
   }, 30_000);
 });

@@ -137,7 +137,7 @@ export function foldBudget(events: readonly RecordedEvent[]) {
 export function openReservationsOf(events: readonly RecordedEvent[], runId: string): string[] {
   const budget = foldBudget(events);
   if (budget.status === 'none') return [];
-  return Object.entries(budget.reservations)
+  return [...budget.reservations]
     .filter(([, reservation]) => reservation.status === 'open' && reservation.runId === runId)
     .map(([id]) => id);
 }

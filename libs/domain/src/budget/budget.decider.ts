@@ -32,7 +32,7 @@ const requireBudget = (state: BudgetState, actor: Actor, action: Action): Alloca
 };
 
 const requireOpenReservation = (budget: AllocatedBudgetState, reservationId: string): Reservation => {
-  const reservation = budget.reservations[reservationId];
+  const reservation = budget.reservations.get(reservationId);
   if (!reservation) throw new NotFoundError('Reservation not found');
   if (reservation.status !== 'open') throw new InvalidStateError(`The reservation is already ${reservation.status}`);
   return reservation;
@@ -64,7 +64,7 @@ const allocateBudget = ({ sessionId, tenantId, limit, actor, at }: AllocateBudge
 const reserveBudget = (data: ReserveBudget['data'], state: BudgetState): BudgetEvent[] => {
   const { reservationId, amount, purpose, runId, ttlSeconds, lease, actor, at } = data;
   const budget = requireBudget(state, actor, 'session.spend');
-  const existing = budget.reservations[reservationId];
+  const existing = budget.reservations.get(reservationId);
   // A redelivered process-manager reaction re-issues the same reservation: an exact repeat is a no-op.
   if (existing && existing.runId === runId && sameAmount(existing.amount, amount)) return [];
   if (budget.status === 'closed') throw new InvalidStateError('The budget is closed');
@@ -118,7 +118,7 @@ const releaseReservation = ({ reservationId, actor, at }: ReleaseReservation['da
 };
 
 const expireReservation = ({ reservationId, actor, at }: ExpireReservation['data'], state: BudgetState): BudgetEvent[] => {
-  const reservation = requireBudget(state, actor, 'session.spend').reservations[reservationId];
+  const reservation = requireBudget(state, actor, 'session.spend').reservations.get(reservationId);
   if (!reservation) throw new NotFoundError('Reservation not found');
   // Timers fire at least once: a late timer for a settled reservation is a no-op, not an error.
   if (reservation.status !== 'open') return [];

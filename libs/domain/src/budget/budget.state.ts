@@ -1,4 +1,5 @@
 import type { BudgetAmount, BudgetEvent, BudgetLimit, BudgetReservationAdjusted } from '@nexus/events';
+import { Map as ImmutableMap } from 'immutable';
 import { addAmounts, zeroAmount as zero, type RemainingBudget } from './budget.amounts';
 
 export type ReservationStatus = 'open' | 'consumed' | 'released' | 'expired';
@@ -21,7 +22,13 @@ export interface AllocatedBudgetState {
   readonly limit: BudgetLimit;
   readonly reserved: BudgetAmount;
   readonly consumed: BudgetAmount;
-  readonly reservations: Readonly<Record<string, Reservation>>;
+  /**
+   * Every reservation ever made, by id (settled ones answer repeats and late timers). A persistent
+   * map: folding an event shares all but a path of it with the state before, where copying a
+   * plain object made each event cost the session's whole history (a session of thousands of
+   * LLM calls folded thousands of entries per command).
+   */
+  readonly reservations: ImmutableMap<string, Reservation>;
 }
 
 export type BudgetState = { readonly status: 'none' } | AllocatedBudgetState;
@@ -52,24 +59,24 @@ const settle = (
   status: Exclude<ReservationStatus, 'open'>,
   used: BudgetAmount,
 ): BudgetState => {
-  const reservation = state.status === 'none' ? undefined : state.reservations[reservationId];
+  const reservation = state.status === 'none' ? undefined : state.reservations.get(reservationId);
   if (state.status === 'none' || reservation?.status !== 'open') return state;
   return {
     ...state,
     reserved: subtract(state.reserved, reservation.amount),
     consumed: addAmounts(state.consumed, used),
-    reservations: { ...state.reservations, [reservationId]: { ...reservation, status } },
+    reservations: state.reservations.set(reservationId, { ...reservation, status }),
   };
 };
 
 const adjust = (state: BudgetState, { reservationId, previous, consumed, amount, expiresAt }: BudgetReservationAdjusted['data']): BudgetState => {
-  const reservation = state.status === 'none' ? undefined : state.reservations[reservationId];
+  const reservation = state.status === 'none' ? undefined : state.reservations.get(reservationId);
   if (state.status === 'none' || reservation?.status !== 'open') return state;
   return {
     ...state,
     reserved: addAmounts(subtract(state.reserved, previous), amount),
     consumed: addAmounts(state.consumed, consumed),
-    reservations: { ...state.reservations, [reservationId]: { ...reservation, amount, expiresAt } },
+    reservations: state.reservations.set(reservationId, { ...reservation, amount, expiresAt }),
   };
 };
 
@@ -77,7 +84,7 @@ export const evolveBudget = (state: BudgetState, event: BudgetEvent): BudgetStat
   switch (event.type) {
     case 'BudgetAllocated': {
       const { sessionId, tenantId, ownerId, limit } = event.data;
-      return { status: 'open', sessionId, tenantId, ownerId: ownerId ?? null, limit, reserved: zero, consumed: zero, reservations: {} };
+      return { status: 'open', sessionId, tenantId, ownerId: ownerId ?? null, limit, reserved: zero, consumed: zero, reservations: ImmutableMap() };
     }
     case 'BudgetReserved': {
       if (state.status === 'none') return state;
@@ -85,7 +92,7 @@ export const evolveBudget = (state: BudgetState, event: BudgetEvent): BudgetStat
       return {
         ...state,
         reserved: addAmounts(state.reserved, amount),
-        reservations: { ...state.reservations, [reservationId]: { amount, status: 'open', expiresAt, runId, lease: lease === true } },
+        reservations: state.reservations.set(reservationId, { amount, status: 'open', expiresAt, runId, lease: lease === true }),
       };
     }
     case 'BudgetConsumed':

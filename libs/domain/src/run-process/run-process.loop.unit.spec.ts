@@ -105,13 +105,13 @@ describe('the agent loop over the run and budget deciders', () => {
     const { budget, outputs } = runLoop(replies);
     const steps = outputs.flatMap((o) => (o.type === 'Send' && o.command.type === 'RequestLlmCall' ? [`${o.command.data.callId}|${o.command.data.reservationId}`] : []));
     expect([...new Set(steps)]).toEqual(['r1-s1|r1-s1', 'r1-s2|r1-s2', 'r1-s3|r1-s3']);
-    const statuses = budget.status === 'none' ? {} : Object.fromEntries(Object.entries(budget.reservations).map(([id, r]) => [id, r.status]));
+    const statuses = budget.status === 'none' ? {} : Object.fromEntries([...budget.reservations].map(([id, r]) => [id, r.status]));
     expect(statuses).toEqual({ 'r1-s1': 'consumed', 'r1-s2': 'consumed', 'r1-s3': 'consumed' });
   });
 
   it('keeps asking past the last step and leaves the run decider to fail it, releasing the reservation', () => {
     const { run, budget } = runLoop(replies, 2);
     expect(run.status === 'failed' && run.reason).toBe('max_steps');
-    expect(budget.status !== 'none' && budget.reservations['r1-s3']?.status).toBe('released');
+    expect(budget.status !== 'none' && budget.reservations.get('r1-s3')?.status).toBe('released');
   });
 });
