@@ -28,7 +28,13 @@ class WorkerLink {
     this.nextId += 1;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (result: unknown) => void, reject });
-      this.worker.postMessage({ id, op, ...args });
+      try {
+        this.worker.postMessage({ id, op, ...args });
+      } catch (error) {
+        // A parameter the thread cannot receive (a function, say): no reply will ever come.
+        this.pending.delete(id);
+        reject(error);
+      }
     });
   }
 

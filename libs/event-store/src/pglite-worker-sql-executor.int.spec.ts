@@ -50,6 +50,12 @@ describe('the embedded database in a thread of its own', () => {
     expect(sqlState(error)).toBe(UNIQUE_VIOLATION);
   });
 
+  it('refuses a parameter the thread cannot receive, and carries on', async () => {
+    const error = await sql.query('SELECT $1::text AS v', [() => 'a function']).catch((e: unknown) => e);
+    expect((error as Error).name).toBe('DataCloneError');
+    expect(await sql.query<{ v: string }>('SELECT $1::text AS v', ['next'])).toEqual([{ v: 'next' }]);
+  });
+
   it('commits a transaction whole, rolls it back on a throw, and announces only what committed', async () => {
     await sql.exec('CREATE TABLE worker_tx (n int)');
     const heard: string[] = [];
